@@ -1,0 +1,556 @@
+import { OPCODES, type OpcodeDef } from './opcodes';
+import { mapPython2Name } from './python2-names';
+import { decodeAscii, DecodeError } from './text';
+import { PyDict, PyFloat, PyList, PySet, PyTuple, UNKNOWN, type PyValue } from './values';
+
+/** Hard limits. Each one ends the walk with a failure of kind 'limit' instead of a crash or a runaway allocation. */
+export interface Limits {
+  /** opcodes executed per pickle */
+  maxOpcodes: number;
+  /** distinct memo slots */
+  maxMemoEntries: number;
+  /** values on the current stack plus all stacks saved by MARK */
+  maxStackItems: number;
+  /** open MARKs */
+  maxMarkDepth: number;
+  /** container items kept for classification and the tensor inventory; beyond it only counts are kept */
+  maxRetainedItems: number;
+  /** longest str/bytes payload decoded and kept; longer ones are skipped without copying */
+  maxRetainedBytes: number;
+  /** longest newline-terminated argument (GLOBAL, INST, text opcodes) */
+  maxLineBytes: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxOpcodes: 250_000_000,
+  maxMemoEntries: 20_000_000,
+  maxStackItems: 10_000_000,
+  maxMarkDepth: 100_000,
+  maxRetainedItems: 1_000_000,
+  maxRetainedBytes: 1 << 20,
+  maxLineBytes: 64 * 1024,
+});
+
+export type FailureKind = 'truncated' | 'stack' | 'memo' | 'decode' | 'opcode' | 'limit' | 'value' | 'frame';
+
+/** Why a walk ended early: the Python exception the stock unpickler would raise, and where. */
+export class PickleFailure {
+  constructor(
+    readonly pyType: string,
+    readonly message: string,
+    readonly kind: FailureKind,
+    /** absolute offset of the opcode */
+    readonly offset: number,
+    readonly opcode: string | null,
+  ) {}
+  toString(): string {
+    return `${this.pyType}: ${this.message}`;
+  }
+}
+
+export interface ImportEvent {
+  readonly opcode: string;
+  readonly offset: number;
+  /** as written in the stream */
+  readonly rawModule: string;
+  readonly rawName: string;
+  /** after the Python 2 mapping the stock unpickler applies (protocol < 3) */
+  readonly module: string;
+  readonly name: string;
+}
+
+export type CallOpcode = 'REDUCE' | 'NEWOBJ' | 'NEWOBJ_EX' | 'INST' | 'OBJ';
+
+export interface CallEvent {
+  readonly opcode: CallOpcode;
+  readonly offset: number;
+  readonly callee: PyValue;
+  /** a tuple for REDUCE/NEWOBJ; the marked items (as a tuple) for INST/OBJ */
+  readonly args: PyValue;
+  readonly kwargs?: PyValue;
+}
+
+export interface StructuralNote {
+  readonly rule: string;
+  readonly message: string;
+  readonly offset: number;
+  readonly opcode: string | null;
+}
+
+/**
+ * What the machine reports while it walks. The host decides what imports and calls evaluate to (the machine
+ * never executes anything) and may veto nothing: it only observes and models.
+ */
+export interface MachineHost {
+  /** bytes flagged here are reported through `opcode()` before they execute (or fail, if they are no opcode) */
+  readonly watchedOpcodes?: Uint8Array;
+  opcode?(code: number, def: OpcodeDef | undefined, offset: number): void;
+  importGlobal(ev: ImportEvent): PyValue;
+  call(ev: CallEvent): PyValue;
+  build?(target: PyValue, state: PyValue, offset: number): void;
+  append?(target: PyValue, items: readonly PyValue[], opcode: string, offset: number): void;
+  setItems?(target: PyValue, pairs: readonly PyValue[], opcode: string, offset: number): void;
+  persistentLoad(pid: PyValue, opcode: 'PERSID' | 'BINPERSID', offset: number): PyValue;
+  note?(note: StructuralNote): void;
+}
+
+export type RunResult = 'stop' | 'need-more' | 'failed';
+
+/** thrown by argument readers when the window ends inside an opcode */
+class NeedMore {
+  constructor(public bytes: number) {}
+}
+/** thrown by fail() */
+class Failed {
+  constructor(public failure: PickleFailure) {}
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * The pickle virtual machine: a faithful simulation of CPython's unpickler over abstract values.
+ *
+ * Input arrives in windows (`setWindow`), so a multi-GB stream is walked with bounded memory; when an opcode does
+ * not fit in the window, `run()` returns 'need-more' with the position rewound to that opcode and `wanted` bytes.
+ */
+export class Machine {
+  // ---- input window ----
+  buf: Uint8Array = EMPTY;
+  view: DataView = new DataView(EMPTY.buffer);
+  /** position inside `buf` */
+  pos = 0;
+  /** valid bytes in `buf` */
+  end = 0;
+  /** absolute stream offset of buf[0] */
+  base = 0;
+  /** absolute end of the stream */
+  streamEnd = 0;
+  /** bytes wanted from the current position when run() returned 'need-more' */
+  wanted = 0;
+
+  // ---- machine state ----
+  stack: PyValue[] = [];
+  readonly metastack: PyValue[][] = [];
+  private stackItems = 0;
+  memo: PyValue[] = [];
+  memoCount = 0;
+  /** PROTO argument, -1 before any PROTO opcode */
+  proto = -1;
+  /** highest PROTO seen in this pickle */
+  opcodeCount = 0;
+  result: PyValue = null;
+  failure: PickleFailure | null = null;
+  /** absolute offset of the opcode being executed */
+  opStart = 0;
+  current: OpcodeDef | null = null;
+  /** absolute end of the current FRAME, or -1 */
+  frameEnd = -1;
+  /** extension codes registered during this walk through copyreg.add_extension */
+  readonly extensions = new Map<number, readonly [string, string]>();
+  /** container items still allowed to be kept */
+  retainBudget: number;
+  /** pushes placeholders instead of failing on stack underflow or missing memo (secondary walks only) */
+  lenient = false;
+  private notesSeen = new Set<string>();
+
+  readonly limits: Limits;
+  private readonly watched: Uint8Array;
+
+  constructor(
+    readonly host: MachineHost,
+    limits: Partial<Limits> = {},
+  ) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.retainBudget = this.limits.maxRetainedItems;
+    this.watched = host.watchedOpcodes ?? new Uint8Array(256);
+  }
+
+  /** Hands the machine the bytes [base, base + buf.length) of a stream that ends at streamEnd. */
+  setWindow(buf: Uint8Array, base: number, streamEnd: number): void {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.base = base;
+    this.pos = 0;
+    this.end = buf.length;
+    this.streamEnd = streamEnd;
+  }
+
+  /** absolute offset of the next byte to read */
+  get offset(): number {
+    return this.base + this.pos;
+  }
+
+  /** Starts a new pickle in the same stream (as a fresh `pickle.load` on the same file would). */
+  resetForNextPickle(): void {
+    this.stack = [];
+    this.metastack.length = 0;
+    this.stackItems = 0;
+    this.memo = [];
+    this.memoCount = 0;
+    this.proto = -1;
+    this.opcodeCount = 0;
+    this.result = null;
+    this.failure = null;
+    this.frameEnd = -1;
+  }
+
+  run(): RunResult {
+    const table = OPCODES;
+    const watched = this.watched;
+    const host = this.host;
+    const maxOps = this.limits.maxOpcodes;
+    for (;;) {
+      const start = this.pos;
+      if (start >= this.end) {
+        if (this.base + start >= this.streamEnd) return this.stopWith(this.eofFailure(start));
+        this.wanted = 1;
+        return 'need-more';
+      }
+      const code = this.buf[start];
+      const def = table[code];
+      this.opStart = this.base + start;
+      this.current = def ?? null;
+      if (watched[code] === 1 && host.opcode) host.opcode(code, def, this.opStart);
+      if (def === undefined) {
+        const key = code.toString(16).padStart(2, '0');
+        return this.stopWith(
+          new PickleFailure(
+            'UnpicklingError',
+            `invalid load key, '\\x${key}'.`,
+            'opcode',
+            this.opStart,
+            null,
+          ),
+        );
+      }
+      this.pos = start + 1;
+      try {
+        const arg = def.arg === null ? undefined : def.arg.read(this);
+        if (this.frameEnd >= 0) this.checkFrame(start);
+        def.exec(this, arg);
+      } catch (e) {
+        if (e instanceof NeedMore) {
+          this.pos = start;
+          this.wanted = e.bytes + 1;
+          return 'need-more';
+        }
+        if (e instanceof Failed) return this.stopWith(e.failure);
+        throw e;
+      }
+      if (def.code === 0x2e) return 'stop';
+      if (++this.opcodeCount > maxOps) {
+        this.pos = start;
+        return this.stopWith(this.limitFailure(`more than ${maxOps} opcodes`));
+      }
+    }
+  }
+
+  private stopWith(f: PickleFailure): RunResult {
+    this.failure = f;
+    return 'failed';
+  }
+
+  private eofFailure(start: number): PickleFailure {
+    const atStart = this.opcodeCount === 0 && this.stack.length === 0;
+    return new PickleFailure(
+      'EOFError',
+      atStart ? 'Ran out of input' : '',
+      'truncated',
+      this.base + start,
+      null,
+    );
+  }
+
+  private limitFailure(what: string): PickleFailure {
+    return new PickleFailure(
+      'LimitExceeded',
+      `scan limit reached: ${what}`,
+      'limit',
+      this.opStart,
+      this.current?.name ?? null,
+    );
+  }
+
+  // ---- helpers used by argument readers and opcode semantics ----
+
+  needMore(bytes: number): never {
+    throw new NeedMore(bytes);
+  }
+
+  fail(pyType: string, message: string, kind: FailureKind): never {
+    throw new Failed(new PickleFailure(pyType, message, kind, this.opStart, this.current?.name ?? null));
+  }
+
+  failLimit(what: string): never {
+    throw new Failed(this.limitFailure(what));
+  }
+
+  note(rule: string, message: string): void {
+    if (this.notesSeen.has(rule)) return;
+    this.notesSeen.add(rule);
+    this.host.note?.({ rule, message, offset: this.opStart, opcode: this.current?.name ?? null });
+  }
+
+  private checkFrame(start: number): void {
+    const opStart = this.base + start;
+    const opEnd = this.base + this.pos;
+    if (opStart >= this.frameEnd) {
+      if (opStart > this.frameEnd) {
+        this.note('frame-overrun', `frame ended at ${this.frameEnd} inside the previous opcode`);
+      }
+      this.frameEnd = -1;
+      return;
+    }
+    if (opEnd > this.frameEnd) {
+      this.host.note?.({
+        rule: 'frame-straddle',
+        message:
+          `${this.current?.name ?? 'opcode'} at ${opStart} runs past the end of its FRAME (${this.frameEnd}); ` +
+          `CPython's C unpickler re-reads from the frame end and would execute different opcodes`,
+        offset: opStart,
+        opcode: this.current?.name ?? null,
+      });
+      this.frameEnd = -1;
+    }
+  }
+
+  startFrame(length: number | bigint): void {
+    const len = typeof length === 'bigint' ? Number.MAX_SAFE_INTEGER : length;
+    const open = this.frameEnd >= 0 && this.frameEnd > this.opStart;
+    if (open) {
+      this.note('frame-nested', `a FRAME at ${this.opStart} starts before the previous frame ended`);
+    }
+    const end = this.base + this.pos + len;
+    if (end > this.streamEnd) {
+      this.note(
+        'frame-truncated',
+        `FRAME at ${this.opStart} declares ${len} bytes but the stream ends first`,
+      );
+    }
+    this.frameEnd = end;
+  }
+
+  // ---- stack ----
+
+  push(v: PyValue): void {
+    if (++this.stackItems > this.limits.maxStackItems)
+      this.failLimit(`more than ${this.limits.maxStackItems} stack items`);
+    this.stack.push(v);
+  }
+
+  pop(): PyValue {
+    const s = this.stack;
+    if (s.length === 0) {
+      if (this.lenient) return UNKNOWN;
+      this.fail('IndexError', 'pop from empty list', 'stack');
+    }
+    this.stackItems--;
+    return s.pop() as PyValue;
+  }
+
+  top(): PyValue {
+    const s = this.stack;
+    if (s.length === 0) {
+      if (this.lenient) return UNKNOWN;
+      this.fail('IndexError', 'list index out of range', 'stack');
+    }
+    return s[s.length - 1];
+  }
+
+  /** stack[-n] */
+  peek(n: number): PyValue {
+    const s = this.stack;
+    if (s.length < n) {
+      if (this.lenient) return UNKNOWN;
+      this.fail('IndexError', 'list index out of range', 'stack');
+    }
+    return s[s.length - n];
+  }
+
+  replaceTop(v: PyValue): void {
+    const s = this.stack;
+    if (s.length === 0) {
+      if (this.lenient) {
+        this.push(v);
+        return;
+      }
+      this.fail('IndexError', 'list index out of range', 'stack');
+    }
+    s[s.length - 1] = v;
+  }
+
+  mark(): void {
+    if (this.metastack.length >= this.limits.maxMarkDepth)
+      this.failLimit(`more than ${this.limits.maxMarkDepth} nested MARKs`);
+    this.metastack.push(this.stack);
+    this.stack = [];
+  }
+
+  popMark(): PyValue[] {
+    const items = this.stack;
+    const outer = this.metastack.pop();
+    if (outer === undefined) {
+      if (this.lenient) {
+        this.stack = [];
+        this.stackItems -= items.length;
+        return items;
+      }
+      this.fail('IndexError', 'pop from empty list', 'stack');
+    }
+    this.stack = outer;
+    this.stackItems -= items.length;
+    return items;
+  }
+
+  // ---- memo ----
+
+  memoPut(index: number): void {
+    if (index < 0) this.fail('ValueError', 'negative PUT argument', 'value');
+    const v = this.top();
+    if (this.memo[index] === undefined) {
+      if (++this.memoCount > this.limits.maxMemoEntries)
+        this.failLimit(`more than ${this.limits.maxMemoEntries} memo entries`);
+    }
+    this.memo[index] = v;
+  }
+
+  memoGet(index: number): PyValue {
+    const v = this.memo[index];
+    if (v === undefined) {
+      if (this.lenient) return UNKNOWN;
+      this.fail('KeyError', String(index), 'memo');
+    }
+    return v;
+  }
+
+  // ---- imports and calls ----
+
+  importGlobal(opcode: string, rawModule: string, rawName: string): PyValue {
+    let module = rawModule;
+    let name = rawName;
+    if (this.proto < 3) [module, name] = mapPython2Name(rawModule, rawName);
+    return this.host.importGlobal({ opcode, offset: this.opStart, rawModule, rawName, module, name });
+  }
+
+  importExtension(opcode: string, code: number): PyValue {
+    const key = this.extensions.get(code);
+    if (key === undefined) {
+      this.host.note?.({
+        rule: 'ext-unregistered',
+        message: `${opcode} ${code} imports through the copyreg extension registry; no add_extension call registered it in this stream`,
+        offset: this.opStart,
+        opcode,
+      });
+      if (this.lenient) return UNKNOWN;
+      if (code <= 0) this.fail('UnpicklingError', 'EXT specifies code <= 0', 'value');
+      this.fail('ValueError', `unregistered extension code ${code}`, 'value');
+    }
+    return this.host.importGlobal({
+      opcode,
+      offset: this.opStart,
+      rawModule: key[0],
+      rawName: key[1],
+      module: key[0],
+      name: key[1],
+    });
+  }
+
+  call(opcode: CallOpcode, callee: PyValue, args: PyValue, kwargs?: PyValue): PyValue {
+    return this.host.call({ opcode, offset: this.opStart, callee, args, kwargs });
+  }
+
+  persistentLoad(opcode: 'PERSID' | 'BINPERSID', pid: PyValue): PyValue {
+    return this.host.persistentLoad(pid, opcode, this.opStart);
+  }
+
+  // ---- containers (respecting the retention budget) ----
+
+  newList(cls = 'builtins.list'): PyList {
+    return new PyList(cls);
+  }
+
+  newDict(cls = 'builtins.dict'): PyDict {
+    return new PyDict(cls);
+  }
+
+  newSet(cls: string): PySet {
+    return new PySet(cls);
+  }
+
+  newTuple(items: PyValue[]): PyTuple {
+    return new PyTuple(items);
+  }
+
+  appendItems(list: PyList, items: readonly PyValue[]): void {
+    list.length += items.length;
+    const keep = Math.min(items.length, this.retainBudget);
+    if (keep < items.length)
+      this.note('retention-budget', 'container contents beyond the retention budget were counted, not kept');
+    for (let i = 0; i < keep; i++) list.items.push(items[i]);
+    this.retainBudget -= keep;
+  }
+
+  setDictItems(dict: PyDict, pairs: readonly PyValue[]): void {
+    for (let i = 0; i + 1 < pairs.length; i += 2) {
+      const k = pairs[i];
+      const idx = dictIndexOf(dict, k);
+      if (idx >= 0) {
+        dict.values[idx] = pairs[i + 1];
+        continue;
+      }
+      dict.size++;
+      if (this.retainBudget > 0) {
+        this.retainBudget--;
+        dict.index?.set(dictKey(k), dict.keys.length);
+        dict.keys.push(k);
+        dict.values.push(pairs[i + 1]);
+      } else {
+        this.note(
+          'retention-budget',
+          'container contents beyond the retention budget were counted, not kept',
+        );
+      }
+    }
+  }
+
+  /** Python 2 str payloads (STRING/BINSTRING/SHORT_BINSTRING): text if ASCII/UTF-8 decodes, else bytes. */
+  decodeLegacyString(start: number, end: number): PyValue {
+    try {
+      return decodeAscii(this.buf, start, end);
+    } catch (e) {
+      if (!(e instanceof DecodeError)) throw e;
+      // torch.load passes encoding='utf-8'; the stock default is ASCII. Hosts that care re-check the bytes.
+      try {
+        return new TextDecoder('utf-8', { fatal: true }).decode(this.buf.subarray(start, end));
+      } catch {
+        this.fail('UnicodeDecodeError', e.message, 'decode');
+      }
+    }
+  }
+}
+
+/** Python-equality key for the index: True == 1, 1.0 == 1; other objects compare by identity. */
+function dictKey(k: PyValue): unknown {
+  if (typeof k === 'boolean') return k ? 1 : 0;
+  if (k instanceof PyFloat) return k.value;
+  return k;
+}
+
+/** index of key k in dict, or -1; small dicts are scanned, larger ones get an index on first use */
+function dictIndexOf(d: PyDict, k: PyValue): number {
+  const keys = d.keys;
+  const n = keys.length;
+  if (n === 0) return -1;
+  const key = dictKey(k);
+  if (n <= 8) {
+    for (let i = 0; i < n; i++) if (dictKey(keys[i]) === key) return i;
+    return -1;
+  }
+  let index = d.index;
+  if (index === null) {
+    index = new Map();
+    for (let i = 0; i < n; i++) if (!index.has(dictKey(keys[i]))) index.set(dictKey(keys[i]), i);
+    d.index = index;
+  }
+  return index.get(key) ?? -1;
+}

@@ -1,0 +1,308 @@
+import {
+  Machine,
+  mapPython2Name,
+  PyBytes,
+  PyGlobal,
+  PyInstance,
+  PyStorage,
+  PyTuple,
+  pyStr,
+  toSafeInt,
+  UNKNOWN,
+  type CallEvent,
+  type ImportEvent,
+  type MachineHost,
+  type PickleFailure,
+  type PyValue,
+  type StructuralNote,
+} from '@brine/pickle';
+import { CHAINED_LOADERS } from './analysis/threats';
+import type { Severity } from './report';
+import type { ScanContext } from './scan-context';
+import { SliceSource, type ByteSource } from './source';
+import { calleeName, evaluateCall, type CallContext } from './torch/call-models';
+import { DTYPES, dtypeOfGlobal } from './torch/dtypes';
+import type { Loader, WeightsOnlyJudge } from './torch/judge';
+
+/** severity of the machine's structural notes */
+const NOTE_SEVERITY: Readonly<Record<string, Severity>> = {
+  'frame-straddle': 'dangerous',
+  'frame-nested': 'suspicious',
+  'frame-overrun': 'suspicious',
+  'frame-truncated': 'unknown',
+  'ext-unregistered': 'dangerous',
+  'large-allocation': 'suspicious',
+  'line-at-eof': 'info',
+  'retention-budget': 'info',
+  'long-string': 'info',
+  'long-int': 'info',
+};
+
+export interface PickleWalkOptions {
+  /** archive entry (or null for the file) — goes into every finding */
+  entry: string | null;
+  /** the judge, when torch.load(weights_only=True) would unpickle this very stream */
+  judge: WeightsOnlyJudge | null;
+  /** what BINPERSID resolves to */
+  loader: Loader;
+  /** reading starts here (absolute offset in `source`) */
+  start: number;
+}
+
+export interface PickleWalkResult {
+  /** the value STOP returned (undefined when the walk did not reach STOP) */
+  value: PyValue | undefined;
+  failure: PickleFailure | null;
+  /** offset just after STOP (or where the walk failed) */
+  end: number;
+  protocol: number;
+  opcodes: number;
+}
+
+/**
+ * The machine's host during a scan: records imports and calls for the report, feeds the judge (when this pickle
+ * is the one torch.load reads), models what calls and persistent ids evaluate to, and turns structural notes into
+ * findings. It never executes anything.
+ */
+class ScanHost implements MachineHost {
+  readonly watchedOpcodes: Uint8Array | undefined;
+  machine!: Machine;
+  private readonly storages = new Map<string, PyStorage>();
+
+  constructor(
+    private readonly ctx: ScanContext,
+    private readonly opts: PickleWalkOptions,
+    private readonly source: ByteSource,
+  ) {
+    this.watchedOpcodes = opts.judge?.watchedOpcodes;
+  }
+
+  private get judge(): WeightsOnlyJudge | null {
+    const j = this.opts.judge;
+    return j && j.anyAlive ? j : null;
+  }
+
+  opcode(code: number): void {
+    this.judge?.opcode(code);
+  }
+
+  importGlobal(ev: ImportEvent): PyValue {
+    const [module, name] = mapPython2Name(ev.rawModule, ev.rawName);
+    this.ctx.recordImport(ev, module, name, this.opts.entry);
+    this.judge?.importGlobal(ev);
+    return new PyGlobal(module, name);
+  }
+
+  call(ev: CallEvent): PyValue {
+    this.judge?.call(ev, this.machine);
+    const name = calleeName(ev.callee);
+    if (name) {
+      const rec = this.ctx.imports.get(name);
+      if (rec && !rec.calls.includes(ev.opcode)) rec.calls.push(ev.opcode);
+      this.special(name, ev);
+    }
+    const c: CallContext = {
+      profile: null,
+      machine: this.machine,
+      mode: ev.opcode === 'NEWOBJ' ? 'new' : 'call',
+      uncertain: false,
+    };
+    try {
+      return evaluateCall(c, ev.callee, ev.args);
+    } catch {
+      return new PyInstance(ev.callee, ev.args, ev.opcode);
+    }
+  }
+
+  /** calls whose arguments change what the rest of the stream means */
+  private special(name: string, ev: CallEvent): void {
+    const args = ev.args instanceof PyTuple ? ev.args.items : [];
+    if (name === 'copyreg.add_extension' && args.length === 3) {
+      const code = toSafeInt(args[2]);
+      if (typeof args[0] === 'string' && typeof args[1] === 'string' && code !== null) {
+        this.machine.extensions.set(code, [args[0], args[1]]);
+      }
+    }
+    if (CHAINED_LOADERS.has(name)) {
+      const payload = args[0];
+      if (
+        payload instanceof PyBytes &&
+        payload.streamOffset !== null &&
+        this.ctx.depth < this.ctx.limits.maxDepth
+      ) {
+        this.ctx.nested.push({
+          entry: `${this.opts.entry ?? ''}@${payload.streamOffset}`,
+          source: new SliceSource(this.source, payload.streamOffset, payload.length),
+          loader: name,
+          offset: ev.offset,
+        });
+      } else {
+        this.ctx.add({
+          severity: 'dangerous',
+          rule: 'chained-load-unscanned',
+          entry: this.opts.entry,
+          offset: ev.offset,
+          opcode: ev.opcode,
+          module: name.slice(0, name.lastIndexOf('.')),
+          name: name.slice(name.lastIndexOf('.') + 1),
+          message: `${name} loads a payload built at load time; it cannot be scanned statically`,
+        });
+      }
+    }
+  }
+
+  build(target: PyValue, state: PyValue, offset: number): void {
+    this.judge?.build(target, state, this.machine);
+    if (target instanceof PyGlobal) {
+      const rec = this.ctx.imports.get(target.fullName);
+      if (rec && !rec.calls.includes('BUILD')) rec.calls.push('BUILD');
+      this.ctx.add({
+        severity: 'dangerous',
+        rule: 'build-on-import',
+        entry: this.opts.entry,
+        offset,
+        opcode: 'BUILD',
+        module: target.module,
+        name: target.name,
+        message: `BUILD sets attributes on the imported object ${target.fullName} itself (monkey-patching at load time)`,
+      });
+    }
+  }
+
+  append(target: PyValue, _items: readonly PyValue[], opcode: string): void {
+    this.judge?.append(target, opcode);
+  }
+
+  setItems(target: PyValue, pairs: readonly PyValue[], opcode: string): void {
+    this.judge?.setItems(target, pairs, opcode);
+  }
+
+  persistentLoad(pid: PyValue, opcode: 'PERSID' | 'BINPERSID', offset: number): PyValue {
+    if (opcode === 'BINPERSID') this.judge?.persistentLoad(pid);
+    const loader = this.opts.loader;
+    if (!(pid instanceof PyTuple) || pid.items.length === 0) return new PyInstance(UNKNOWN, pid, 'PERSID');
+    const tag =
+      typeof pid.items[0] === 'string'
+        ? pid.items[0]
+        : pid.items[0] instanceof PyBytes && pid.items[0].data
+          ? Buffer.from(pid.items[0].data).toString('latin1')
+          : null;
+    if (tag === 'module' && pid.items.length >= 2) {
+      this.ctx.add({
+        severity: 'info',
+        rule: 'legacy-module-source',
+        entry: this.opts.entry,
+        offset,
+        opcode,
+        message: 'a legacy full-model pickle: the module class is stored with its source code',
+      });
+      return pid.items[1];
+    }
+    if (tag !== 'storage' || pid.items.length < 5) return new PyInstance(UNKNOWN, pid, 'PERSID');
+    const [, storageType, key, location, numelV] = pid.items;
+    const st = calleeName(storageType);
+    let dtype = 'unknown';
+    if (st === 'torch.storage.UntypedStorage') dtype = 'uint8';
+    else if (st) dtype = dtypeOfGlobal(st)?.dtype ?? 'unknown';
+    const el = DTYPES.get(dtype)?.elementSize ?? 1;
+    let numel = toSafeInt(numelV) ?? 0;
+    const keyStr = pyStr(key);
+    const cached = this.storages.get(keyStr);
+    if (cached && loader.kind === 'zip') return cached;
+    if (loader.kind === 'legacy') {
+      const view = pid.items[5];
+      if (view instanceof PyTuple && view.items.length === 3) numel = toSafeInt(view.items[2]) ?? numel;
+    }
+    if (numel * el > 1e12) {
+      this.ctx.add({
+        severity: 'suspicious',
+        rule: 'large-allocation',
+        entry: this.opts.entry,
+        offset,
+        opcode,
+        message: `a storage of ${numel} elements (${numel * el} bytes) would be allocated at load time`,
+      });
+    }
+    const storage = new PyStorage(
+      dtype,
+      el,
+      loader.kind === 'zip' ? `data/${keyStr}` : keyStr,
+      numel,
+      pyStr(location),
+    );
+    this.storages.set(keyStr, storage);
+    if (loader.kind === 'legacy') loader.storages.set(keyStr, storage);
+    return storage;
+  }
+
+  note(n: StructuralNote): void {
+    this.ctx.add({
+      severity: NOTE_SEVERITY[n.rule] ?? 'suspicious',
+      rule: n.rule,
+      entry: this.opts.entry,
+      offset: n.offset,
+      opcode: n.opcode,
+      message: n.message,
+    });
+  }
+}
+
+/**
+ * Walks one pickle from `opts.start` to its STOP, reading `source` in windows so memory stays bounded whatever
+ * the stream's size. Returns where it stopped; a failure (truncation, stack underflow, limits) is recorded as a
+ * finding and everything found before it is kept.
+ */
+export async function walkPickle(
+  ctx: ScanContext,
+  source: ByteSource,
+  opts: PickleWalkOptions,
+): Promise<PickleWalkResult> {
+  const host = new ScanHost(ctx, opts, source);
+  const machine = new Machine(host, ctx.limits);
+  host.machine = machine;
+  if (opts.judge) opts.judge.loader = opts.loader;
+  let offset = opts.start;
+  const total = source.size;
+  let result: 'stop' | 'need-more' | 'failed' = 'need-more';
+  let lastProgress = 0;
+  while (result === 'need-more') {
+    const len = Math.min(Math.max(ctx.limits.windowBytes, machine.wanted), total - offset);
+    const window = len > 0 ? await source.read(offset, len) : new Uint8Array(0);
+    machine.setWindow(window, offset, total);
+    result = machine.run();
+    if (result === 'need-more') {
+      if (machine.offset === offset && machine.wanted <= window.length) {
+        throw new Error(`pickle walk made no progress at ${offset}`);
+      }
+      offset = machine.offset;
+      if (offset - lastProgress > 64 * 1024 * 1024) {
+        lastProgress = offset;
+        ctx.progress('pickle', offset, total);
+      }
+    }
+  }
+  ctx.opcodes += machine.opcodeCount;
+  const failure = result === 'failed' ? machine.failure : null;
+  if (failure) {
+    opts.judge?.machineFailure(failure);
+    ctx.incomplete = true;
+    ctx.add({
+      severity: 'unknown',
+      rule: failure.kind === 'limit' ? 'scan-limit' : 'pickle-error',
+      entry: opts.entry,
+      offset: failure.offset,
+      opcode: failure.opcode,
+      message:
+        failure.kind === 'limit'
+          ? `${failure.message}; the rest of the stream was not scanned`
+          : `the pickle cannot be read to its end (${failure.pyType}${failure.message ? `: ${failure.message}` : ''}); everything before this point was scanned`,
+    });
+  }
+  return {
+    value: result === 'stop' ? machine.result : undefined,
+    failure,
+    end: machine.offset,
+    protocol: machine.proto,
+    opcodes: machine.opcodeCount,
+  };
+}

@@ -1,0 +1,194 @@
+import { mapPython2Name, type ImportEvent } from '@brine/pickle';
+import { threatOf } from './analysis/threats';
+import {
+  SEVERITY_RANK,
+  TORCH_VERSIONS,
+  type EntryRecord,
+  type Finding,
+  type ImportRecord,
+  type Severity,
+  type TorchVersion,
+} from './report';
+import type { ByteSource } from './source';
+import { WeightsOnlyJudge } from './torch/judge';
+import { PROFILES } from './torch/profiles';
+
+export interface ScanLimits {
+  /** pickle machine limits */
+  maxOpcodes: number;
+  maxMemoEntries: number;
+  maxStackItems: number;
+  maxMarkDepth: number;
+  maxRetainedItems: number;
+  maxRetainedBytes: number;
+  maxLineBytes: number;
+  /** largest compressed pickle entry inflated in memory */
+  maxInflatedBytes: number;
+  /** zip entries */
+  maxEntries: number;
+  /** containers inside containers (chained loads, nested zips) */
+  maxDepth: number;
+  /** tensors listed in the report (all are counted) */
+  maxListedTensors: number;
+  /** bytes read per window of a pickle walk */
+  windowBytes: number;
+}
+
+export const DEFAULT_SCAN_LIMITS: Readonly<ScanLimits> = Object.freeze({
+  maxOpcodes: 250_000_000,
+  maxMemoEntries: 20_000_000,
+  maxStackItems: 10_000_000,
+  maxMarkDepth: 100_000,
+  maxRetainedItems: 1_000_000,
+  maxRetainedBytes: 1 << 20,
+  maxLineBytes: 64 * 1024,
+  maxInflatedBytes: 512 * 1024 * 1024,
+  maxEntries: 1_000_000,
+  maxDepth: 4,
+  maxListedTensors: 100_000,
+  windowBytes: 4 * 1024 * 1024,
+});
+
+export interface ScanProgress {
+  phase: string;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface ScanOptions {
+  /** the torch version the verdict is about (default 2.14) */
+  target?: TorchVersion;
+  /** extra safe globals, as torch.serialization.add_safe_globals adds them ("module.Name") */
+  allow?: readonly string[];
+  /** file name as the loader would see it (torch 2.14 loads *.safetensors paths with safetensors) */
+  filename?: string;
+  limits?: Partial<ScanLimits>;
+  onProgress?: (p: ScanProgress) => void;
+}
+
+/** a payload found inside a pickle (torch.storage._load_from_bytes …), scanned after the walk */
+export interface NestedPayload {
+  entry: string;
+  source: ByteSource;
+  loader: string;
+  offset: number;
+}
+
+/** Everything a scan accumulates across all the pickles and entries of one file. */
+export class ScanContext {
+  readonly findings: Finding[] = [];
+  readonly imports = new Map<string, ImportRecord>();
+  readonly entries: EntryRecord[] = [];
+  readonly nested: NestedPayload[] = [];
+  readonly details: Record<string, unknown> = {};
+  readonly limits: ScanLimits;
+  readonly target: TorchVersion;
+  readonly allow: readonly string[];
+  readonly judge: WeightsOnlyJudge;
+  opcodes = 0;
+  /** something could not be read to the end: never "safe" */
+  incomplete = false;
+  private readonly findingKeys = new Set<string>();
+
+  constructor(
+    readonly options: ScanOptions,
+    readonly depth = 0,
+  ) {
+    this.limits = { ...DEFAULT_SCAN_LIMITS, ...(options.limits ?? {}) };
+    this.target = options.target ?? '2.14';
+    this.allow = options.allow ?? [];
+    this.judge = new WeightsOnlyJudge(this.allow);
+  }
+
+  progress(phase: string, bytesDone: number, bytesTotal: number): void {
+    this.options.onProgress?.({ phase, bytesDone, bytesTotal });
+  }
+
+  add(f: Omit<Finding, 'module' | 'name' | 'opcode' | 'offset' | 'entry'> & Partial<Finding>): void {
+    const full: Finding = {
+      entry: f.entry ?? null,
+      offset: f.offset ?? null,
+      opcode: f.opcode ?? null,
+      module: f.module ?? null,
+      name: f.name ?? null,
+      severity: f.severity,
+      rule: f.rule,
+      message: f.message,
+    };
+    const key = `${full.rule}|${full.entry}|${full.offset}|${full.module}|${full.name}`;
+    if (this.findingKeys.has(key)) return;
+    this.findingKeys.add(key);
+    this.findings.push(full);
+  }
+
+  /** which versions would accept this global (default + import-time + operator allowlist, after their name mapping) */
+  allowedBy(rawModule: string, rawName: string): Record<TorchVersion, boolean> {
+    const out = {} as Record<TorchVersion, boolean>;
+    for (const v of TORCH_VERSIONS) {
+      const p = PROFILES[v];
+      const [m, n] = p.mapsPython2Names ? mapPython2Name(rawModule, rawName) : [rawModule, rawName];
+      const full = `${m}.${n}`;
+      out[v] =
+        !p.blockedModules.has(m) &&
+        (p.allowed.has(full) || p.importTime.has(full) || this.allow.includes(full));
+    }
+    return out;
+  }
+
+  recordImport(ev: ImportEvent, module: string, name: string, entry: string | null): ImportRecord {
+    const key = `${module}.${name}`;
+    const existing = this.imports.get(key);
+    if (existing) {
+      existing.count++;
+      return existing;
+    }
+    const allowedBy = this.allowedBy(ev.rawModule, ev.rawName);
+    const threat = threatOf(module, name);
+    const cls = threat ? 'dangerous' : allowedBy[this.target] ? 'allowed' : 'suspicious';
+    const rec: ImportRecord = {
+      module,
+      name,
+      ...(ev.rawModule !== module || ev.rawName !== name
+        ? { raw: { module: ev.rawModule, name: ev.rawName } }
+        : {}),
+      class: cls,
+      allowedBy,
+      calls: [],
+      count: 1,
+      first: { entry, offset: ev.offset, opcode: ev.opcode },
+      ...(threat ? { reason: threat.reason } : {}),
+    };
+    this.imports.set(key, rec);
+    if (cls === 'dangerous') {
+      this.add({
+        severity: 'dangerous',
+        rule: 'import-dangerous',
+        entry,
+        offset: ev.offset,
+        opcode: ev.opcode,
+        module,
+        name,
+        message: `imports ${key}: ${threat?.reason}`,
+      });
+    } else if (cls === 'suspicious') {
+      this.add({
+        severity: 'suspicious',
+        rule: 'import-not-allowed',
+        entry,
+        offset: ev.offset,
+        opcode: ev.opcode,
+        module,
+        name,
+        message: `imports ${key}, which torch ${this.target} does not allow under weights_only`,
+      });
+    }
+    return rec;
+  }
+
+  worstSeverity(): Severity | null {
+    let worst: Severity | null = null;
+    for (const f of this.findings)
+      if (worst === null || SEVERITY_RANK[f.severity] > SEVERITY_RANK[worst]) worst = f.severity;
+    return worst;
+  }
+}

@@ -1,0 +1,490 @@
+import { classifyValue, InventoryBuilder } from './analysis/structure';
+import { scanLegacyPath, scanTar } from './containers/legacy-file';
+import { scanZip } from './containers/torch-zip';
+import { parseGguf, templateThreat } from './formats/gguf';
+import { isNpy, readNpyHeader } from './formats/numpy';
+import { parseOnnx } from './formats/onnx';
+import { looksLikeSafetensors, validateSafetensors } from './formats/safetensors';
+import { isPythonTar, listTar } from './formats/tar';
+import { walkPickle } from './pickle-scan';
+import {
+  SEVERITY_RANK,
+  TORCH_VERSIONS,
+  type Finding,
+  type Format,
+  type Kind,
+  type ScanReport,
+  type TensorInventory,
+  type Verdict,
+  type VersionResult,
+} from './report';
+import { ScanContext, type NestedPayload, type ScanOptions } from './scan-context';
+import { CountingSource, type ByteSource } from './source';
+import { runtime } from './torch/messages';
+import { ZipArchive } from './zip/zip-archive';
+
+export const SCANNER_VERSION = '1.0.0';
+
+export interface ScanInput extends ScanOptions {
+  /** shown in the report */
+  path?: string;
+  /** computed by the caller while the bytes streamed past (the scanner never reads tensor data) */
+  sha256?: string | null;
+}
+
+interface Outcome {
+  format: Format;
+  kind: Kind;
+  inventory: InventoryBuilder;
+}
+
+/**
+ * Scans one file: recognises it by content, replays torch.load(weights_only=True) for each torch version, scans
+ * every pickle it contains, and returns the report. Reads through `source` only what it needs.
+ */
+export async function scan(source: ByteSource, input: ScanInput = {}): Promise<ScanReport> {
+  return scanAtDepth(source, input, 0);
+}
+
+async function scanAtDepth(source: ByteSource, input: ScanInput, depth: number): Promise<ScanReport> {
+  const started = Date.now();
+  const counting = new CountingSource(source);
+  const ctx = new ScanContext(input, depth);
+  const nested: NestedPayload[] = [];
+  let outcome: Outcome;
+  try {
+    outcome = await recognise(ctx, counting, nested);
+  } catch (e) {
+    // a source that fails mid-read, or a bug: never "safe"
+    ctx.incomplete = true;
+    ctx.add({
+      severity: 'unknown',
+      rule: 'scan-error',
+      message: `the scan could not finish: ${(e as Error).message}`,
+    });
+    ctx.judge.failAll(runtime('ScanError', (e as Error).message));
+    ctx.judge.markUncertain();
+    outcome = {
+      format: 'unknown',
+      kind: 'unknown',
+      inventory: new InventoryBuilder(ctx.limits.maxListedTensors),
+    };
+  }
+  await scanNested(ctx, [...nested, ...ctx.nested], input, depth, outcome.inventory);
+
+  const byVersion = Object.fromEntries(TORCH_VERSIONS.map((v) => [v, ctx.judge.result(v)])) as Record<
+    (typeof TORCH_VERSIONS)[number],
+    VersionResult
+  >;
+  const target = ctx.target;
+  const targetResult = byVersion[target];
+  if (!targetResult.loads && targetResult.reason) {
+    ctx.add({
+      severity: 'suspicious',
+      rule: 'weights-only-refused',
+      message: `torch ${target} refuses it with weights_only=True: ${targetResult.reason}`,
+    });
+  }
+  const tensors = outcome.inventory.result();
+  const findings = sortFindings(ctx.findings);
+  const verdict = decideVerdict(findings, outcome.format, targetResult, ctx.incomplete);
+  const imports = [...ctx.imports.values()].sort(
+    (a, b) => rank(b.class) - rank(a.class) || a.first.offset - b.first.offset,
+  );
+  const report: ScanReport = {
+    path: input.path ?? '',
+    size: source.size,
+    sha256: input.sha256 ?? null,
+    format: outcome.format,
+    kind: outcome.kind,
+    verdict,
+    summary: '',
+    weightsOnly: { target, safe: verdict === 'safe', byVersion, extraAllowed: [...ctx.allow] },
+    findings,
+    imports,
+    tensors,
+    entries: ctx.entries,
+    details: ctx.details,
+    stats: {
+      bytesRead: counting.bytesRead,
+      reads: counting.reads,
+      opcodes: ctx.opcodes,
+      millis: Date.now() - started,
+    },
+    scanner: { version: SCANNER_VERSION },
+  };
+  report.summary = summarise(report);
+  return report;
+}
+
+function rank(c: string): number {
+  return c === 'dangerous' ? 2 : c === 'suspicious' ? 1 : 0;
+}
+
+function sortFindings(f: Finding[]): Finding[] {
+  return [...f].sort(
+    (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || (a.offset ?? 0) - (b.offset ?? 0),
+  );
+}
+
+function decideVerdict(
+  findings: Finding[],
+  format: Format,
+  target: VersionResult,
+  incomplete: boolean,
+): Verdict {
+  const worst = findings.reduce((w, f) => Math.max(w, SEVERITY_RANK[f.severity]), -1);
+  if (worst >= SEVERITY_RANK.dangerous) return 'dangerous';
+  if (incomplete || format === 'unknown' || worst === SEVERITY_RANK.unknown) return 'unknown';
+  if (worst >= SEVERITY_RANK.suspicious) return 'suspicious';
+  if (!target.loads || target.uncertain) return 'suspicious';
+  return 'safe';
+}
+
+async function recognise(ctx: ScanContext, src: ByteSource, nested: NestedPayload[]): Promise<Outcome> {
+  const inventory = new InventoryBuilder(ctx.limits.maxListedTensors);
+  const head = await src.read(0, Math.min(16, src.size));
+  const done = (format: Format, kind: Kind): Outcome => ({ format, kind, inventory });
+
+  // torch.load's zip test: exactly PK\x03\x04 at offset 0
+  if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) {
+    const z = await scanZip(ctx, src, nested);
+    inventory.addFromValue(z.root);
+    const kind =
+      z.kind ??
+      (z.format === 'torch-zip'
+        ? classifyValue(z.root)
+        : z.root !== undefined
+          ? classifyValue(z.root)
+          : 'unknown');
+    return done(z.format, kind);
+  }
+
+  // 2.14 sends *.safetensors paths to the safetensors library before anything else
+  const name = ctx.options.filename ?? '';
+  const isSafetensors = await looksLikeSafetensors(src);
+  let safetensorsError: string | null = null;
+  if (isSafetensors) {
+    const st = await validateSafetensors(src);
+    safetensorsError = st.error;
+    for (const t of st.tensors) inventory.add(t);
+    ctx.details.safetensors = {
+      headerLength: st.headerLength,
+      metadata: st.metadata,
+      valid: st.error === null,
+    };
+    if (st.error) {
+      ctx.add({ severity: 'unknown', rule: 'safetensors-invalid', message: st.error });
+    }
+  }
+  if (name.endsWith('.safetensors')) {
+    for (const v of TORCH_VERSIONS) {
+      if (ctx.judge.state(v).profile.safetensorsByPath) {
+        if (isSafetensors && safetensorsError === null) ctx.judge.settle(v, null);
+        else {
+          const st = isSafetensors ? null : await validateSafetensors(src);
+          ctx.judge.settle(
+            v,
+            runtime(
+              'SafetensorError',
+              (safetensorsError ?? st?.error ?? 'invalid safetensors file').replace(/^SafetensorError: /, ''),
+            ),
+          );
+        }
+      }
+    }
+  }
+
+  // the non-zip path of torch.load: tar test, then pickles — run for every non-zip file, because that is what
+  // torch.load(weights_only=False) would execute
+  if (await isPythonTar(src)) {
+    const members = await listTar(src);
+    const torchTar = members.some((m) => m.name === 'pickle' || m.name === 'storages');
+    const root = await scanTar(ctx, src, members);
+    inventory.addFromValue(root);
+    ctx.details.tar = { members: members.map((m) => ({ name: m.name, size: m.size })) };
+    return done(
+      torchTar ? 'torch-tar' : 'unknown',
+      torchTar ? (root !== undefined ? classifyValue(root) : 'pickle') : 'unknown',
+    );
+  }
+  const legacy = await scanLegacyPath(ctx, src, null);
+
+  // what the bytes are, independently of torch.load
+  if (legacy.legacyTorch) {
+    inventory.addFromValue(legacy.root);
+    return done('torch-legacy', classifyValue(legacy.root));
+  }
+  if (isSafetensors) {
+    dropPickleNoise(ctx);
+    ctx.incomplete = safetensorsError !== null;
+    return done('safetensors', 'safetensors');
+  }
+  if (head.length >= 4 && head[0] === 0x47 && head[1] === 0x47 && head[2] === 0x55 && head[3] === 0x46) {
+    return recogniseGguf(ctx, src, inventory);
+  }
+  if (isNpy(head)) return recogniseNpy(ctx, src, inventory);
+  if (head.length >= 8 && Buffer.from(head.subarray(0, 8)).toString('latin1') === 'PYTORCH1') {
+    dropPickleNoise(ctx);
+    ctx.add({
+      severity: 'info',
+      rule: 'torchscript-preview',
+      message: 'a TorchScript archive from the pre-1.0 preview release; torch refuses it',
+    });
+    return done('torchscript', 'torchscript');
+  }
+  if (head.length >= 8 && Buffer.from(head.subarray(4, 8)).toString('latin1') === 'PTMF') {
+    dropPickleNoise(ctx);
+    return done('torchscript', 'torchscript');
+  }
+  if (head.length >= 8 && head[0] === 0x89 && Buffer.from(head.subarray(1, 4)).toString('latin1') === 'HDF') {
+    dropPickleNoise(ctx);
+    ctx.details.hdf5 = true;
+    ctx.add({
+      severity: 'unknown',
+      rule: 'unsupported-format',
+      message: 'an HDF5 file (Keras .h5); its contents are not analysed',
+    });
+    return done('unknown', 'unknown');
+  }
+  const onnx = await parseOnnx(src);
+  if (onnx) {
+    dropPickleNoise(ctx);
+    ctx.details.onnx = onnx;
+    for (const loc of onnx.externalData) {
+      if (loc.startsWith('/') || /(^|[\\/])\.\.([\\/]|$)/.test(loc) || /^[a-zA-Z]:/.test(loc)) {
+        ctx.add({
+          severity: 'dangerous',
+          rule: 'onnx-external-data-traversal',
+          message: `external data location "${loc}" points outside the model's folder`,
+        });
+      }
+    }
+    return done('onnx', 'onnx');
+  }
+  const zipInside = await findEmbeddedZip(src);
+  if (zipInside) {
+    ctx.add({
+      severity: 'suspicious',
+      rule: 'zip-prefixed',
+      message:
+        'a zip archive follows other data: torch.load unpickles the prefix, zip readers see the archive (a polyglot)',
+    });
+    const sub = new ScanContext(ctx.options, ctx.depth + 1);
+    await scanZip(sub, src, nested);
+    for (const f of sub.findings) ctx.add({ ...f, entry: f.entry ? `zip:${f.entry}` : 'zip' });
+    for (const [k, v] of sub.imports) if (!ctx.imports.has(k)) ctx.imports.set(k, v);
+  }
+  if (legacy.firstComplete) return done('pickle', classifyValue(legacy.root));
+  if (head.length >= 2 && head[0] === 0x80 && head[1] <= 5) return done('pickle', 'pickle');
+  if (!ctx.findings.some((f) => f.rule.startsWith('import-') || f.severity === 'dangerous'))
+    dropPickleNoise(ctx);
+  ctx.add({
+    severity: 'unknown',
+    rule: 'unrecognised-format',
+    message: 'the file is not a format Brine recognises',
+  });
+  ctx.incomplete = true;
+  return done('unknown', 'unknown');
+}
+
+/** when the bytes turned out not to be a pickle, the walk's complaints are noise, not findings */
+function dropPickleNoise(ctx: ScanContext): void {
+  const keep = ctx.findings.filter(
+    (f) => f.rule !== 'pickle-error' && f.rule !== 'trailing-data' && f.rule !== 'line-at-eof',
+  );
+  ctx.findings.splice(0, ctx.findings.length, ...keep);
+  ctx.incomplete = false;
+}
+
+async function recogniseGguf(
+  ctx: ScanContext,
+  src: ByteSource,
+  inventory: InventoryBuilder,
+): Promise<Outcome> {
+  dropPickleNoise(ctx);
+  const g = await parseGguf(src);
+  for (const t of g.tensors) inventory.add(t);
+  ctx.details.gguf = { version: g.version, bigEndian: g.bigEndian, metadata: g.metadata };
+  if (g.error) {
+    ctx.incomplete = true;
+    ctx.add({ severity: 'unknown', rule: 'gguf-invalid', message: `GGUF header: ${g.error}` });
+  }
+  if (g.chatTemplate) {
+    const t = templateThreat(g.chatTemplate);
+    if (t) {
+      ctx.add({
+        severity: 'dangerous',
+        rule: 'gguf-template-injection',
+        entry: 'tokenizer.chat_template',
+        message: `the chat template uses ${t}, which reaches Python internals when rendered without a sandbox`,
+      });
+    }
+  }
+  return { format: 'gguf', kind: 'gguf', inventory };
+}
+
+async function recogniseNpy(
+  ctx: ScanContext,
+  src: ByteSource,
+  inventory: InventoryBuilder,
+): Promise<Outcome> {
+  dropPickleNoise(ctx);
+  const h = await readNpyHeader(src);
+  if (typeof h === 'string') {
+    ctx.incomplete = true;
+    ctx.add({ severity: 'unknown', rule: 'numpy-invalid', message: h });
+    return { format: 'numpy', kind: 'unknown', inventory };
+  }
+  const numel = h.shape.reduce((a, b) => a * b, 1);
+  if (h.objects) {
+    ctx.add({
+      severity: 'suspicious',
+      rule: 'numpy-object-array',
+      message: 'an object array: numpy stores it as a pickle (np.load needs allow_pickle=True)',
+    });
+    const r = await walkPickle(ctx, src, {
+      entry: 'array',
+      judge: null,
+      loader: { kind: 'none' },
+      start: h.dataOffset,
+    });
+    ctx.entries.push({
+      name: 'array',
+      role: 'numpy-object-array',
+      size: src.size - h.dataOffset,
+      scanned: true,
+      protocol: r.protocol,
+      opcodes: r.opcodes,
+      complete: !r.failure,
+    });
+    return { format: 'numpy', kind: 'pickle', inventory };
+  }
+  const bytes = h.itemSize === null ? 0 : numel * h.itemSize;
+  if (h.itemSize !== null && h.dataOffset + bytes !== src.size) {
+    ctx.add({
+      severity: 'unknown',
+      rule: 'numpy-size-mismatch',
+      message: `array data is ${src.size - h.dataOffset} bytes, expected ${bytes}`,
+    });
+    ctx.incomplete = true;
+  }
+  inventory.add({ name: 'array', dtype: h.dtype, shape: h.shape, numel, bytes });
+  return { format: 'numpy', kind: 'tensor', inventory };
+}
+
+/** a zip whose local headers do not start at 0 (self-extracting stubs, polyglots) */
+async function findEmbeddedZip(src: ByteSource): Promise<boolean> {
+  if (src.size < 22) return false;
+  try {
+    const z = await ZipArchive.open(src, { maxEntries: 100_000 });
+    return z.entries.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+async function scanNested(
+  ctx: ScanContext,
+  payloads: NestedPayload[],
+  input: ScanInput,
+  depth: number,
+  inventory: InventoryBuilder,
+): Promise<void> {
+  for (const p of payloads.slice(0, 64)) {
+    const sub = await scanAtDepth(
+      p.source,
+      { ...input, path: p.entry, filename: undefined, sha256: null },
+      depth + 1,
+    );
+    const where = (e: string | null) => (e ? `${p.entry} › ${e}` : p.entry);
+    for (const f of sub.findings) {
+      if (f.rule === 'weights-only-refused') continue;
+      ctx.add({ ...f, entry: where(f.entry) });
+    }
+    for (const imp of sub.imports) {
+      const key = `${imp.module}.${imp.name}`;
+      if (!ctx.imports.has(key))
+        ctx.imports.set(key, { ...imp, first: { ...imp.first, entry: where(imp.first.entry) } });
+    }
+    for (const t of sub.tensors.items) inventory.add({ ...t, name: `${p.entry}:${t.name}` });
+    ctx.entries.push({
+      name: p.entry,
+      role: p.loader === 'archive' ? 'nested-archive' : 'chained-payload',
+      size: p.source.size,
+      scanned: true,
+    });
+    if (p.loader !== 'archive') {
+      ctx.add({
+        severity:
+          sub.verdict === 'dangerous' ? 'dangerous' : sub.verdict === 'unknown' ? 'unknown' : 'suspicious',
+        rule: 'chained-load',
+        entry: p.entry,
+        offset: p.offset,
+        message: `${p.loader} unpickles a second payload at load time (scanned: ${sub.verdict}, ${sub.kind})`,
+      });
+    } else if (sub.verdict === 'unknown') ctx.incomplete = true;
+  }
+}
+
+export function summarise(
+  r: Pick<ScanReport, 'verdict' | 'kind' | 'format' | 'imports' | 'findings' | 'tensors' | 'weightsOnly'>,
+): string {
+  const target = r.weightsOnly.target;
+  const res = r.weightsOnly.byVersion[target];
+  const dangerous = r.imports.filter((i) => i.class === 'dangerous').map((i) => `${i.module}.${i.name}`);
+  const what = describe(r.kind, r.tensors);
+  switch (r.verdict) {
+    case 'dangerous': {
+      if (dangerous.length > 0) {
+        const list =
+          dangerous.slice(0, 3).join(', ') +
+          (dangerous.length > 3 ? ` and ${dangerous.length - 3} more` : '');
+        return `Loading this file with pickle (torch.load(weights_only=False)) would import ${list} — code execution. Do not load it.`;
+      }
+      const f = r.findings.find((x) => x.severity === 'dangerous');
+      return `This file is built to fool loaders or scanners (${f?.rule ?? 'structural attack'}): ${f?.message ?? ''}. Do not load it.`;
+    }
+    case 'unknown': {
+      const f = r.findings.find((x) => x.severity === 'unknown');
+      return `Brine could not read this file to the end${f ? ` (${f.message})` : ''}; treat it as unsafe.`;
+    }
+    case 'suspicious': {
+      const suspicious = r.imports
+        .filter((i) => i.class === 'suspicious')
+        .map((i) => `${i.module}.${i.name}`);
+      if (suspicious.length > 0) {
+        return `${what} that imports ${suspicious.slice(0, 3).join(', ')}${suspicious.length > 3 ? ' and more' : ''}, outside torch ${target}'s allowlist; none is a known attack, but loading it runs code from those modules.`;
+      }
+      return `${what}; torch ${target} refuses it with weights_only=True${res.reason ? ` (${res.reason.replace(/^[A-Za-z]+Error: /, '').slice(0, 160)})` : ''}.`;
+    }
+    case 'safe':
+      return `${what}; torch ${target} loads it with weights_only=True and nothing in it imports code.`;
+  }
+}
+
+function describe(kind: Kind, t: TensorInventory): string {
+  const n = (x: number) =>
+    x >= 1e9
+      ? `${(x / 1e9).toFixed(1)}B`
+      : x >= 1e6
+        ? `${(x / 1e6).toFixed(1)}M`
+        : x >= 1e3
+          ? `${(x / 1e3).toFixed(1)}K`
+          : `${x}`;
+  const tensors =
+    t.count > 0 ? ` of ${t.count} tensor${t.count === 1 ? '' : 's'} (${n(t.parameters)} parameters)` : '';
+  const names: Record<Kind, string> = {
+    state_dict: 'A state_dict',
+    checkpoint: 'A training checkpoint',
+    full_model: 'A pickled full model',
+    tensor: 'A tensor',
+    torchscript: 'A TorchScript archive',
+    safetensors: 'A safetensors file',
+    onnx: 'An ONNX model',
+    gguf: 'A GGUF model',
+    pickle: 'A pickle',
+    unknown: 'A file',
+  };
+  return `${names[kind]}${kind === 'tensor' ? '' : tensors}`;
+}

@@ -1,0 +1,57 @@
+/**
+ * Random-access byte sources. The scanner reads only through this interface, so the same code scans a local file,
+ * an S3 object (range GETs) or a buffer, and reads just the parts it needs (a zip's central directory and its
+ * pickles, never the tensor data).
+ */
+export interface ByteSource {
+  readonly size: number;
+  /** Returns min(length, size - offset) bytes starting at offset. */
+  read(offset: number, length: number): Promise<Uint8Array>;
+}
+
+export class MemorySource implements ByteSource {
+  constructor(private readonly bytes: Uint8Array) {}
+  get size(): number {
+    return this.bytes.length;
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    return this.bytes.subarray(offset, Math.min(this.bytes.length, offset + length));
+  }
+}
+
+/** A window [start, start + size) of another source. */
+export class SliceSource implements ByteSource {
+  constructor(
+    private readonly inner: ByteSource,
+    private readonly start: number,
+    readonly size: number,
+  ) {}
+  read(offset: number, length: number): Promise<Uint8Array> {
+    const len = Math.max(0, Math.min(length, this.size - offset));
+    return this.inner.read(this.start + offset, len);
+  }
+}
+
+/** Counts what is read, for the "bytes read to scan a 2 GB zip" figures. */
+export class CountingSource implements ByteSource {
+  bytesRead = 0;
+  reads = 0;
+  constructor(private readonly inner: ByteSource) {}
+  get size(): number {
+    return this.inner.size;
+  }
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const b = await this.inner.read(offset, length);
+    this.bytesRead += b.length;
+    this.reads++;
+    return b;
+  }
+}
+
+/** Reads exactly `length` bytes or fails (the scanner checks bounds first; a short read means the source lied). */
+export async function readExactly(src: ByteSource, offset: number, length: number): Promise<Uint8Array> {
+  const b = await src.read(offset, length);
+  if (b.length !== length)
+    throw new Error(`short read at ${offset}: wanted ${length} bytes, got ${b.length}`);
+  return b;
+}

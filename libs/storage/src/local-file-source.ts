@@ -1,0 +1,38 @@
+import { open, type FileHandle } from 'node:fs/promises';
+import type { ByteSource } from '@brine/scanner';
+
+/** A ByteSource over a local file, read with positioned reads (no whole-file buffering). */
+export class LocalFileSource implements ByteSource {
+  private constructor(
+    private readonly fh: FileHandle,
+    readonly size: number,
+  ) {}
+
+  static async open(path: string): Promise<LocalFileSource> {
+    const fh = await open(path, 'r');
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new Error(`${path} is not a regular file`);
+      return new LocalFileSource(fh, st.size);
+    } catch (e) {
+      await fh.close();
+      throw e;
+    }
+  }
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const len = Math.max(0, Math.min(length, this.size - offset));
+    const buf = Buffer.allocUnsafe(len);
+    let done = 0;
+    while (done < len) {
+      const { bytesRead } = await this.fh.read(buf, done, len - done, offset + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return done === len ? buf : buf.subarray(0, done);
+  }
+
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}

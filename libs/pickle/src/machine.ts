@@ -94,7 +94,7 @@ export interface MachineHost {
   note?(note: StructuralNote): void;
 }
 
-export type RunResult = 'stop' | 'need-more' | 'failed';
+export type RunResult = 'stop' | 'need-more' | 'failed' | 'interrupt';
 
 /** thrown by argument readers when the window ends inside an opcode */
 class NeedMore {
@@ -151,6 +151,12 @@ export class Machine {
   retainBudget: number;
   /** pushes placeholders instead of failing on stack underflow or missing memo (secondary walks only) */
   lenient = false;
+  /**
+   * Set by the host while an opcode executes when the stream continues with something that is not an opcode
+   * (joblib writes raw array bytes after a NumpyArrayWrapper's BUILD): run() returns 'interrupt' and the driver
+   * repositions the machine with setWindow() before running it again.
+   */
+  interrupt: unknown = null;
   private notesSeen = new Set<string>();
 
   readonly limits: Limits;
@@ -228,6 +234,7 @@ export class Machine {
         const arg = def.arg === null ? undefined : def.arg.read(this);
         if (this.frameEnd >= 0) this.checkFrame(start);
         def.exec(this, arg);
+        if (this.interrupt !== null) return 'interrupt';
       } catch (e) {
         if (e instanceof NeedMore) {
           this.pos = start;
@@ -274,6 +281,9 @@ export class Machine {
   // ---- helpers used by argument readers and opcode semantics ----
 
   needMore(bytes: number): never {
+    // the window already reaches the end of the stream: there is no more to read
+    if (this.base + this.end >= this.streamEnd)
+      this.fail('UnpicklingError', 'pickle data was truncated', 'truncated');
     throw new NeedMore(bytes);
   }
 

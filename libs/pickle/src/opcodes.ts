@@ -295,7 +295,7 @@ export const OPCODE_LIST: readonly OpcodeDef[] = [
     else m.popMark();
   }),
   op('2', 'DUP', 0, null, 'any', 'any any', (m) => m.push(m.top())),
-  op('(', 'MARK', 1, null, '', 'mark', (m) => m.mark()),
+  op('(', 'MARK', 0, null, '', 'mark', (m) => m.mark()),
   op('1', 'POP_MARK', 1, null, 'mark any*', '', (m) => {
     m.popMark();
   }),

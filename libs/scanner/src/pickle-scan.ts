@@ -2,6 +2,7 @@ import {
   Machine,
   mapPython2Name,
   PyBytes,
+  PyDict,
   PyGlobal,
   PyInstance,
   PyStorage,
@@ -14,6 +15,7 @@ import {
   type MachineHost,
   type PickleFailure,
   type PyValue,
+  type RunResult,
   type StructuralNote,
 } from '@brine/pickle';
 import { CHAINED_LOADERS } from './analysis/threats';
@@ -153,6 +155,8 @@ class ScanHost implements MachineHost {
 
   build(target: PyValue, state: PyValue, offset: number): void {
     this.judge?.build(target, state, this.machine);
+    const joblib = joblibArray(target, state);
+    if (joblib) this.machine.interrupt = joblib;
     if (target instanceof PyGlobal) {
       const rec = this.ctx.imports.get(target.fullName);
       if (rec && !rec.calls.includes('BUILD')) rec.calls.push('BUILD');
@@ -247,6 +251,38 @@ class ScanHost implements MachineHost {
   }
 }
 
+/** joblib's NumpyArrayWrapper: after its BUILD the stream holds the array's bytes (or, for objects, a pickle) */
+interface JoblibArray {
+  kind: 'joblib-array';
+  bytes: number | null;
+  aligned: boolean;
+}
+
+const JOBLIB_WRAPPERS = new Set([
+  'joblib.numpy_pickle.NumpyArrayWrapper',
+  'sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper',
+]);
+
+function joblibArray(target: PyValue, state: PyValue): JoblibArray | null {
+  if (!(target instanceof PyInstance) || !(state instanceof PyDict)) return null;
+  if (!JOBLIB_WRAPPERS.has(calleeName(target.callee) ?? '')) return null;
+  const get = (k: string): PyValue | undefined => {
+    const i = state.keys.indexOf(k);
+    return i < 0 ? undefined : state.values[i];
+  };
+  const shape = get('shape');
+  const dims = shape instanceof PyTuple ? shape.items.map((x) => toSafeInt(x) ?? 0) : [];
+  const numel = dims.reduce((a, b) => a * b, 1);
+  const dtype = get('dtype');
+  const code = dtype instanceof PyInstance && dtype.args instanceof PyTuple ? dtype.args.items[0] : null;
+  const m = typeof code === 'string' ? /^[<>|=]?([a-zA-Z])(\d*)/.exec(code) : null;
+  const alignment = get('numpy_array_alignment_bytes');
+  const aligned = alignment !== undefined && alignment !== null;
+  if (!m || m[1] === 'O') return { kind: 'joblib-array', bytes: null, aligned };
+  const size = Number(m[2] || '1') * (m[1] === 'U' ? 4 : 1);
+  return { kind: 'joblib-array', bytes: numel * size, aligned };
+}
+
 /**
  * Walks one pickle from `opts.start` to its STOP, reading `source` in windows so memory stays bounded whatever
  * the stream's size. Returns where it stopped; a failure (truncation, stack underflow, limits) is recorded as a
@@ -263,15 +299,29 @@ export async function walkPickle(
   if (opts.judge) opts.judge.loader = opts.loader;
   let offset = opts.start;
   const total = source.size;
-  let result: 'stop' | 'need-more' | 'failed' = 'need-more';
+  let result: RunResult = 'need-more';
   let lastProgress = 0;
-  while (result === 'need-more') {
+  while (result === 'need-more' || result === 'interrupt') {
     const len = Math.min(Math.max(ctx.limits.windowBytes, machine.wanted), total - offset);
     const window = len > 0 ? await source.read(offset, len) : new Uint8Array(0);
+    if (window.length !== Math.max(0, len))
+      throw new Error(`short read at ${offset}: wanted ${len} bytes, got ${window.length}`);
     machine.setWindow(window, offset, total);
     result = machine.run();
+    if (result === 'interrupt') {
+      offset = await skipJoblibArray(
+        ctx,
+        source,
+        machine.interrupt as JoblibArray,
+        machine.offset,
+        opts.entry,
+      );
+      machine.interrupt = null;
+      machine.wanted = 0;
+      continue;
+    }
     if (result === 'need-more') {
-      if (machine.offset === offset && machine.wanted <= window.length) {
+      if (machine.offset === offset && (machine.wanted <= window.length || offset + window.length >= total)) {
         throw new Error(`pickle walk made no progress at ${offset}`);
       }
       offset = machine.offset;
@@ -305,4 +355,31 @@ export async function walkPickle(
     protocol: machine.proto,
     opcodes: machine.opcodeCount,
   };
+}
+
+/** the bytes joblib wrote after a NumpyArrayWrapper: skipped (raw data) or walked (an object array's pickle) */
+async function skipJoblibArray(
+  ctx: ScanContext,
+  source: ByteSource,
+  a: JoblibArray,
+  at: number,
+  entry: string | null,
+): Promise<number> {
+  let offset = at;
+  if (a.bytes === null) {
+    const r = await walkPickle(ctx, source, { entry, judge: null, loader: { kind: 'none' }, start: offset });
+    ctx.add({
+      severity: 'info',
+      rule: 'joblib-object-array',
+      entry,
+      offset,
+      message: 'a joblib object array: its elements are a nested pickle (scanned)',
+    });
+    return r.failure ? source.size : r.end;
+  }
+  if (a.aligned) {
+    const pad = await source.read(offset, 1);
+    offset += 1 + (pad[0] ?? 0);
+  }
+  return offset + a.bytes;
 }

@@ -271,7 +271,7 @@ async function recognise(ctx: ScanContext, src: ByteSource, nested: NestedPayloa
         'a zip archive follows other data: torch.load unpickles the prefix, zip readers see the archive (a polyglot)',
     });
     const sub = new ScanContext(ctx.options, ctx.depth + 1);
-    await scanZip(sub, src, nested);
+    await scanZip(sub, src, nested, true);
     for (const f of sub.findings) ctx.add({ ...f, entry: f.entry ? `zip:${f.entry}` : 'zip' });
     for (const [k, v] of sub.imports) if (!ctx.imports.has(k)) ctx.imports.set(k, v);
   }
@@ -377,8 +377,8 @@ async function recogniseNpy(
 async function findEmbeddedZip(src: ByteSource): Promise<boolean> {
   if (src.size < 22) return false;
   try {
-    const z = await ZipArchive.open(src, { maxEntries: 100_000 });
-    return z.entries.length > 0;
+    const z = await ZipArchive.open(src, { maxEntries: 100_000, allowPrefix: true });
+    return z.entries.length > 0 && z.prefixLength > 0;
   } catch {
     return false;
   }

@@ -19,13 +19,16 @@ export class MemorySource implements ByteSource {
   }
 }
 
-/** A window [start, start + size) of another source. */
+/** A window [start, start + size) of another source, clamped to what the source holds. */
 export class SliceSource implements ByteSource {
+  readonly size: number;
   constructor(
     private readonly inner: ByteSource,
     private readonly start: number,
-    readonly size: number,
-  ) {}
+    size: number,
+  ) {
+    this.size = Math.max(0, Math.min(size, inner.size - start));
+  }
   read(offset: number, length: number): Promise<Uint8Array> {
     const len = Math.max(0, Math.min(length, this.size - offset));
     return this.inner.read(this.start + offset, len);

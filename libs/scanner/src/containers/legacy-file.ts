@@ -203,6 +203,15 @@ export async function scanTar(
       if (name !== 'sys_info') judge.failAll(runtime('KeyError', `"filename '${name}' not found"`));
       continue;
     }
+    if (m.truncated) {
+      ctx.incomplete = true;
+      ctx.add({
+        severity: 'unknown',
+        rule: 'tar-truncated',
+        entry: name,
+        message: `tar member "${name}" is cut off by the end of the file`,
+      });
+    }
     const member = new SliceSource(src, m.offset, m.size);
     const judged = name !== 'sys_info';
     judge.loader = { kind: 'none' };

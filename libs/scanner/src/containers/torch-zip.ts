@@ -65,11 +65,12 @@ export async function scanZip(
   ctx: ScanContext,
   src: ByteSource,
   nested: NestedPayload[],
+  allowPrefix = false,
 ): Promise<ZipOutcome> {
   const judge = ctx.judge;
   let zip: ZipArchive;
   try {
-    zip = await ZipArchive.open(src, { maxEntries: ctx.limits.maxEntries });
+    zip = await ZipArchive.open(src, { maxEntries: ctx.limits.maxEntries, allowPrefix });
   } catch (e) {
     judge.failAll(readerFailure('reading zip archive', e, true));
     ctx.incomplete = true;
@@ -160,16 +161,6 @@ export async function scanZip(
     kind = 'state_dict';
   }
 
-  for (const inc of zip.inconsistencies) {
-    ctx.add({
-      severity: inc.differential ? (DIFFERENTIAL_SEVERITY[inc.rule] ?? 'suspicious') : 'info',
-      rule: inc.rule,
-      entry: inc.entry,
-      offset: inc.offset,
-      message: inc.message,
-    });
-  }
-
   if (torchscript) {
     judge.failAll((p) =>
       p.refusesTorchScript
@@ -251,6 +242,16 @@ export async function scanZip(
     if (isStorage || RESERVED.has(r)) continue;
     scanned.add(e);
     await scanOtherEntry(ctx, zip, e, records, nested);
+  }
+  // inconsistencies are found while reading entries, so they are reported last
+  for (const inc of zip.inconsistencies) {
+    ctx.add({
+      severity: inc.differential ? (DIFFERENTIAL_SEVERITY[inc.rule] ?? 'suspicious') : 'info',
+      rule: inc.rule,
+      entry: inc.entry,
+      offset: inc.offset,
+      message: inc.message,
+    });
   }
   if (kind === null && format === 'torch-package') kind = 'pickle';
   return { format, kind, root, zip };

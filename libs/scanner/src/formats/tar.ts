@@ -12,6 +12,8 @@ export interface TarMember {
   /** absolute offset of the member's data */
   offset: number;
   type: string;
+  /** the header declares more bytes than the file holds */
+  truncated: boolean;
 }
 
 /** tarfile's nti(): octal text (NUL/space terminated) or base-256 */
@@ -91,7 +93,14 @@ export async function listTar(src: ByteSource, maxMembers = 10_000): Promise<Tar
         if (m) longName = m[1];
       }
     } else {
-      out.push({ name: longName ?? name, size, offset: dataOff, type });
+      const available = Math.max(0, src.size - dataOff);
+      out.push({
+        name: longName ?? name,
+        size: Math.min(size, available),
+        offset: dataOff,
+        type,
+        truncated: size > available,
+      });
       longName = null;
     }
     off = dataOff + Math.ceil(size / BLOCK) * BLOCK;

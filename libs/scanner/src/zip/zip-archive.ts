@@ -62,6 +62,11 @@ export const METHOD_DEFLATED = 8;
 export interface ZipOpenOptions {
   /** refuse central directories with more entries than this */
   maxEntries?: number;
+  /**
+   * read archives preceded by other data the way Python's zipfile does (offsets shifted by the prefix length);
+   * miniz, and so PyTorch, does not — use only to find what zip-based tools would see
+   */
+  allowPrefix?: boolean;
 }
 
 export class ZipArchive {
@@ -78,7 +83,7 @@ export class ZipArchive {
 
   static async open(src: ByteSource, opts: ZipOpenOptions = {}): Promise<ZipArchive> {
     const z = new ZipArchive(src);
-    await z.readCentralDirectory(opts.maxEntries ?? 1_000_000);
+    await z.readCentralDirectory(opts.maxEntries ?? 1_000_000, opts.allowPrefix ?? false);
     return z;
   }
 
@@ -105,7 +110,10 @@ export class ZipArchive {
     this.inconsistencies.push({ rule, entry, offset, message, differential });
   }
 
-  private async readCentralDirectory(maxEntries: number): Promise<void> {
+  /** bytes prepended to the archive (non-zero only with allowPrefix) */
+  prefixLength = 0;
+
+  private async readCentralDirectory(maxEntries: number, allowPrefix: boolean): Promise<void> {
     const size = this.src.size;
     if (size < EOCD_SIZE) throw new ZipError('failed finding central directory');
     // miniz searches backwards for the end-of-central-directory signature
@@ -165,6 +173,13 @@ export class ZipArchive {
     if (totalEntries !== entriesOnDisk || diskNum > 1 || cdDisk > 1) {
       throw new ZipError('unsupported multidisk archive');
     }
+    if (allowPrefix) {
+      const shift = eocdOffset - (this.zip64 ? 76 : 0) - cdSize - cdOffset;
+      if (shift > 0) {
+        this.prefixLength = shift;
+        cdOffset += shift;
+      }
+    }
     if (cdSize < totalEntries * CENTRAL_SIZE) throw new ZipError('invalid header or archive is corrupted');
     if (cdOffset + cdSize > size) throw new ZipError('invalid header or archive is corrupted');
     if (totalEntries > maxEntries)
@@ -201,6 +216,7 @@ export class ZipArchive {
         if (compressedSize === 0xffffffff && k < z64.length) compressedSize = z64[k++];
         if (localOffset === 0xffffffff && k < z64.length) localOffset = z64[k++];
       }
+      localOffset += this.prefixLength;
       if (flags & FLAG_MASKED_LOCAL) throw new ZipError('unsupported encryption');
       if (
         (method === METHOD_STORED && uncompressed !== compressedSize) ||
@@ -278,7 +294,7 @@ export class ZipArchive {
       (min, e) => Math.min(min, e.localHeaderOffset),
       Number.POSITIVE_INFINITY,
     );
-    if (Number.isFinite(first) && first > 0) {
+    if (Number.isFinite(first) && first > 0 && this.prefixLength === 0) {
       this.note('zip-leading-data', null, 0, `${first} bytes precede the first local header`, true);
     }
   }

@@ -1,0 +1,1 @@
+export { LocalFileSource, sha256File } from './local-file-source';

@@ -12,8 +12,20 @@ export interface ArgReader {
   readonly name: string;
   /** fixed size in bytes, or -1 for variable-length arguments */
   readonly size: number;
+  /** how the machine's loop decodes it: a fixed-width ARG_* kind inline, ARG_READER through read() */
+  readonly kind: ArgKind;
   read(m: Machine): ArgValue;
 }
+
+/** argument kinds the machine decodes inline; everything else is read through the reader */
+export const ARG_NONE = 0;
+export const ARG_UINT1 = 1;
+export const ARG_UINT2 = 2;
+export const ARG_INT4 = 3;
+export const ARG_UINT4 = 4;
+export const ARG_FLOAT8 = 5;
+export const ARG_READER = 9;
+export type ArgKind = 0 | 1 | 2 | 3 | 4 | 5 | 9;
 
 export type ArgValue = number | bigint | string | PyValue | GlobalArg | TextLine | undefined;
 
@@ -27,10 +39,16 @@ export interface TextLine {
   readonly line: Uint8Array;
 }
 
-function fixed(name: string, size: number, read: (m: Machine, i: number) => ArgValue): ArgReader {
+function fixed(
+  name: string,
+  size: number,
+  kind: ArgKind,
+  read: (m: Machine, i: number) => ArgValue,
+): ArgReader {
   return {
     name,
     size,
+    kind,
     read(m) {
       const i = m.pos;
       if (i + size > m.end) m.needMore(size);
@@ -40,15 +58,15 @@ function fixed(name: string, size: number, read: (m: Machine, i: number) => ArgV
   };
 }
 
-export const uint1 = fixed('uint1', 1, (m, i) => m.buf[i]);
-export const uint2 = fixed('uint2', 2, (m, i) => m.buf[i] | (m.buf[i + 1] << 8));
-export const int4 = fixed('int4', 4, (m, i) => m.view.getInt32(i, true));
-export const uint4 = fixed('uint4', 4, (m, i) => m.view.getUint32(i, true));
-export const uint8 = fixed('uint8', 8, (m, i) => {
+export const uint1 = fixed('uint1', 1, ARG_UINT1, (m, i) => m.buf[i]);
+export const uint2 = fixed('uint2', 2, ARG_UINT2, (m, i) => m.buf[i] | (m.buf[i + 1] << 8));
+export const int4 = fixed('int4', 4, ARG_INT4, (m, i) => m.view.getInt32(i, true));
+export const uint4 = fixed('uint4', 4, ARG_UINT4, (m, i) => m.view.getUint32(i, true));
+export const uint8 = fixed('uint8', 8, ARG_READER, (m, i) => {
   const v = m.view.getBigUint64(i, true);
   return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 });
-export const float8 = fixed('float8', 8, (m, i) => new PyFloat(m.view.getFloat64(i, false)));
+export const float8 = fixed('float8', 8, ARG_FLOAT8, (m, i) => new PyFloat(m.view.getFloat64(i, false)));
 
 /** two's-complement little-endian integer of n bytes */
 export function decodeLong(b: Uint8Array, start: number, n: number): number | bigint {
@@ -75,6 +93,7 @@ function counted(
   return {
     name,
     size: -1,
+    kind: ARG_READER,
     read(m) {
       const i = m.pos;
       if (i + lenSize > m.end) m.needMore(lenSize);
@@ -134,6 +153,7 @@ export const string4 = counted('BINSTRING', 4, true, strValue('bytes-or-str'));
 export const long1: ArgReader = {
   name: 'long1',
   size: -1,
+  kind: ARG_READER,
   read(m) {
     const i = m.pos;
     if (i + 1 > m.end) m.needMore(1);
@@ -147,6 +167,7 @@ export const long1: ArgReader = {
 export const long4: ArgReader = {
   name: 'long4',
   size: -1,
+  kind: ARG_READER,
   read(m) {
     const i = m.pos;
     if (i + 4 > m.end) m.needMore(4);
@@ -186,17 +207,34 @@ function readLine(m: Machine): Uint8Array {
   m.needMore(m.end - i + 1);
 }
 
-export const stringnl: ArgReader = { name: 'stringnl', size: -1, read: (m) => ({ line: readLine(m) }) };
-export const decimalnl: ArgReader = { name: 'decimalnl', size: -1, read: (m) => ({ line: readLine(m) }) };
-export const floatnl: ArgReader = { name: 'floatnl', size: -1, read: (m) => ({ line: readLine(m) }) };
+export const stringnl: ArgReader = {
+  name: 'stringnl',
+  size: -1,
+  kind: ARG_READER,
+  read: (m) => ({ line: readLine(m) }),
+};
+export const decimalnl: ArgReader = {
+  name: 'decimalnl',
+  size: -1,
+  kind: ARG_READER,
+  read: (m) => ({ line: readLine(m) }),
+};
+export const floatnl: ArgReader = {
+  name: 'floatnl',
+  size: -1,
+  kind: ARG_READER,
+  read: (m) => ({ line: readLine(m) }),
+};
 export const unicodestringnl: ArgReader = {
   name: 'unicodestringnl',
   size: -1,
+  kind: ARG_READER,
   read: (m) => ({ line: readLine(m) }),
 };
 export const stringnlNoescape: ArgReader = {
   name: 'stringnl_noescape',
   size: -1,
+  kind: ARG_READER,
   read: (m) => ({ line: readLine(m) }),
 };
 
@@ -205,6 +243,7 @@ export function globalPair(codec: 'utf-8' | 'ascii'): ArgReader {
   return {
     name: 'stringnl_noescape_pair',
     size: -1,
+    kind: ARG_READER,
     read(m) {
       const a = readLine(m);
       const b = readLine(m);

@@ -1,7 +1,38 @@
-import { OPCODES, type OpcodeDef } from './opcodes';
+import {
+  ARG_FLOAT8,
+  ARG_INT4,
+  ARG_NONE,
+  ARG_UINT1,
+  ARG_UINT2,
+  ARG_UINT4,
+  type ArgReader,
+  type ArgValue,
+} from './arguments';
+import {
+  EFFECT_EXEC,
+  EFFECT_MARK,
+  EFFECT_MEMO_GET,
+  EFFECT_MEMO_PUT,
+  EFFECT_MEMOIZE,
+  EFFECT_PUSH_ARG,
+  EFFECT_PUSH_CONST,
+  OPCODES,
+  type Effect,
+  type OpcodeDef,
+} from './opcodes';
 import { mapPython2Name } from './python2-names';
 import { decodeAscii, DecodeError } from './text';
-import { PyDict, PyFloat, PyList, PySet, PyTuple, UNKNOWN, type PyValue } from './values';
+import {
+  PyBytes,
+  PyDict,
+  PyFloat,
+  PyList,
+  PySet,
+  PyTuple,
+  UNKNOWN,
+  type PyObject,
+  type PyValue,
+} from './values';
 
 /** Hard limits. Each one ends the walk with a failure of kind 'limit' instead of a crash or a runaway allocation. */
 export interface Limits {
@@ -26,7 +57,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxMemoEntries: 20_000_000,
   maxStackItems: 10_000_000,
   maxMarkDepth: 100_000,
-  maxRetainedItems: 1_000_000,
+  maxRetainedItems: 200_000,
   maxRetainedBytes: 1 << 20,
   maxLineBytes: 64 * 1024,
 });
@@ -88,8 +119,24 @@ export interface MachineHost {
   importGlobal(ev: ImportEvent): PyValue;
   call(ev: CallEvent): PyValue;
   build?(target: PyValue, state: PyValue, offset: number): void;
-  append?(target: PyValue, items: readonly PyValue[], opcode: string, offset: number): void;
-  setItems?(target: PyValue, pairs: readonly PyValue[], opcode: string, offset: number): void;
+  /** APPEND/APPENDS/ADDITEMS: the items are `items[start:end]` (a view of the stack: read them, do not keep it) */
+  append?(
+    target: PyValue,
+    items: readonly PyValue[],
+    start: number,
+    end: number,
+    opcode: string,
+    offset: number,
+  ): void;
+  /** SETITEM/SETITEMS/DICT: key/value pairs in `items[start:end]` */
+  setItems?(
+    target: PyValue,
+    items: readonly PyValue[],
+    start: number,
+    end: number,
+    opcode: string,
+    offset: number,
+  ): void;
   persistentLoad(pid: PyValue, opcode: 'PERSID' | 'BINPERSID', offset: number): PyValue;
   note?(note: StructuralNote): void;
 }
@@ -129,9 +176,16 @@ export class Machine {
   wanted = 0;
 
   // ---- machine state ----
+  /** the value stack: [0, sp) holds values, marks fence it into nested stacks */
   stack: PyValue[] = [];
-  readonly metastack: PyValue[][] = [];
-  private stackItems = 0;
+  sp = 0;
+  /** where the innermost stack begins (the position recorded by the last open MARK) */
+  fence = 0;
+  /** fences saved by open MARKs */
+  readonly marks: number[] = [];
+  /** end of the range returned by popMarkRange() */
+  markEnd = 0;
+  private readonly maxStack: number;
   memo: PyValue[] = [];
   memoCount = 0;
   /** PROTO argument, -1 before any PROTO opcode */
@@ -142,7 +196,6 @@ export class Machine {
   failure: PickleFailure | null = null;
   /** absolute offset of the opcode being executed */
   opStart = 0;
-  current: OpcodeDef | null = null;
   /** absolute end of the current FRAME, or -1 */
   frameEnd = -1;
   /** extension codes registered during this walk through copyreg.add_extension */
@@ -158,15 +211,17 @@ export class Machine {
    */
   interrupt: unknown = null;
   private notesSeen = new Set<string>();
+  private budgetNoted = false;
 
   readonly limits: Limits;
-  private readonly watched: Uint8Array;
+  private watched: Uint8Array;
 
   constructor(
     readonly host: MachineHost,
     limits: Partial<Limits> = {},
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.maxStack = this.limits.maxStackItems;
     this.retainBudget = this.limits.maxRetainedItems;
     this.watched = host.watchedOpcodes ?? new Uint8Array(256);
   }
@@ -189,8 +244,9 @@ export class Machine {
   /** Starts a new pickle in the same stream (as a fresh `pickle.load` on the same file would). */
   resetForNextPickle(): void {
     this.stack = [];
-    this.metastack.length = 0;
-    this.stackItems = 0;
+    this.sp = 0;
+    this.fence = 0;
+    this.marks.length = 0;
     this.memo = [];
     this.memoCount = 0;
     this.proto = -1;
@@ -202,7 +258,6 @@ export class Machine {
 
   run(): RunResult {
     const table = OPCODES;
-    const watched = this.watched;
     const host = this.host;
     const maxOps = this.limits.maxOpcodes;
     for (;;) {
@@ -215,8 +270,7 @@ export class Machine {
       const code = this.buf[start];
       const def = table[code];
       this.opStart = this.base + start;
-      this.current = def ?? null;
-      if (watched[code] === 1 && host.opcode) host.opcode(code, def, this.opStart);
+      if (this.watched[code] === 1 && host.opcode) host.opcode(code, def, this.opStart);
       if (def === undefined) {
         const key = code.toString(16).padStart(2, '0');
         return this.stopWith(
@@ -231,9 +285,46 @@ export class Machine {
       }
       this.pos = start + 1;
       try {
-        const arg = def.arg === null ? undefined : def.arg.read(this);
-        if (this.frameEnd >= 0) this.checkFrame(start);
-        def.exec(this, arg);
+        // fixed-width arguments are decoded here, the rest by their reader
+        const p = start + 1;
+        let arg: ArgValue;
+        switch (def.argKind) {
+          case ARG_NONE:
+            arg = undefined;
+            break;
+          case ARG_UINT1:
+            if (p + 1 > this.end) this.needMore(1);
+            arg = this.buf[p];
+            this.pos = p + 1;
+            break;
+          case ARG_UINT2:
+            if (p + 2 > this.end) this.needMore(2);
+            arg = this.buf[p] | (this.buf[p + 1] << 8);
+            this.pos = p + 2;
+            break;
+          case ARG_INT4:
+            if (p + 4 > this.end) this.needMore(4);
+            arg = this.view.getInt32(p, true);
+            this.pos = p + 4;
+            break;
+          case ARG_UINT4:
+            if (p + 4 > this.end) this.needMore(4);
+            arg = this.view.getUint32(p, true);
+            this.pos = p + 4;
+            break;
+          case ARG_FLOAT8:
+            if (p + 8 > this.end) this.needMore(8);
+            // a float's value is consulted only in kept content; past the retention budget one stand-in serves
+            arg = this.retainBudget > 0 ? new PyFloat(this.view.getFloat64(p, false)) : FLOAT_SUMMARY;
+            this.pos = p + 8;
+            break;
+          default:
+            arg = (def.arg as ArgReader).read(this);
+        }
+        if (def.effect === EFFECT_EXEC) def.exec(this, arg);
+        else this.applyEffect(def.effect, def.constant, arg);
+        // only an opcode that ends past its frame's end (or the first one after it) needs the frame check
+        if (this.base + this.pos > this.frameEnd && this.frameEnd >= 0) this.checkFrame(start);
         if (this.interrupt !== null) return 'interrupt';
       } catch (e) {
         if (e instanceof NeedMore) {
@@ -258,7 +349,7 @@ export class Machine {
   }
 
   private eofFailure(start: number): PickleFailure {
-    const atStart = this.opcodeCount === 0 && this.stack.length === 0;
+    const atStart = this.opcodeCount === 0 && this.sp === 0;
     return new PickleFailure(
       'EOFError',
       atStart ? 'Ran out of input' : '',
@@ -276,6 +367,17 @@ export class Machine {
       this.opStart,
       this.current?.name ?? null,
     );
+  }
+
+  /** the opcode being executed (derived from the stream, for messages) */
+  get current(): OpcodeDef | null {
+    const i = this.opStart - this.base;
+    return i >= 0 && i < this.end ? (OPCODES[this.buf[i]] ?? null) : null;
+  }
+
+  /** the host no longer needs opcode reports (every version it judges has already refused the file) */
+  stopWatching(): void {
+    this.watched = new Uint8Array(256);
   }
 
   // ---- helpers used by argument readers and opcode semantics ----
@@ -296,6 +398,10 @@ export class Machine {
   }
 
   note(rule: string, message: string): void {
+    if (rule === 'retention-budget') {
+      if (this.budgetNoted) return;
+      this.budgetNoted = true;
+    }
     if (this.notesSeen.has(rule)) return;
     this.notesSeen.add(rule);
     this.host.note?.({ rule, message, offset: this.opStart, opcode: this.current?.name ?? null });
@@ -340,87 +446,125 @@ export class Machine {
     this.frameEnd = end;
   }
 
+  /** the simple effects most opcodes have (see OpcodeDef.effect); the loop applies them without a call per opcode */
+  applyEffect(effect: Effect, constant: PyValue, arg: ArgValue): void {
+    switch (effect) {
+      case EFFECT_PUSH_ARG:
+        this.push(arg as PyValue);
+        return;
+      case EFFECT_PUSH_CONST:
+        this.push(constant);
+        return;
+      case EFFECT_MEMO_GET:
+        this.push(this.memoGet(arg as number));
+        return;
+      case EFFECT_MEMO_PUT:
+        this.memoPut(arg as number);
+        return;
+      case EFFECT_MEMOIZE:
+        this.memoPut(this.memoCount);
+        return;
+      case EFFECT_MARK:
+        this.mark();
+        return;
+    }
+  }
+
   // ---- stack ----
+  // One stack with fences, as CPython's C unpickler keeps it: MARK records where the current stack begins, so a
+  // mark costs no allocation; popping below the fence is the IndexError of the Python unpickler's inner list.
 
   push(v: PyValue): void {
-    if (++this.stackItems > this.limits.maxStackItems)
-      this.failLimit(`more than ${this.limits.maxStackItems} stack items`);
-    this.stack.push(v);
+    const sp = this.sp;
+    if (sp >= this.maxStack) this.failLimit(`more than ${this.maxStack} stack items`);
+    this.stack[sp] = v;
+    this.sp = sp + 1;
   }
 
   pop(): PyValue {
-    const s = this.stack;
-    if (s.length === 0) {
+    if (this.sp <= this.fence) {
       if (this.lenient) return UNKNOWN;
       this.fail('IndexError', 'pop from empty list', 'stack');
     }
-    this.stackItems--;
-    return s.pop() as PyValue;
+    return this.stack[--this.sp];
   }
 
   top(): PyValue {
-    const s = this.stack;
-    if (s.length === 0) {
+    if (this.sp <= this.fence) {
       if (this.lenient) return UNKNOWN;
       this.fail('IndexError', 'list index out of range', 'stack');
     }
-    return s[s.length - 1];
+    return this.stack[this.sp - 1];
   }
 
   /** stack[-n] */
   peek(n: number): PyValue {
-    const s = this.stack;
-    if (s.length < n) {
+    if (this.sp - n < this.fence) {
       if (this.lenient) return UNKNOWN;
       this.fail('IndexError', 'list index out of range', 'stack');
     }
-    return s[s.length - n];
+    return this.stack[this.sp - n];
   }
 
   replaceTop(v: PyValue): void {
-    const s = this.stack;
-    if (s.length === 0) {
+    if (this.sp <= this.fence) {
       if (this.lenient) {
         this.push(v);
         return;
       }
       this.fail('IndexError', 'list index out of range', 'stack');
     }
-    s[s.length - 1] = v;
+    this.stack[this.sp - 1] = v;
+  }
+
+  /** items on the current (innermost) stack */
+  get depth(): number {
+    return this.sp - this.fence;
   }
 
   mark(): void {
-    if (this.metastack.length >= this.limits.maxMarkDepth)
+    if (this.marks.length >= this.limits.maxMarkDepth)
       this.failLimit(`more than ${this.limits.maxMarkDepth} nested MARKs`);
-    this.metastack.push(this.stack);
-    this.stack = [];
+    this.marks.push(this.fence);
+    this.fence = this.sp;
   }
 
-  popMark(): PyValue[] {
-    const items = this.stack;
-    const outer = this.metastack.pop();
+  /**
+   * Pops the innermost mark and returns where its items start; they end at `markEnd` and stay readable in
+   * `stack` until the next push, so handlers consume them in place.
+   */
+  popMarkRange(): number {
+    const start = this.fence;
+    this.markEnd = this.sp;
+    const outer = this.marks.pop();
     if (outer === undefined) {
-      if (this.lenient) {
-        this.stack = [];
-        this.stackItems -= items.length;
-        return items;
-      }
-      this.fail('IndexError', 'pop from empty list', 'stack');
+      if (!this.lenient) this.fail('IndexError', 'pop from empty list', 'stack');
+      this.sp = 0;
+      return 0;
     }
-    this.stack = outer;
-    this.stackItems -= items.length;
-    return items;
+    this.fence = outer;
+    this.sp = start;
+    return start;
+  }
+
+  /** pops the innermost mark and returns its items as a new array */
+  popMark(): PyValue[] {
+    const start = this.popMarkRange();
+    return this.stack.slice(start, this.markEnd);
   }
 
   // ---- memo ----
 
   memoPut(index: number): void {
     if (index < 0) this.fail('ValueError', 'negative PUT argument', 'value');
-    const v = this.top();
+    let v = this.top();
     if (this.memo[index] === undefined) {
       if (++this.memoCount > this.limits.maxMemoEntries)
         this.failLimit(`more than ${this.limits.maxMemoEntries} memo entries`);
     }
+    // once the retention budget is spent, plain data containers are remembered by type only, so millions of
+    // memoized records do not all stay alive; imports, storages, tensors and instances keep their identity
+    if (this.retainBudget <= 0 && typeof v === 'object' && v !== null) v = summaryOf(v);
     this.memo[index] = v;
   }
 
@@ -475,15 +619,17 @@ export class Machine {
 
   // ---- containers (respecting the retention budget) ----
 
+  /** a new list, or once the retention budget is spent a shared stand-in (nothing would be kept in it) */
   newList(cls = 'builtins.list'): PyList {
-    return new PyList(cls);
+    return this.retainBudget-- > 0 ? new PyList(cls) : listSummary(cls);
   }
 
   newDict(cls = 'builtins.dict'): PyDict {
-    return new PyDict(cls);
+    return this.retainBudget-- > 0 ? new PyDict(cls) : dictSummary(cls);
   }
 
   newSet(cls: string): PySet {
+    this.retainBudget--;
     return new PySet(cls);
   }
 
@@ -491,21 +637,32 @@ export class Machine {
     return new PyTuple(items);
   }
 
-  appendItems(list: PyList, items: readonly PyValue[]): void {
-    list.length += items.length;
-    const keep = Math.min(items.length, this.retainBudget);
-    if (keep < items.length)
+  /** list.extend(stack[start:end]) within the retention budget */
+  appendItems(list: PyList, items: readonly PyValue[], start = 0, end = items.length): void {
+    if (this.retainBudget <= 0) {
       this.note('retention-budget', 'container contents beyond the retention budget were counted, not kept');
-    for (let i = 0; i < keep; i++) list.items.push(items[i]);
+      return;
+    }
+    const n = end - start;
+    list.length += n;
+    const keep = Math.min(n, this.retainBudget);
+    if (keep < n)
+      this.note('retention-budget', 'container contents beyond the retention budget were counted, not kept');
+    for (let i = 0; i < keep; i++) list.items.push(items[start + i]);
     this.retainBudget -= keep;
   }
 
-  setDictItems(dict: PyDict, pairs: readonly PyValue[]): void {
-    for (let i = 0; i + 1 < pairs.length; i += 2) {
-      const k = pairs[i];
+  /** dict[k] = v for the key/value pairs in items[start:end] */
+  setDictItems(dict: PyDict, items: readonly PyValue[], start = 0, end = items.length): void {
+    if (this.retainBudget <= 0) {
+      this.note('retention-budget', 'container contents beyond the retention budget were counted, not kept');
+      return;
+    }
+    for (let i = start; i + 1 < end; i += 2) {
+      const k = items[i];
       const idx = dictIndexOf(dict, k);
       if (idx >= 0) {
-        dict.values[idx] = pairs[i + 1];
+        dict.values[idx] = items[i + 1];
         continue;
       }
       dict.size++;
@@ -513,7 +670,7 @@ export class Machine {
         this.retainBudget--;
         dict.index?.set(dictKey(k), dict.keys.length);
         dict.keys.push(k);
-        dict.values.push(pairs[i + 1]);
+        dict.values.push(items[i + 1]);
       } else {
         this.note(
           'retention-budget',
@@ -537,6 +694,55 @@ export class Machine {
       }
     }
   }
+}
+
+/** shared stand-ins by Python type, for plain data once the retention budget is spent */
+const DICT_SUMMARIES = new Map<string, PyDict>();
+const LIST_SUMMARIES = new Map<string, PyList>();
+const SET_SUMMARIES = new Map<string, PySet>();
+const TUPLE_SUMMARY = new PyTuple([]);
+const TUPLE_SUMMARIES = new Map<string, PyTuple>();
+const FLOAT_SUMMARY = new PyFloat(NaN);
+const BYTES_SUMMARY = new PyBytes(0, null, false);
+
+export function dictSummary(cls: string): PyDict {
+  let d = DICT_SUMMARIES.get(cls);
+  if (d === undefined) DICT_SUMMARIES.set(cls, (d = new PyDict(cls)));
+  return d;
+}
+
+export function listSummary(cls: string): PyList {
+  let l = LIST_SUMMARIES.get(cls);
+  if (l === undefined) LIST_SUMMARIES.set(cls, (l = new PyList(cls)));
+  return l;
+}
+
+function setSummary(cls: string): PySet {
+  let x = SET_SUMMARIES.get(cls);
+  if (x === undefined) SET_SUMMARIES.set(cls, (x = new PySet(cls)));
+  return x;
+}
+
+function tupleSummary(cls: string | null): PyTuple {
+  if (cls === null) return TUPLE_SUMMARY;
+  let t = TUPLE_SUMMARIES.get(cls);
+  if (t === undefined) {
+    t = new PyTuple([]);
+    t.cls = cls;
+    TUPLE_SUMMARIES.set(cls, t);
+  }
+  return t;
+}
+
+/** the shared stand-in of a plain data value (class checks, not `kind`: this runs for every memo write) */
+function summaryOf(v: PyObject): PyValue {
+  if (v instanceof PyTuple) return tupleSummary(v.cls);
+  if (v instanceof PyDict) return dictSummary(v.cls);
+  if (v instanceof PyFloat) return FLOAT_SUMMARY;
+  if (v instanceof PyList) return listSummary(v.cls);
+  if (v instanceof PySet) return setSummary(v.cls);
+  if (v instanceof PyBytes) return BYTES_SUMMARY;
+  return v;
 }
 
 /** Python-equality key for the index: True == 1, 1.0 == 1; other objects compare by identity. */

@@ -1,5 +1,12 @@
 import * as A from './arguments';
-import type { ArgReader, ArgValue, GlobalArg, TextLine } from './arguments';
+import {
+  ARG_NONE,
+  type ArgKind,
+  type ArgReader,
+  type ArgValue,
+  type GlobalArg,
+  type TextLine,
+} from './arguments';
 import type { Machine } from './machine';
 import { decodeUtf8 } from './text';
 import {
@@ -18,18 +25,41 @@ import {
 
 /**
  * Every opcode of pickle protocols 0–5, in one table: byte, name, argument reader, stack effect, protocol, and
- * what it does to the machine. The stack-effect strings use pickletools' notation; `exec` is the semantics of
- * CPython's `_Unpickler.load_*` over abstract values.
+ * what it does to the machine. The stack-effect strings use pickletools' notation. What an opcode does is given
+ * either as an `Effect` — one of the few simple things most opcodes do, which the machine's loop applies inline —
+ * or as `exec`, the semantics of CPython's `_Unpickler.load_*` over abstract values.
  */
 export interface OpcodeDef {
   readonly code: number;
   readonly name: string;
   readonly proto: number;
   readonly arg: ArgReader | null;
+  /** ARG_NONE, a fixed-width kind decoded inline, or ARG_READER */
+  readonly argKind: ArgKind;
   readonly stackBefore: string;
   readonly stackAfter: string;
+  readonly effect: Effect;
+  /** the value EFFECT_PUSH_CONST pushes */
+  readonly constant: PyValue;
+  /** semantics: for effect opcodes, applies the effect */
   exec(m: Machine, arg: ArgValue): void;
 }
+
+/** what an opcode does, when it is one of these */
+export const EFFECT_EXEC = 0;
+/** push the decoded argument */
+export const EFFECT_PUSH_ARG = 1;
+/** push `constant` */
+export const EFFECT_PUSH_CONST = 2;
+/** push memo[arg] */
+export const EFFECT_MEMO_GET = 3;
+/** memo[arg] = top of stack */
+export const EFFECT_MEMO_PUT = 4;
+/** memo[len(memo)] = top of stack */
+export const EFFECT_MEMOIZE = 5;
+/** open a new inner stack */
+export const EFFECT_MARK = 6;
+export type Effect = 0 | 1 | 2 | 3 | 4 | 5 | 6;
 
 type Exec = (m: Machine, arg: ArgValue) => void;
 
@@ -40,25 +70,33 @@ function op(
   arg: ArgReader | null,
   stackBefore: string,
   stackAfter: string,
-  exec: Exec,
+  semantics: Exec | { effect: Effect; constant?: PyValue },
 ): OpcodeDef {
+  const effect = typeof semantics === 'function' ? EFFECT_EXEC : semantics.effect;
+  const constant = typeof semantics === 'function' ? null : (semantics.constant ?? null);
+  const exec: Exec =
+    typeof semantics === 'function' ? semantics : (m, a) => m.applyEffect(effect, constant, a);
   return {
     code: typeof code === 'number' ? code : code.charCodeAt(0),
     name,
     proto,
     arg,
+    argKind: arg === null ? ARG_NONE : arg.kind,
     stackBefore,
     stackAfter,
+    effect,
+    constant,
     exec,
   };
 }
 
-const push: Exec = (m, a) => m.push(a as PyValue);
+const push = { effect: EFFECT_PUSH_ARG } as const;
 
-function setItemsOn(m: Machine, target: PyValue, pairs: PyValue[], opcode: string): void {
-  m.host.setItems?.(target, pairs, opcode, m.opStart);
+/** target[k] = v for the pairs in m.stack[start:end] */
+function setItemsOn(m: Machine, target: PyValue, start: number, end: number, opcode: string): void {
+  m.host.setItems?.(target, m.stack, start, end, opcode, m.opStart);
   if (target instanceof PyDict) {
-    m.setDictItems(target, pairs);
+    m.setDictItems(target, m.stack, start, end);
   } else if (target instanceof PyList) {
     // list[index] = value: valid Python when the index is in range; content is irrelevant to every check
   } else if (
@@ -72,10 +110,11 @@ function setItemsOn(m: Machine, target: PyValue, pairs: PyValue[], opcode: strin
   // instances, globals, unknowns: __setitem__ of an unknown object — recorded by the host, no structural effect
 }
 
-function appendTo(m: Machine, target: PyValue, items: PyValue[], opcode: string): void {
-  m.host.append?.(target, items, opcode, m.opStart);
-  if (target instanceof PyList) m.appendItems(target, items);
-  else if (target instanceof PySet) target.size += items.length;
+/** target.extend(m.stack[start:end]) */
+function appendTo(m: Machine, target: PyValue, start: number, end: number, opcode: string): void {
+  m.host.append?.(target, m.stack, start, end, opcode, m.opStart);
+  if (target instanceof PyList) m.appendItems(target, m.stack, start, end);
+  else if (target instanceof PySet) target.size += end - start;
   else if (
     !isObject(target) ||
     target instanceof PyDict ||
@@ -212,26 +251,26 @@ export const OPCODE_LIST: readonly OpcodeDef[] = [
   op(0x8d, 'BINUNICODE8', 4, A.unicodestring8, '', 'str', push),
 
   // ---- constants and floats ----
-  op('N', 'NONE', 0, null, '', 'None', (m) => m.push(null)),
-  op(0x88, 'NEWTRUE', 2, null, '', 'bool', (m) => m.push(true)),
-  op(0x89, 'NEWFALSE', 2, null, '', 'bool', (m) => m.push(false)),
+  op('N', 'NONE', 0, null, '', 'None', { effect: EFFECT_PUSH_CONST, constant: null }),
+  op(0x88, 'NEWTRUE', 2, null, '', 'bool', { effect: EFFECT_PUSH_CONST, constant: true }),
+  op(0x89, 'NEWFALSE', 2, null, '', 'bool', { effect: EFFECT_PUSH_CONST, constant: false }),
   op('F', 'FLOAT', 0, A.floatnl, '', 'float', (m, a) => m.push(floatText(m, line(a)))),
   op('G', 'BINFLOAT', 1, A.float8, '', 'float', push),
 
   // ---- lists ----
   op(']', 'EMPTY_LIST', 1, null, '', 'list', (m) => m.push(m.newList())),
   op('a', 'APPEND', 0, null, 'list any', 'list', (m) => {
-    const item = m.pop();
-    appendTo(m, m.top(), [item], 'APPEND');
+    m.pop(); // still readable at stack[sp] until the next push
+    appendTo(m, m.top(), m.sp, m.sp + 1, 'APPEND');
   }),
   op('e', 'APPENDS', 1, null, 'list mark any*', 'list', (m) => {
-    const items = m.popMark();
-    appendTo(m, m.top(), items, 'APPENDS');
+    const start = m.popMarkRange();
+    appendTo(m, m.top(), start, m.markEnd, 'APPENDS');
   }),
   op('l', 'LIST', 0, null, 'mark any*', 'list', (m) => {
-    const items = m.popMark();
+    const start = m.popMarkRange();
     const l = m.newList();
-    m.appendItems(l, items);
+    m.appendItems(l, m.stack, start, m.markEnd);
     m.push(l);
   }),
 
@@ -255,61 +294,64 @@ export const OPCODE_LIST: readonly OpcodeDef[] = [
   // ---- dicts ----
   op('}', 'EMPTY_DICT', 1, null, '', 'dict', (m) => m.push(m.newDict())),
   op('d', 'DICT', 0, null, 'mark (any any)*', 'dict', (m) => {
-    const items = m.popMark();
-    if (items.length % 2 === 1) m.fail('IndexError', 'list index out of range', 'stack');
+    const start = m.popMarkRange();
+    const end = m.markEnd;
+    if ((end - start) % 2 === 1) m.fail('IndexError', 'list index out of range', 'stack');
     const d = m.newDict();
-    m.host.setItems?.(d, items, 'DICT', m.opStart);
-    m.setDictItems(d, items);
+    m.host.setItems?.(d, m.stack, start, end, 'DICT', m.opStart);
+    m.setDictItems(d, m.stack, start, end);
     m.push(d);
   }),
   op('s', 'SETITEM', 0, null, 'dict any any', 'dict', (m) => {
-    const v = m.pop();
-    const k = m.pop();
-    setItemsOn(m, m.top(), [k, v], 'SETITEM');
+    m.pop();
+    m.pop(); // key and value stay readable at stack[sp], stack[sp + 1]
+    setItemsOn(m, m.top(), m.sp, m.sp + 2, 'SETITEM');
   }),
   op('u', 'SETITEMS', 1, null, 'dict mark (any any)*', 'dict', (m) => {
-    const items = m.popMark();
+    const start = m.popMarkRange();
+    const end = m.markEnd;
     const target = m.top();
-    if (items.length % 2 === 1) {
-      setItemsOn(m, target, items.slice(0, -1), 'SETITEMS');
+    if ((end - start) % 2 === 1) {
+      setItemsOn(m, target, start, end - 1, 'SETITEMS');
       m.fail('IndexError', 'list index out of range', 'stack');
     }
-    setItemsOn(m, target, items, 'SETITEMS');
+    setItemsOn(m, target, start, end, 'SETITEMS');
   }),
 
   // ---- sets ----
   op(0x8f, 'EMPTY_SET', 4, null, '', 'set', (m) => m.push(m.newSet('builtins.set'))),
   op(0x90, 'ADDITEMS', 4, null, 'set mark any*', 'set', (m) => {
-    const items = m.popMark();
-    appendTo(m, m.top(), items, 'ADDITEMS');
+    const start = m.popMarkRange();
+    appendTo(m, m.top(), start, m.markEnd, 'ADDITEMS');
   }),
   op(0x91, 'FROZENSET', 4, null, 'mark any*', 'frozenset', (m) => {
+    const start = m.popMarkRange();
     const s = m.newSet('builtins.frozenset');
-    s.size = m.popMark().length;
+    s.size = m.markEnd - start;
     m.push(s);
   }),
 
   // ---- stack manipulation ----
   op('0', 'POP', 0, null, 'any', '', (m) => {
-    if (m.stack.length > 0) m.pop();
-    else m.popMark();
+    if (m.depth > 0) m.pop();
+    else m.popMarkRange();
   }),
   op('2', 'DUP', 0, null, 'any', 'any any', (m) => m.push(m.top())),
-  op('(', 'MARK', 0, null, '', 'mark', (m) => m.mark()),
+  op('(', 'MARK', 0, null, '', 'mark', { effect: EFFECT_MARK }),
   op('1', 'POP_MARK', 1, null, 'mark any*', '', (m) => {
-    m.popMark();
+    m.popMarkRange();
   }),
 
   // ---- memo ----
   op('g', 'GET', 0, A.decimalnl, '', 'any', (m, a) =>
     m.push(m.memoGet(Number(A.lineInt(m, line(a), false)))),
   ),
-  op('h', 'BINGET', 1, A.uint1, '', 'any', (m, a) => m.push(m.memoGet(a as number))),
-  op('j', 'LONG_BINGET', 1, A.uint4, '', 'any', (m, a) => m.push(m.memoGet(a as number))),
+  op('h', 'BINGET', 1, A.uint1, '', 'any', { effect: EFFECT_MEMO_GET }),
+  op('j', 'LONG_BINGET', 1, A.uint4, '', 'any', { effect: EFFECT_MEMO_GET }),
   op('p', 'PUT', 0, A.decimalnl, 'any', 'any', (m, a) => m.memoPut(Number(A.lineInt(m, line(a), false)))),
-  op('q', 'BINPUT', 1, A.uint1, 'any', 'any', (m, a) => m.memoPut(a as number)),
-  op('r', 'LONG_BINPUT', 1, A.uint4, 'any', 'any', (m, a) => m.memoPut(a as number)),
-  op(0x94, 'MEMOIZE', 4, null, 'any', 'any', (m) => m.memoPut(m.memoCount)),
+  op('q', 'BINPUT', 1, A.uint1, 'any', 'any', { effect: EFFECT_MEMO_PUT }),
+  op('r', 'LONG_BINPUT', 1, A.uint4, 'any', 'any', { effect: EFFECT_MEMO_PUT }),
+  op(0x94, 'MEMOIZE', 4, null, 'any', 'any', { effect: EFFECT_MEMOIZE }),
 
   // ---- imports ----
   op(0x82, 'EXT1', 2, A.uint1, '', 'any', (m, a) => m.push(m.importExtension('EXT1', a as number))),

@@ -85,7 +85,9 @@ class ScanHost implements MachineHost {
   }
 
   opcode(code: number): void {
-    this.judge?.opcode(code);
+    const judge = this.judge;
+    if (judge) judge.opcode(code);
+    else this.machine.stopWatching();
   }
 
   importGlobal(ev: ImportEvent): PyValue {
@@ -173,12 +175,12 @@ class ScanHost implements MachineHost {
     }
   }
 
-  append(target: PyValue, _items: readonly PyValue[], opcode: string): void {
+  append(target: PyValue, _items: readonly PyValue[], _start: number, _end: number, opcode: string): void {
     this.judge?.append(target, opcode);
   }
 
-  setItems(target: PyValue, pairs: readonly PyValue[], opcode: string): void {
-    this.judge?.setItems(target, pairs, opcode);
+  setItems(target: PyValue, items: readonly PyValue[], start: number, end: number, opcode: string): void {
+    this.judge?.setItems(target, items, start, end, opcode);
   }
 
   persistentLoad(pid: PyValue, opcode: 'PERSID' | 'BINPERSID', offset: number): PyValue {
@@ -251,6 +253,46 @@ class ScanHost implements MachineHost {
   }
 }
 
+/**
+ * Serves the walk's windows and reads the next window while the machine works on the current one. A window that
+ * starts inside the previous one (an opcode cut by the window's end) is the previous tail plus the read-ahead.
+ */
+class WindowReader {
+  private last: Uint8Array = new Uint8Array(0);
+  private lastAt = 0;
+  private ahead: { at: number; data: Promise<Uint8Array> } | null = null;
+
+  constructor(
+    private readonly src: ByteSource,
+    private readonly windowBytes: number,
+  ) {}
+
+  async read(at: number, len: number): Promise<Uint8Array> {
+    if (len <= 0) return new Uint8Array(0);
+    const lastEnd = this.lastAt + this.last.length;
+    let out: Uint8Array;
+    if (this.ahead !== null && this.ahead.at === lastEnd && at >= this.lastAt && at <= lastEnd) {
+      const ahead = await this.ahead.data;
+      const tail = this.last.subarray(at - this.lastAt);
+      out = tail.length === 0 ? ahead : Buffer.concat([tail, ahead]);
+      if (out.length < len)
+        out = Buffer.concat([out, await this.src.read(at + out.length, len - out.length)]);
+    } else out = await this.src.read(at, len);
+    if (out.length > len) out = out.subarray(0, len);
+    if (out.length !== len) throw new Error(`short read at ${at}: wanted ${len} bytes, got ${out.length}`);
+    this.last = out;
+    this.lastAt = at;
+    const end = at + out.length;
+    this.ahead = null;
+    if (end < this.src.size) {
+      const data = this.src.read(end, Math.min(this.windowBytes, this.src.size - end));
+      data.catch(() => undefined); // a failed read-ahead surfaces when (if) it is used
+      this.ahead = { at: end, data };
+    }
+    return out;
+  }
+}
+
 /** joblib's NumpyArrayWrapper: after its BUILD the stream holds the array's bytes (or, for objects, a pickle) */
 interface JoblibArray {
   kind: 'joblib-array';
@@ -301,11 +343,10 @@ export async function walkPickle(
   const total = source.size;
   let result: RunResult = 'need-more';
   let lastProgress = 0;
+  const reader = new WindowReader(source, ctx.limits.windowBytes);
   while (result === 'need-more' || result === 'interrupt') {
     const len = Math.min(Math.max(ctx.limits.windowBytes, machine.wanted), total - offset);
-    const window = len > 0 ? await source.read(offset, len) : new Uint8Array(0);
-    if (window.length !== Math.max(0, len))
-      throw new Error(`short read at ${offset}: wanted ${len} bytes, got ${window.length}`);
+    const window = await reader.read(offset, len);
     machine.setWindow(window, offset, total);
     result = machine.run();
     if (result === 'interrupt') {

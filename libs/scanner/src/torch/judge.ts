@@ -79,14 +79,18 @@ export class WeightsOnlyJudge {
         loadedKeys: new Set<string>(),
       };
     });
+    this.open = this.states.length;
     this.watchedOpcodes = new Uint8Array(256);
     for (let b = 0; b < 256; b++) {
       if (this.states.some((s) => s.profile.accepts[b] === 0)) this.watchedOpcodes[b] = 1;
     }
   }
 
+  /** versions whose outcome is still open (kept as a count: the walk asks for every container it fills) */
+  private open: number;
+
   get anyAlive(): boolean {
-    return this.states.some((s) => s.failure === null && !s.settled);
+    return this.open > 0;
   }
 
   alive(): ProfileState[] {
@@ -100,13 +104,17 @@ export class WeightsOnlyJudge {
   }
 
   fail(s: ProfileState, f: Failure): void {
-    if (s.failure === null && !s.settled) s.failure = f;
+    if (s.failure === null && !s.settled) {
+      s.failure = f;
+      this.open--;
+    }
   }
 
   /** decides a version's outcome now; nothing later changes it */
   settle(v: TorchVersion, failure: Failure | null, uncertain = false): void {
     const s = this.state(v);
     if (s.settled || s.failure !== null) return;
+    this.open--;
     s.failure = failure;
     s.uncertain ||= uncertain;
     s.settled = true;
@@ -303,7 +311,8 @@ export class WeightsOnlyJudge {
     }
   }
 
-  setItems(target: PyValue, pairs: readonly PyValue[], opcode: string): void {
+  /** SETITEM(S) on `target` with the key/value pairs in items[start:end] */
+  setItems(target: PyValue, items: readonly PyValue[], start: number, end: number, opcode: string): void {
     for (const s of this.alive()) {
       const p = s.profile;
       const t = typeName(target);
@@ -319,19 +328,19 @@ export class WeightsOnlyJudge {
         continue;
       }
       if (target instanceof PyDict) {
-        for (let i = 0; i < pairs.length; i += 2) {
-          if (!pyHashable(pairs[i])) {
-            this.fail(s, runtime('TypeError', `unhashable type: '${pyTypeName(pairs[i])}'`));
+        for (let i = start; i < end; i += 2) {
+          if (!pyHashable(items[i])) {
+            this.fail(s, runtime('TypeError', `unhashable type: '${pyTypeName(items[i])}'`));
             break;
           }
         }
       } else if (target instanceof PyList) {
-        for (let i = 0; i < pairs.length; i += 2) {
-          const idx = toSafeInt(pairs[i]);
+        for (let i = start; i < end; i += 2) {
+          const idx = toSafeInt(items[i]);
           if (idx === null) {
             this.fail(
               s,
-              runtime('TypeError', `list indices must be integers or slices, not ${pyTypeName(pairs[i])}`),
+              runtime('TypeError', `list indices must be integers or slices, not ${pyTypeName(items[i])}`),
             );
             break;
           }

@@ -116,17 +116,26 @@ export class ZipArchive {
   private async readCentralDirectory(maxEntries: number, allowPrefix: boolean): Promise<void> {
     const size = this.src.size;
     if (size < EOCD_SIZE) throw new ZipError('failed finding central directory');
-    // miniz searches backwards for the end-of-central-directory signature
-    const tailLen = Math.min(size, EOCD_SIZE + MAX_COMMENT);
-    const tailStart = size - tailLen;
-    const tail = await readExactly(this.src, tailStart, tailLen);
-    const tv = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+    // miniz searches backwards for the end-of-central-directory signature over the last 64 KiB; most archives
+    // have no comment, so a small tail is read first and the full window only when the record is not in it
+    let tailLen = 0;
+    let tailStart = 0;
+    let tail: Uint8Array = new Uint8Array(0);
+    let tv = new DataView(tail.buffer);
     let eocd = -1;
-    for (let i = tailLen - EOCD_SIZE; i >= 0; i--) {
-      if (tv.getUint32(i, true) === SIG_EOCD) {
-        eocd = i;
-        break;
+    for (const want of [Math.min(size, 4096), Math.min(size, EOCD_SIZE + MAX_COMMENT)]) {
+      if (want <= tailLen) continue;
+      tailLen = want;
+      tailStart = size - tailLen;
+      tail = await readExactly(this.src, tailStart, tailLen);
+      tv = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+      for (let i = tailLen - EOCD_SIZE; i >= 0; i--) {
+        if (tv.getUint32(i, true) === SIG_EOCD) {
+          eocd = i;
+          break;
+        }
       }
+      if (eocd >= 0) break;
     }
     if (eocd < 0) throw new ZipError('failed finding central directory');
     const eocdOffset = tailStart + eocd;

@@ -1,0 +1,20 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OUT_DIR, printResults, type BenchResult } from './bench-util';
+import { scannerBench } from './scanner-bench';
+
+/** `npm run bench [scanner|registry]`: prints figures and ratios against baselines measured in the same run */
+async function main(): Promise<void> {
+  const only = process.argv[2];
+  const all: Record<string, BenchResult[]> = {};
+  if (!only || only === 'scanner') {
+    all.scanner = await scannerBench();
+    printResults('scanner', all.scanner);
+  }
+  writeFileSync(join(OUT_DIR, 'results.json'), JSON.stringify(all, null, 2));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

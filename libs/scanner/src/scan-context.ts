@@ -64,6 +64,11 @@ export interface ScanOptions {
   filename?: string;
   limits?: Partial<ScanLimits>;
   onProgress?: (p: ScanProgress) => void;
+  /**
+   * rethrow errors of the byte source (a network failure while reading from S3) instead of reporting the file
+   * as unreadable: the caller retries, because the file itself may be fine
+   */
+  failOnReadError?: boolean;
 }
 
 /** a payload found inside a pickle (torch.storage._load_from_bytes …), scanned after the walk */

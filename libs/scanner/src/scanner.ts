@@ -19,7 +19,7 @@ import {
   type VersionResult,
 } from './report';
 import { ScanContext, type NestedPayload, type ScanOptions } from './scan-context';
-import { CountingSource, type ByteSource } from './source';
+import { CountingSource, SourceReadError, type ByteSource } from './source';
 import { runtime } from './torch/messages';
 import { ZipArchive } from './zip/zip-archive';
 
@@ -55,6 +55,7 @@ async function scanAtDepth(source: ByteSource, input: ScanInput, depth: number):
   try {
     outcome = await recognise(ctx, counting, nested);
   } catch (e) {
+    if (input.failOnReadError && e instanceof SourceReadError) throw e;
     // a source that fails mid-read, or a bug: never "safe"
     ctx.incomplete = true;
     ctx.add({
@@ -379,7 +380,8 @@ async function findEmbeddedZip(src: ByteSource): Promise<boolean> {
   try {
     const z = await ZipArchive.open(src, { maxEntries: 100_000, allowPrefix: true });
     return z.entries.length > 0 && z.prefixLength > 0;
-  } catch {
+  } catch (e) {
+    if (e instanceof SourceReadError) throw e;
     return false;
   }
 }

@@ -35,7 +35,14 @@ export class SliceSource implements ByteSource {
   }
 }
 
-/** Counts what is read, for the "bytes read to scan a 2 GB zip" figures. */
+/** An error of the underlying source (I/O), as opposed to a problem with the file's content. */
+export class SourceReadError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`reading the file failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+/** Counts what is read, for the "bytes read to scan a 2 GB zip" figures; tags I/O failures as SourceReadError. */
 export class CountingSource implements ByteSource {
   bytesRead = 0;
   reads = 0;
@@ -44,7 +51,12 @@ export class CountingSource implements ByteSource {
     return this.inner.size;
   }
   async read(offset: number, length: number): Promise<Uint8Array> {
-    const b = await this.inner.read(offset, length);
+    let b: Uint8Array;
+    try {
+      b = await this.inner.read(offset, length);
+    } catch (e) {
+      throw e instanceof SourceReadError ? e : new SourceReadError(e);
+    }
     this.bytesRead += b.length;
     this.reads++;
     return b;

@@ -3,7 +3,7 @@ import { isNpy, readNpyHeader } from '../formats/numpy';
 import { walkPickle } from '../pickle-scan';
 import type { Format, Kind, Severity } from '../report';
 import type { NestedPayload, ScanContext } from '../scan-context';
-import { MemorySource, SliceSource, type ByteSource } from '../source';
+import { MemorySource, SliceSource, SourceReadError, type ByteSource } from '../source';
 import { opening, runtime, type Failure } from '../torch/messages';
 import { METHOD_STORED, ZipArchive, ZipError, type ZipEntry } from '../zip/zip-archive';
 
@@ -72,6 +72,7 @@ export async function scanZip(
   try {
     zip = await ZipArchive.open(src, { maxEntries: ctx.limits.maxEntries, allowPrefix });
   } catch (e) {
+    if (e instanceof SourceReadError) throw e;
     judge.failAll(readerFailure('reading zip archive', e, true));
     ctx.incomplete = true;
     ctx.add({
@@ -127,6 +128,7 @@ export async function scanZip(
         }
         ctx.details.torchZipVersion = v;
       } catch (e) {
+        if (e instanceof SourceReadError) throw e;
         judge.failAll(readerFailure(`reading file ${versionEntry.name.slice(prefix.length)}`, e, true));
       }
     }
@@ -188,6 +190,7 @@ export async function scanZip(
             message: 'storages are big-endian; torch byte-swaps them on load',
           });
       } catch (e) {
+        if (e instanceof SourceReadError) throw e;
         judge.failAll(readerFailure('reading file byteorder', e));
       }
     }
@@ -203,6 +206,7 @@ export async function scanZip(
           );
         }
       } catch (e) {
+        if (e instanceof SourceReadError) throw e;
         judge.failAll(readerFailure('reading file .storage_alignment', e));
       }
     }
@@ -302,6 +306,7 @@ async function walkEntry(
   try {
     source = await entrySource(ctx, zip, e);
   } catch (err) {
+    if (err instanceof SourceReadError) throw err;
     ctx.incomplete = true;
     ctx.add({
       severity: 'unknown',
@@ -351,6 +356,7 @@ async function scanOtherEntry(
       head = await zip.source.read(await zip.dataOffset(e), Math.min(8, e.size));
     else head = (await zip.read(e, ctx.limits.maxInflatedBytes)).subarray(0, 8);
   } catch (err) {
+    if (err instanceof SourceReadError) throw err;
     ctx.add({
       severity: 'unknown',
       rule: 'entry-unreadable',

@@ -1,3 +1,4 @@
+import { SourceReadError } from '../source';
 import type { TensorRecord } from '../report';
 import type { ByteSource } from '../source';
 
@@ -167,6 +168,7 @@ export async function parseGguf(src: ByteSource): Promise<GgufInfo> {
       });
     }
   } catch (e) {
+    if (e instanceof SourceReadError) throw e;
     info.error = (e as Error).message;
   }
   return info;

@@ -1,3 +1,4 @@
+import { SourceReadError } from '../source';
 import type { ByteSource } from '../source';
 
 /**
@@ -121,7 +122,8 @@ export async function parseOnnx(src: ByteSource): Promise<OnnxInfo | null> {
         info.opsets.push(op);
       }
     });
-  } catch {
+  } catch (e) {
+    if (e instanceof SourceReadError) throw e;
     return null;
   }
   if (!ok || info.irVersion < 1 || info.irVersion > 100 || graph === null || info.opsets.length === 0)
@@ -143,7 +145,8 @@ export async function parseOnnx(src: ByteSource): Promise<OnnxInfo | null> {
           if (key === 'location' && info.externalData.length < 10_000) info.externalData.push(value);
         });
       });
-    } catch {
+    } catch (e) {
+      if (e instanceof SourceReadError) throw e;
       /* the model itself parsed; a malformed initializer only loses the external-data check */
     }
   }

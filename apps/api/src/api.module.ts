@@ -1,0 +1,35 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { AuthGuard, RegistryModule, type Runtime } from '@brine/registry';
+import { WorkerModule } from '../../worker/src/worker.module';
+import { CheckpointsController } from './controllers/checkpoints.controller';
+import { DocsController } from './controllers/docs.controller';
+import { HealthController } from './controllers/health.controller';
+import { PolicyController } from './controllers/policy.controller';
+import { TagsController } from './controllers/tags.controller';
+import { TokensController } from './controllers/tokens.controller';
+import { HttpErrorFilter } from './http-error.filter';
+
+/** The HTTP API; with `withWorker` (the quick start) the same process also runs the scan worker and reconciler. */
+@Module({})
+export class ApiModule {
+  static forRuntime(rt: Runtime, withWorker: boolean): DynamicModule {
+    return {
+      module: ApiModule,
+      imports: [RegistryModule.forRuntime(rt), ...(withWorker ? [WorkerModule] : [])],
+      // TagsController first: /checkpoints/:name/tags/… must not be read as /checkpoints/:name/:version/…
+      controllers: [
+        HealthController,
+        DocsController,
+        TagsController,
+        CheckpointsController,
+        TokensController,
+        PolicyController,
+      ],
+      providers: [
+        { provide: APP_GUARD, useExisting: AuthGuard },
+        { provide: APP_FILTER, useClass: HttpErrorFilter },
+      ],
+    };
+  }
+}

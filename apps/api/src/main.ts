@@ -1,0 +1,33 @@
+import { Logger } from '@nestjs/common';
+import { ConfigError, loadConfig } from '@brine/config';
+import { startRuntime, stopRuntime } from '@brine/registry';
+import { announce, createApiServer } from './server';
+
+/** `npm start`: the API, plus the scan worker unless BRINE_RUN_WORKER=false, plus embedded S3 without S3_ENDPOINT. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const rt = await startRuntime(config);
+  if (rt.embedded)
+    Logger.log(`embedded S3 server at ${rt.embedded.endpoint} (data in ${config.dataDir}/s3)`, 'Brine');
+  const { app, newAdminToken } = await createApiServer(rt, { withWorker: config.runWorker });
+  await app.listen(config.port, config.host);
+  announce(newAdminToken, config.publicUrl);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    Logger.log(`${signal}: shutting down`, 'Brine');
+    await app.close();
+    await stopRuntime(rt);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  const msg =
+    e instanceof ConfigError ? `configuration: ${e.message}` : e instanceof Error ? e.message : String(e);
+  console.error(`brine: ${msg}`);
+  process.exit(1);
+});

@@ -1,0 +1,33 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, loadConfig } from '@brine/config';
+import { startRuntime, stopRuntime } from '@brine/registry';
+import { WorkerModule } from './worker.module';
+
+/** A worker-only process: `node dist/apps/worker/src/main.js` (needs S3_ENDPOINT: workers share the object store). */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  if (config.s3.endpoint === null) {
+    throw new ConfigError(
+      'a separate worker needs S3_ENDPOINT (the embedded S3 server lives in the API process; use `npm start` for both in one)',
+    );
+  }
+  const rt = await startRuntime(config);
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRuntime(rt), {
+    logger: ['log', 'warn', 'error'],
+  });
+  const stop = async (signal: string) => {
+    Logger.log(`${signal}: finishing current scans`, 'Worker');
+    await app.close();
+    await stopRuntime(rt);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  console.error(`brine worker: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

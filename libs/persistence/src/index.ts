@@ -1,0 +1,2 @@
+export * from './entities';
+export { dataSourceOptions, ensureDatabase, openDatabase } from './data-source';

@@ -1,0 +1,37 @@
+import { Queue, type ConnectionOptions } from 'bullmq';
+import IORedis, { type Redis } from 'ioredis';
+
+/**
+ * Queue contracts. Postgres is the source of truth; a job is only a reminder that a row needs work, so every job
+ * id is derived from its row and a lost queue is rebuilt by re-adding jobs for the rows that still need them.
+ */
+export const SCAN_QUEUE = 'scans';
+
+export interface ScanJobData {
+  versionId: string;
+  /** the version's scan generation when the job was queued; older generations are skipped */
+  generation: number;
+}
+
+/** one job per version and generation: re-adding it while it exists is a no-op */
+export function scanJobId(versionId: string, generation: number): string {
+  return `scan-${versionId}-g${generation}`;
+}
+
+/** a Redis connection suitable for BullMQ workers (blocking commands must not time out) */
+export function redisConnection(url: string): Redis {
+  return new IORedis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+}
+
+export function scanQueue(connection: ConnectionOptions, prefix: string): Queue<ScanJobData> {
+  return new Queue<ScanJobData>(SCAN_QUEUE, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 2000 },
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 24 * 3600 },
+    },
+  });
+}

@@ -1,0 +1,56 @@
+import {
+  ForbiddenException,
+  Injectable,
+  SetMetadata,
+  UnauthorizedException,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import type { Scope, TokenEntity } from '@brine/persistence';
+import { grants, TokensService } from './tokens.service';
+
+const SCOPE_KEY = 'brine:scope';
+
+/** the scope a route needs (default: read) */
+export const RequireScope = (scope: Scope) => SetMetadata(SCOPE_KEY, scope);
+/** a route anyone may call (health, docs) */
+export const Public = () => SetMetadata(SCOPE_KEY, 'public');
+
+export interface AuthedRequest extends Request {
+  token?: TokenEntity;
+}
+
+/** `Authorization: Bearer <token>` on every route but the public ones; 401 without a valid token, 403 without the scope */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly tokens: TokensService,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const needed =
+      this.reflector.getAllAndOverride<Scope | 'public' | undefined>(SCOPE_KEY, [
+        ctx.getHandler(),
+        ctx.getClass(),
+      ]) ?? 'read';
+    if (needed === 'public') return true;
+    const req = ctx.switchToHttp().getRequest<AuthedRequest>();
+    const header = req.headers.authorization;
+    if (!header)
+      throw new UnauthorizedException('missing Authorization header: send "Authorization: Bearer <token>"');
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) throw new UnauthorizedException('the Authorization header must be "Bearer <token>"');
+    const token = await this.tokens.authenticate(m[1]);
+    if (!token) throw new UnauthorizedException('the token is unknown or revoked');
+    if (!grants(token.scopes, needed)) {
+      throw new ForbiddenException(
+        `this route needs the "${needed}" scope; the token has ${token.scopes.join(', ')}`,
+      );
+    }
+    req.token = token;
+    return true;
+  }
+}

@@ -1,0 +1,415 @@
+import { createHash, randomUUID } from 'node:crypto';
+import {
+  BadRequestException,
+  ConflictException,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  PayloadTooLargeException,
+} from '@nestjs/common';
+import type { Readable } from 'node:stream';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { Config } from '@brine/config';
+import { ScanReportEntity, UploadEntity, VersionEntity, type TokenEntity } from '@brine/persistence';
+import { ObjectStore, UploadTooLargeError } from '@brine/storage';
+import { EventsService } from './events.service';
+import { versionView, type VersionView } from './records';
+import { ScanQueueService } from './scan-queue.service';
+import { TagsService } from './tags.service';
+import { CONFIG } from './tokens';
+import { checkLimit, checkName } from './validation';
+
+export interface UploadInput {
+  name: string;
+  version: string;
+  body: AsyncIterable<Buffer>;
+  contentLength: number | null;
+  sha256: string | null;
+  filename: string | null;
+  frameworkVersion: string | null;
+  metadata: Record<string, unknown>;
+  metrics: Record<string, number>;
+  token: TokenEntity | null;
+}
+
+export interface CheckpointSummary {
+  name: string;
+  createdAt: string;
+  versions: number;
+  lastUpload: string | null;
+  latest: string | null;
+  best: string | null;
+  verdicts: { safe: number; suspicious: number; dangerous: number; unknown: number; pending: number };
+}
+
+interface VersionRow extends VersionEntity {
+  name: string;
+}
+
+const SORTS = new Set(['created', 'version', 'size']);
+
+/** Checkpoints and their immutable versions: upload, read, download, delete, rescan. */
+@Injectable()
+export class CheckpointsService {
+  private readonly log = new Logger('Checkpoints');
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly store: ObjectStore,
+    private readonly scans: ScanQueueService,
+    private readonly events: EventsService,
+    private readonly tags: TagsService,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  get baseUrl(): string {
+    return this.config.publicUrl;
+  }
+
+  async findVersion(name: string, version: string): Promise<VersionRow | null> {
+    const v = await this.db
+      .getRepository(VersionEntity)
+      .createQueryBuilder('v')
+      .innerJoin('v.checkpoint', 'c')
+      .addSelect('c.name', 'c_name')
+      .where('c.name = :name AND v.version = :version', { name, version })
+      .getRawAndEntities();
+    const e = v.entities[0];
+    return e ? Object.assign(e, { name }) : null;
+  }
+
+  async requireVersion(name: string, version: string): Promise<VersionRow> {
+    checkName('name', name);
+    checkName('version', version);
+    const v = await this.findVersion(name, version);
+    if (!v) throw new NotFoundException(`checkpoint ${name} has no version ${version}`);
+    return v;
+  }
+
+  async view(v: VersionRow): Promise<VersionView> {
+    return versionView(v, v.name, this.baseUrl, await this.tags.tagsOf(v.id));
+  }
+
+  /**
+   * PUT /checkpoints/:name/:version. Streams the body to the object store while hashing it; the version row is
+   * written only after every byte arrived and the checksum matched, in one transaction that also settles races:
+   * two uploads of one version compete on the (checkpoint, version) unique key and exactly one wins.
+   */
+  async upload(input: UploadInput): Promise<{ created: boolean; record: VersionView }> {
+    const { name, version } = input;
+    checkName('name', name);
+    checkName('version', version);
+    const max = this.config.maxUploadBytes;
+    if (input.contentLength !== null && input.contentLength > max) {
+      throw new PayloadTooLargeException(
+        `the body is ${input.contentLength} bytes; this registry accepts at most ${max} (BRINE_MAX_UPLOAD_BYTES)`,
+      );
+    }
+
+    const existing = await this.findVersion(name, version);
+    if (existing) return this.reupload(existing, input);
+
+    const uploadId = randomUUID();
+    const key = `objects/${uploadId}`;
+    await this.db
+      .getRepository(UploadEntity)
+      .insert({ id: uploadId, objectKey: key, checkpoint: name, version });
+    let result;
+    try {
+      result = await this.store.upload(key, input.body, max);
+    } catch (e) {
+      await this.db
+        .getRepository(UploadEntity)
+        .delete(uploadId)
+        .catch(() => undefined);
+      if (e instanceof UploadTooLargeError) {
+        throw new PayloadTooLargeException(
+          `the body exceeds ${max} bytes (BRINE_MAX_UPLOAD_BYTES); nothing was stored`,
+        );
+      }
+      throw e;
+    }
+    if (input.sha256 !== null && input.sha256 !== result.sha256) {
+      await this.discard(uploadId, key);
+      throw new BadRequestException(
+        `x-checksum-sha256 does not match the body: it says ${input.sha256}, the body's SHA-256 is ${result.sha256}; nothing was stored`,
+      );
+    }
+
+    const committed = await this.db.transaction(async (tx) => {
+      const [{ id: checkpointId }] = (await tx.query(
+        `INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
+        [name],
+      )) as Array<{ id: string }>;
+      const inserted = (await tx.query(
+        `INSERT INTO versions (checkpoint_id, version, sha256, size, object_key, filename, framework_version, metadata, metrics, uploaded_by, scan_status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending')
+         ON CONFLICT (checkpoint_id, version) DO NOTHING RETURNING id`,
+        [
+          checkpointId,
+          version,
+          result.sha256,
+          result.size,
+          key,
+          input.filename,
+          input.frameworkVersion,
+          JSON.stringify(input.metadata),
+          JSON.stringify(input.metrics),
+          input.token?.id ?? null,
+        ],
+      )) as Array<{ id: string }>;
+      await tx.delete(UploadEntity, uploadId);
+      if (inserted.length === 0) return null;
+      await this.events.record(tx, 'version.created', name, {
+        version,
+        sha256: result.sha256,
+        size: result.size,
+      });
+      await this.tags.onVersionCreated(tx, checkpointId, inserted[0].id, input.token);
+      return inserted[0].id;
+    });
+
+    if (committed === null) {
+      // another upload of this version won the race
+      await this.store.delete(key).catch(() => undefined);
+      const winner = await this.findVersion(name, version);
+      if (!winner)
+        throw new ConflictException(
+          `version ${version} of ${name} is being written by another upload; retry`,
+        );
+      return this.reupload(winner, { ...input, sha256: result.sha256 });
+    }
+    await this.scans.enqueue(committed, 1);
+    const row = await this.requireVersion(name, version);
+    return { created: true, record: await this.view(row) };
+  }
+
+  /** the version exists: the same bytes again are fine (200), different bytes are a conflict (409) */
+  private async reupload(
+    existing: VersionRow,
+    input: UploadInput,
+  ): Promise<{ created: boolean; record: VersionView }> {
+    let sha = input.sha256;
+    if (sha === null) {
+      // no checksum header: hash the body to find out whether it is the same file, keeping nothing
+      const h = createHash('sha256');
+      let size = 0;
+      for await (const chunk of input.body) {
+        size += chunk.length;
+        if (size > this.config.maxUploadBytes)
+          throw new PayloadTooLargeException(`the body exceeds ${this.config.maxUploadBytes} bytes`);
+        h.update(chunk);
+      }
+      sha = h.digest('hex');
+    }
+    if (sha !== existing.sha256) {
+      throw new ConflictException(
+        `version ${existing.version} of ${existing.name} already exists with SHA-256 ${existing.sha256}; versions are immutable — upload these bytes (${sha}) as a new version`,
+      );
+    }
+    return { created: false, record: await this.view(existing) };
+  }
+
+  private async discard(uploadId: string, key: string): Promise<void> {
+    await this.store
+      .delete(key)
+      .catch((e: unknown) => this.log.warn(`could not delete ${key}: ${(e as Error).message}`));
+    await this.db.getRepository(UploadEntity).delete(uploadId);
+  }
+
+  async list(q: {
+    search?: string;
+    verdict?: string;
+    limit?: string;
+    after?: string;
+  }): Promise<{ items: CheckpointSummary[]; next: string | null }> {
+    const limit = checkLimit(q.limit);
+    const verdict = q.verdict;
+    if (
+      verdict !== undefined &&
+      !['safe', 'suspicious', 'dangerous', 'unknown', 'pending'].includes(verdict)
+    ) {
+      throw new BadRequestException('verdict must be one of safe, suspicious, dangerous, unknown, pending');
+    }
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (q.search) {
+      params.push(`%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      where.push(`c.name ILIKE $${params.length}`);
+    }
+    if (q.after) {
+      params.push(q.after);
+      where.push(`c.name > $${params.length}`);
+    }
+    if (verdict === 'pending') {
+      where.push(
+        `EXISTS (SELECT 1 FROM versions x WHERE x.checkpoint_id = c.id AND x.scan_status IN ('pending', 'scanning'))`,
+      );
+    } else if (verdict) {
+      params.push(verdict);
+      where.push(
+        `EXISTS (SELECT 1 FROM versions x WHERE x.checkpoint_id = c.id AND x.verdict = $${params.length} AND x.scan_status = 'done')`,
+      );
+    }
+    const items = await this.summaries(where, params, limit + 1);
+    return { items: items.slice(0, limit), next: items.length > limit ? items[limit - 1].name : null };
+  }
+
+  async summary(name: string): Promise<CheckpointSummary> {
+    const [found] = await this.summaries(['c.name = $1'], [name], 1);
+    if (!found) throw new NotFoundException(`no checkpoint named ${name}`);
+    return found;
+  }
+
+  private async summaries(where: string[], params: unknown[], limit: number): Promise<CheckpointSummary[]> {
+    const rows = (await this.db.query(
+      `SELECT c.name, c.created_at,
+              count(v.id)::int AS versions,
+              max(v.created_at) AS last_upload,
+              (SELECT x.version FROM versions x WHERE x.checkpoint_id = c.id ORDER BY x.created_at DESC, x.version DESC LIMIT 1) AS latest,
+              (SELECT x.version FROM tags t JOIN versions x ON x.id = t.version_id WHERE t.checkpoint_id = c.id AND t.name = 'best') AS best,
+              count(v.id) FILTER (WHERE v.scan_status = 'done' AND v.verdict = 'safe')::int AS safe,
+              count(v.id) FILTER (WHERE v.scan_status = 'done' AND v.verdict = 'suspicious')::int AS suspicious,
+              count(v.id) FILTER (WHERE v.scan_status = 'done' AND v.verdict = 'dangerous')::int AS dangerous,
+              count(v.id) FILTER (WHERE (v.scan_status = 'done' AND v.verdict = 'unknown') OR v.scan_status = 'failed')::int AS unknown,
+              count(v.id) FILTER (WHERE v.scan_status IN ('pending', 'scanning'))::int AS pending
+         FROM checkpoints c LEFT JOIN versions v ON v.checkpoint_id = c.id
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        GROUP BY c.id ORDER BY c.name LIMIT $${params.length + 1}`,
+      [...params, limit],
+    )) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({
+      name: r.name as string,
+      createdAt: (r.created_at as Date).toISOString(),
+      versions: r.versions as number,
+      lastUpload: r.last_upload ? (r.last_upload as Date).toISOString() : null,
+      latest: (r.latest as string | null) ?? null,
+      best: (r.best as string | null) ?? null,
+      verdicts: {
+        safe: r.safe as number,
+        suspicious: r.suspicious as number,
+        dangerous: r.dangerous as number,
+        unknown: r.unknown as number,
+        pending: r.pending as number,
+      },
+    }));
+  }
+
+  /** GET /checkpoints/:name — the checkpoint and a page of its versions */
+  async get(
+    name: string,
+    q: { limit?: string; offset?: string; sort?: string; order?: string },
+  ): Promise<{ checkpoint: CheckpointSummary; versions: VersionView[]; next: number | null }> {
+    checkName('name', name);
+    const summary = await this.summary(name);
+    const limit = checkLimit(q.limit);
+    const offset = q.offset === undefined ? 0 : Number(q.offset);
+    if (!Number.isSafeInteger(offset) || offset < 0)
+      throw new BadRequestException('offset must be a whole number ≥ 0');
+    const order = (q.order ?? 'desc').toLowerCase();
+    if (order !== 'asc' && order !== 'desc') throw new BadRequestException('order must be asc or desc');
+    const sort = q.sort ?? 'created';
+    let orderBy: string;
+    const params: unknown[] = [name];
+    const metric = /^metrics\.([A-Za-z_][A-Za-z0-9_.-]{0,63})$/.exec(sort);
+    if (metric) {
+      params.push(metric[1]);
+      // versions without the metric sort last either way
+      orderBy = `(v.metrics ->> $${params.length})::double precision ${order} NULLS LAST, v.created_at ASC`;
+    } else if (SORTS.has(sort)) {
+      orderBy = `${sort === 'created' ? 'v.created_at' : sort === 'version' ? 'v.version' : 'v.size'} ${order}, v.version ${order}`;
+    } else {
+      throw new BadRequestException(
+        'sort must be created, version, size or metrics.<name> (e.g. metrics.val_loss)',
+      );
+    }
+    params.push(limit + 1, offset);
+    const ids = (await this.db.query(
+      `SELECT v.id FROM versions v JOIN checkpoints c ON c.id = v.checkpoint_id WHERE c.name = $1
+        ORDER BY ${orderBy} LIMIT $${params.length - 1} OFFSET $${params.length}`,
+      params,
+    )) as Array<{ id: string }>;
+    const page2 = ids.slice(0, limit).map((r) => r.id);
+    const rows = page2.length
+      ? await this.db.getRepository(VersionEntity).findBy(page2.map((id) => ({ id })))
+      : [];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const tags = await this.tags.tagsOfMany(page2);
+    const versions = page2
+      .map((id) => byId.get(id))
+      .filter((v): v is VersionEntity => v !== undefined)
+      .map((v) => versionView(v, name, this.baseUrl, tags.get(v.id) ?? []));
+    return { checkpoint: summary, versions, next: ids.length > limit ? offset + limit : null };
+  }
+
+  async report(name: string, version: string): Promise<Record<string, unknown>> {
+    const v = await this.requireVersion(name, version);
+    const r = await this.db.getRepository(ScanReportEntity).findOne({ where: { versionId: v.id } });
+    if (!r) {
+      throw new NotFoundException(
+        v.scanStatus === 'failed'
+          ? `the scan of ${name}:${version} failed (${v.scanError ?? 'unknown error'}); POST …/rescan to try again`
+          : `the scan of ${name}:${version} is ${v.scanStatus}; the report appears when it is done`,
+      );
+    }
+    return r.report;
+  }
+
+  /** the bytes of a version; versions that are not "safe" need an explicit acknowledgement */
+  async download(
+    name: string,
+    version: string,
+    acknowledgeRisk: boolean,
+    range: { start: number; end: number } | null,
+  ): Promise<{ v: VersionRow; stream: Readable; range: { start: number; end: number } | null }> {
+    const v = await this.requireVersion(name, version);
+    const safe = v.scanStatus === 'done' && v.verdict === 'safe';
+    if (!safe && !acknowledgeRisk) {
+      const why =
+        v.scanStatus === 'done'
+          ? `its verdict is ${v.verdict}: ${v.summary ?? ''}`
+          : v.scanStatus === 'failed'
+            ? 'its scan failed'
+            : `its scan is ${v.scanStatus}`;
+      throw new ForbiddenException(
+        `${name}:${version} is not known to be safe (${why.trim()}); add ?acknowledgeRisk=true to download it anyway`,
+      );
+    }
+    if (range && (range.start >= v.size || range.end >= v.size || range.start > range.end)) {
+      throw new BadRequestException(`the range must lie within the ${v.size} bytes of the file`);
+    }
+    const stream = await this.store.stream(v.objectKey, range ?? undefined);
+    return { v, stream, range };
+  }
+
+  async remove(name: string, version: string, token: TokenEntity | null): Promise<void> {
+    const v = await this.requireVersion(name, version);
+    await this.db.transaction(async (tx) => {
+      await this.tags.onVersionDeleted(tx, v, token);
+      await tx.delete(VersionEntity, v.id);
+      await this.events.record(tx, 'version.deleted', name, { version, sha256: v.sha256 });
+    });
+    await this.store
+      .delete(v.objectKey)
+      .catch((e: unknown) => this.log.warn(`could not delete ${v.objectKey}: ${(e as Error).message}`));
+  }
+
+  /** queues a new scan (a new generation: results of older runs are ignored) */
+  async rescan(name: string, version: string): Promise<VersionView> {
+    const v = await this.requireVersion(name, version);
+    const generation = await this.bumpGeneration(this.db.manager, v.id);
+    await this.scans.enqueue(v.id, generation);
+    return this.view(await this.requireVersion(name, version));
+  }
+
+  async bumpGeneration(m: EntityManager, versionId: string): Promise<number> {
+    const [r] = (await m.query(
+      `UPDATE versions SET scan_status = 'pending', scan_generation = scan_generation + 1, scan_attempts = 0, scan_error = NULL
+        WHERE id = $1 RETURNING scan_generation`,
+      [versionId],
+    )) as [Array<{ scan_generation: number }>, number];
+    return r[0].scan_generation;
+  }
+}

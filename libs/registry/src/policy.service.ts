@@ -1,0 +1,83 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { SafeGlobalEntity, type TokenEntity } from '@brine/persistence';
+import { CheckpointsService } from './checkpoints.service';
+import { ScanQueueService } from './scan-queue.service';
+import { checkGlobalName } from './validation';
+
+export interface SafeGlobalView {
+  name: string;
+  note: string | null;
+  addedBy: string | null;
+  createdAt: string;
+}
+
+/**
+ * The operator's safe globals, as torch.serialization.add_safe_globals adds them. A change re-scans the versions
+ * that import the global, so their verdicts follow the policy.
+ */
+@Injectable()
+export class PolicyService {
+  constructor(
+    private readonly db: DataSource,
+    private readonly scans: ScanQueueService,
+    private readonly checkpoints: CheckpointsService,
+  ) {}
+
+  async names(): Promise<string[]> {
+    const rows = (await this.db.query('SELECT name FROM safe_globals ORDER BY name')) as Array<{
+      name: string;
+    }>;
+    return rows.map((r) => r.name);
+  }
+
+  async list(): Promise<SafeGlobalView[]> {
+    const rows = await this.db.getRepository(SafeGlobalEntity).find({ order: { name: 'ASC' } });
+    return rows.map((r) => ({
+      name: r.name,
+      note: r.note,
+      addedBy: r.addedBy,
+      createdAt: r.createdAt.toISOString(),
+    }));
+  }
+
+  async add(
+    name: string,
+    note: string | null,
+    token: TokenEntity | null,
+  ): Promise<{ global: SafeGlobalView; rescanning: number; created: boolean }> {
+    checkGlobalName(name);
+    const inserted = (await this.db.query(
+      `INSERT INTO safe_globals (name, note, added_by) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET note = EXCLUDED.note
+       RETURNING (xmax = 0) AS created`,
+      [name, note, token?.id ?? null],
+    )) as Array<{ created: boolean }>;
+    const created = inserted[0]?.created ?? false;
+    const rescanning = created ? await this.rescanImporters(name) : 0;
+    const global = (await this.list()).find((g) => g.name === name) as SafeGlobalView;
+    return { global, rescanning, created };
+  }
+
+  async remove(name: string): Promise<{ rescanning: number }> {
+    checkGlobalName(name);
+    const r = (await this.db.query('DELETE FROM safe_globals WHERE name = $1', [name])) as [
+      unknown[],
+      number,
+    ];
+    if (r[1] === 0) throw new NotFoundException(`${name} is not on the safe-globals list`);
+    return { rescanning: await this.rescanImporters(name) };
+  }
+
+  /** versions that import the global get a new scan generation and a job */
+  private async rescanImporters(name: string): Promise<number> {
+    const rows = (await this.db.query(
+      `SELECT DISTINCT i.version_id FROM imports i WHERE i.module || '.' || i.name = $1`,
+      [name],
+    )) as Array<{ version_id: string }>;
+    for (const r of rows) {
+      const generation = await this.checkpoints.bumpGeneration(this.db.manager, r.version_id);
+      await this.scans.enqueue(r.version_id, generation);
+    }
+    return rows.length;
+  }
+}

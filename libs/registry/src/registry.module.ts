@@ -1,0 +1,61 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { dataSourceOptions, ENTITIES } from '@brine/persistence';
+import { scanQueue } from '@brine/queue';
+import { ObjectStore } from '@brine/storage';
+import { AuthGuard } from './auth.guard';
+import { CheckpointsService } from './checkpoints.service';
+import { EventsService } from './events.service';
+import { HealthService } from './health.service';
+import { MetricsService } from './metrics.service';
+import { PolicyService } from './policy.service';
+import { Reconciler } from './reconciler.service';
+import type { Runtime } from './runtime';
+import { ScanProcessor } from './scan-processor.service';
+import { ScanQueueService } from './scan-queue.service';
+import { TagsService } from './tags.service';
+import { TokensService } from './tokens.service';
+import { CONFIG, REDIS, SCAN_QUEUE_TOKEN } from './tokens';
+
+const SERVICES = [
+  TokensService,
+  AuthGuard,
+  EventsService,
+  TagsService,
+  ScanQueueService,
+  CheckpointsService,
+  PolicyService,
+  HealthService,
+  ScanProcessor,
+  MetricsService,
+];
+
+/** The registry's services over an opened runtime (database, object store, Redis). */
+@Module({})
+export class RegistryModule {
+  static forRuntime(rt: Runtime): DynamicModule {
+    return {
+      module: RegistryModule,
+      global: true,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: () => dataSourceOptions(rt.config.databaseUrl),
+          dataSourceFactory: async () => rt.dataSource,
+        }),
+        TypeOrmModule.forFeature(ENTITIES),
+      ],
+      providers: [
+        { provide: CONFIG, useValue: rt.config },
+        { provide: ObjectStore, useValue: rt.store },
+        { provide: REDIS, useValue: rt.redis },
+        { provide: SCAN_QUEUE_TOKEN, useFactory: () => scanQueue(rt.redis, rt.config.queuePrefix) },
+        ...SERVICES,
+      ],
+      exports: [CONFIG, ObjectStore, REDIS, SCAN_QUEUE_TOKEN, TypeOrmModule, ...SERVICES],
+    };
+  }
+}
+
+/** the reconciler runs where scans are processed (the worker, or the API when it runs the worker too) */
+@Module({ providers: [Reconciler], exports: [Reconciler] })
+export class ReconcilerModule {}

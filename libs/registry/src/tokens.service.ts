@@ -1,0 +1,121 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, Repository } from 'typeorm';
+import type { Config } from '@brine/config';
+import { TokenEntity, type Scope } from '@brine/persistence';
+import { CONFIG } from './tokens';
+
+export interface TokenView {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: Scope[];
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export function tokenView(t: TokenEntity): TokenView {
+  return {
+    id: t.id,
+    name: t.name,
+    prefix: t.prefix,
+    scopes: t.scopes,
+    createdAt: t.createdAt.toISOString(),
+    lastUsedAt: t.lastUsedAt?.toISOString() ?? null,
+    revokedAt: t.revokedAt?.toISOString() ?? null,
+  };
+}
+
+/** what each scope grants: admin ⊇ write ⊇ read */
+export function grants(scopes: readonly Scope[], needed: Scope): boolean {
+  if (scopes.includes('admin')) return true;
+  if (needed === 'write') return scopes.includes('write');
+  if (needed === 'read') return scopes.includes('read') || scopes.includes('write');
+  return false;
+}
+
+/**
+ * API tokens: random 256-bit secrets shown once, stored as SHA-256 (a high-entropy secret needs no slow hash).
+ */
+@Injectable()
+export class TokensService {
+  constructor(
+    @InjectRepository(TokenEntity) private readonly tokens: Repository<TokenEntity>,
+    @Inject(CONFIG) private readonly config: Config,
+  ) {}
+
+  static hash(secret: string): string {
+    return createHash('sha256').update(secret).digest('hex');
+  }
+
+  async create(name: string, scopes: Scope[]): Promise<{ secret: string; token: TokenEntity }> {
+    const secret = `brine_${randomBytes(32).toString('base64url')}`;
+    const token = await this.tokens.save(
+      this.tokens.create({
+        name,
+        scopes,
+        hash: TokensService.hash(secret),
+        prefix: secret.slice(0, 12),
+        lastUsedAt: null,
+        revokedAt: null,
+      }),
+    );
+    return { secret, token };
+  }
+
+  async authenticate(secret: string): Promise<TokenEntity | null> {
+    if (secret.length < 20 || secret.length > 200) return null;
+    const token = await this.tokens.findOne({
+      where: { hash: TokensService.hash(secret), revokedAt: IsNull() },
+    });
+    if (!token) return null;
+    const now = Date.now();
+    if (!token.lastUsedAt || now - token.lastUsedAt.getTime() > 60_000) {
+      void this.tokens.update(token.id, { lastUsedAt: new Date(now) }).catch(() => undefined);
+    }
+    return token;
+  }
+
+  list(): Promise<TokenEntity[]> {
+    return this.tokens.find({ order: { createdAt: 'ASC' } });
+  }
+
+  async revoke(id: string): Promise<TokenEntity> {
+    if (!/^[0-9a-f-]{36}$/.test(id)) throw new BadRequestException('token id must be a UUID');
+    const token = await this.tokens.findOne({ where: { id } });
+    if (!token) throw new NotFoundException(`no token with id ${id}`);
+    if (!token.revokedAt) {
+      token.revokedAt = new Date();
+      await this.tokens.save(token);
+    }
+    return token;
+  }
+
+  /**
+   * Makes sure an admin can get in: BRINE_ADMIN_TOKEN is registered if set; otherwise, when no admin token
+   * exists, one is created and its secret returned so the caller can print it once.
+   */
+  async bootstrap(): Promise<string | null> {
+    const configured = this.config.adminToken;
+    if (configured) {
+      const hash = TokensService.hash(configured);
+      await this.tokens
+        .createQueryBuilder()
+        .insert()
+        .values({ name: 'bootstrap-admin', scopes: ['admin'], hash, prefix: configured.slice(0, 12) })
+        .orIgnore()
+        .execute();
+      return null;
+    }
+    const admins = await this.tokens
+      .createQueryBuilder('t')
+      .where(`'admin' = ANY(t.scopes)`)
+      .andWhere('t.revoked_at IS NULL')
+      .getCount();
+    if (admins > 0) return null;
+    const { secret } = await this.create('bootstrap-admin', ['admin']);
+    return secret;
+  }
+}

@@ -1,0 +1,3 @@
+export const CONFIG = Symbol('brine:config');
+export const REDIS = Symbol('brine:redis');
+export const SCAN_QUEUE_TOKEN = Symbol('brine:scan-queue');

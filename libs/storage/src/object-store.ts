@@ -1,0 +1,262 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import type { ByteSource } from '@brine/scanner';
+
+export interface ObjectStoreOptions {
+  endpoint: string | null;
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  forcePathStyle: boolean;
+  partSize: number;
+  queueSize: number;
+}
+
+export class UploadTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`the body is larger than the limit of ${limit} bytes`);
+  }
+}
+
+export interface UploadResult {
+  size: number;
+  sha256: string;
+}
+
+/**
+ * The object store: S3, MinIO or the embedded s3rver through @aws-sdk/client-s3. Uploads stream as multipart
+ * uploads with a bounded number of parts in memory and the SHA-256 computed on the way; reads use explicit byte
+ * ranges (suffix ranges are wrong on s3rver).
+ */
+export class ObjectStore {
+  readonly client: S3Client;
+  readonly bucket: string;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+
+  constructor(opts: ObjectStoreOptions) {
+    this.client = new S3Client({
+      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+      region: opts.region,
+      forcePathStyle: opts.forcePathStyle,
+      credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey },
+      // streamed bodies would otherwise be sent with aws-chunked framing, which s3rver stores verbatim
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    this.bucket = opts.bucket;
+    this.partSize = opts.partSize;
+    this.queueSize = opts.queueSize;
+  }
+
+  async ensureBucket(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch {
+      try {
+        await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+      } catch (e) {
+        const name = (e as { name?: string }).name;
+        if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw e;
+      }
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+  }
+
+  /**
+   * Streams `body` to `key`. Nothing is visible under `key` unless the whole body arrived: a failure or a body
+   * over `maxBytes` aborts the multipart upload (best effort — s3rver cannot abort, its parts stay invisible).
+   */
+  async upload(
+    key: string,
+    body: AsyncIterable<Buffer | Uint8Array>,
+    maxBytes: number,
+    onProgress?: (bytes: number) => void,
+  ): Promise<UploadResult> {
+    const hash = createHash('sha256');
+    let size = 0;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let uploadId: string | null = null;
+    const parts: Array<{ PartNumber: number; ETag: string }> = [];
+    const inflight = new Set<Promise<void>>();
+    let nextPart = 1;
+    let failure: unknown = null;
+
+    const take = (n: number): Buffer => {
+      const all = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
+      const part = all.subarray(0, n);
+      const rest = all.subarray(n);
+      pending = rest.length > 0 ? [rest] : [];
+      pendingBytes = rest.length;
+      return part;
+    };
+    const sendPart = async (part: Buffer): Promise<void> => {
+      if (uploadId === null) {
+        const r = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }));
+        if (!r.UploadId) throw new Error('the object store returned no upload id');
+        uploadId = r.UploadId;
+      }
+      const n = nextPart++;
+      const p = this.client
+        .send(
+          new UploadPartCommand({
+            Bucket: this.bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumber: n,
+            Body: part,
+            ContentLength: part.length,
+          }),
+        )
+        .then((r) => {
+          parts.push({ PartNumber: n, ETag: r.ETag ?? '' });
+        })
+        .catch((e: unknown) => {
+          failure ??= e;
+        })
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+      while (inflight.size >= this.queueSize) await Promise.race(inflight);
+      if (failure) throw failure;
+    };
+
+    try {
+      for await (const chunk of body) {
+        const buf = Buffer.isBuffer(chunk)
+          ? chunk
+          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        size += buf.length;
+        if (size > maxBytes) throw new UploadTooLargeError(maxBytes);
+        hash.update(buf);
+        pending.push(buf);
+        pendingBytes += buf.length;
+        onProgress?.(size);
+        while (pendingBytes >= this.partSize) await sendPart(take(this.partSize));
+      }
+      if (uploadId === null) {
+        // small bodies are a single PUT
+        const all = take(pendingBytes);
+        await this.client.send(
+          new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: all, ContentLength: all.length }),
+        );
+      } else {
+        if (pendingBytes > 0) await sendPart(take(pendingBytes));
+        await Promise.all(inflight);
+        if (failure) throw failure;
+        parts.sort((a, b) => a.PartNumber - b.PartNumber);
+        await this.client.send(
+          new CompleteMultipartUploadCommand({
+            Bucket: this.bucket,
+            Key: key,
+            UploadId: uploadId,
+            MultipartUpload: { Parts: parts },
+          }),
+        );
+      }
+      return { size, sha256: hash.digest('hex') };
+    } catch (e) {
+      await Promise.allSettled(inflight);
+      if (uploadId !== null) {
+        await this.client
+          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }))
+          .catch(() => undefined);
+      }
+      throw e;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  /** size of the object, or null when it does not exist */
+  async size(key: string): Promise<number | null> {
+    try {
+      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return r.ContentLength ?? 0;
+    } catch (e) {
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404 || (e as { name?: string }).name === 'NotFound') return null;
+      throw e;
+    }
+  }
+
+  /** the object's bytes [start, end] (inclusive), or all of them */
+  async stream(key: string, range?: { start: number; end: number }): Promise<Readable> {
+    const r = await this.client.send(
+      new GetObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+      }),
+    );
+    return r.Body as Readable;
+  }
+
+  async keys(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const r = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const o of r.Contents ?? []) if (o.Key) out.push(o.Key);
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  /** a ByteSource over the object: the scanner reads it with explicit range GETs */
+  rangeSource(key: string, size: number): S3RangeSource {
+    return new S3RangeSource(this, key, size);
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}
+
+export class S3RangeSource implements ByteSource {
+  bytesRead = 0;
+  reads = 0;
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly key: string,
+    readonly size: number,
+  ) {}
+
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const len = Math.max(0, Math.min(length, this.size - offset));
+    if (len === 0) return new Uint8Array(0);
+    const r = await this.store.client.send(
+      new GetObjectCommand({
+        Bucket: this.store.bucket,
+        Key: this.key,
+        Range: `bytes=${offset}-${offset + len - 1}`,
+      }),
+    );
+    const bytes = await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
+    this.bytesRead += bytes.length;
+    this.reads++;
+    return bytes.length > len ? bytes.subarray(0, len) : bytes;
+  }
+}

@@ -32,9 +32,31 @@ export function testId(): string {
   return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 }
 
+let swept = false;
+
+/** drops test databases an interrupted run left behind (their names carry a base-36 timestamp) */
+async function sweepOldTestDatabases(): Promise<void> {
+  if (swept) return;
+  swept = true;
+  const admin = new Client({ connectionString: `${PG_BASE}/postgres` });
+  await admin.connect();
+  try {
+    const rows = (await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 'brine_test_%'`))
+      .rows as Array<{ datname: string }>;
+    for (const { datname } of rows) {
+      const born = parseInt(datname.slice('brine_test_'.length, 'brine_test_'.length + 8), 36);
+      if (Number.isFinite(born) && Date.now() - born > 6 * 3600_000)
+        await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
 export async function startStack(
   opts: { withWorker?: boolean; env?: Record<string, string> } = {},
 ): Promise<Stack> {
+  await sweepOldTestDatabases();
   const id = testId();
   const dataDir = mkdtempSync(join(tmpdir(), `brine-test-${id}-`));
   const adminToken = `brine_test_${randomBytes(24).toString('base64url')}`;

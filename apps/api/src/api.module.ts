@@ -8,6 +8,7 @@ import { HealthController } from './controllers/health.controller';
 import { PolicyController } from './controllers/policy.controller';
 import { TagsController } from './controllers/tags.controller';
 import { TokensController } from './controllers/tokens.controller';
+import { WebhooksController } from './controllers/webhooks.controller';
 import { HttpErrorFilter } from './http-error.filter';
 
 /** The HTTP API; with `withWorker` (the quick start) the same process also runs the scan worker and reconciler. */
@@ -25,6 +26,7 @@ export class ApiModule {
         CheckpointsController,
         TokensController,
         PolicyController,
+        WebhooksController,
       ],
       providers: [
         { provide: APP_GUARD, useExisting: AuthGuard },

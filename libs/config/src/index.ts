@@ -36,6 +36,14 @@ export interface Config {
   publicUrl: string;
   /** let webhooks reach loopback and private addresses (tests, local use) */
   webhookAllowPrivate: boolean;
+  webhook: {
+    /** per attempt, ms */
+    timeoutMs: number;
+    /** multiplies the retry schedule (1: retries over about a day; tests use a small fraction) */
+    retryScale: number;
+    /** consecutive failed attempts that disable a subscription */
+    maxConsecutiveFailures: number;
+  };
   /** seconds between reconciler passes that re-queue versions whose scan job went missing */
   reconcileIntervalSeconds: number;
   /** BullMQ lock duration of a scan job, ms: a worker that dies loses its job after about this long */
@@ -67,6 +75,15 @@ function bool(env: Env, key: string, fallback: boolean): boolean {
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
   throw new ConfigError(`${key} must be true or false, got "${raw}"`);
+}
+
+function fraction(env: Env, key: string, fallback: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || n > 100)
+    throw new ConfigError(`${key} must be a number above 0 (1 = the normal schedule), got "${raw}"`);
+  return n;
 }
 
 function url(env: Env, key: string, fallback: string | null, protocols: string[]): string | null {
@@ -174,6 +191,11 @@ export function loadConfig(env: Env = process.env): Config {
       `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`
     ).replace(/\/$/, ''),
     webhookAllowPrivate: bool(env, 'BRINE_WEBHOOK_ALLOW_PRIVATE', false),
+    webhook: {
+      timeoutMs: int(env, 'BRINE_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+      retryScale: fraction(env, 'BRINE_WEBHOOK_RETRY_SCALE', 1),
+      maxConsecutiveFailures: int(env, 'BRINE_WEBHOOK_MAX_FAILURES', 20, 1, 10_000),
+    },
     reconcileIntervalSeconds: int(env, 'BRINE_RECONCILE_INTERVAL', 30, 1, 3600),
     jobLockMs: int(env, 'BRINE_JOB_LOCK_MS', 30_000, 1000, 600_000),
   };

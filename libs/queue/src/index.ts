@@ -35,3 +35,21 @@ export function scanQueue(connection: ConnectionOptions, prefix: string): Queue<
     },
   });
 }
+
+export const WEBHOOK_QUEUE = 'webhooks';
+
+/** dispatch: turn undispatched events into deliveries; deliver: one attempt of one delivery */
+export type WebhookJobData = { kind: 'dispatch' } | { kind: 'deliver'; deliveryId: string };
+
+export function deliveryJobId(deliveryId: string, attempt: number): string {
+  return `deliver-${deliveryId}-a${attempt}`;
+}
+
+export function webhookQueue(connection: ConnectionOptions, prefix: string): Queue<WebhookJobData> {
+  return new Queue<WebhookJobData>(WEBHOOK_QUEUE, {
+    connection,
+    prefix,
+    // retries are scheduled by the registry (from the delivery row), not by BullMQ
+    defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: { age: 24 * 3600 } },
+  });
+}

@@ -182,6 +182,7 @@ export class CheckpointsService {
       return this.reupload(winner, { ...input, sha256: result.sha256 });
     }
     await this.scans.enqueue(committed, 1);
+    await this.events.nudge();
     const row = await this.requireVersion(name, version);
     return { created: true, record: await this.view(row) };
   }
@@ -391,6 +392,7 @@ export class CheckpointsService {
       await tx.delete(VersionEntity, v.id);
       await this.events.record(tx, 'version.deleted', name, { version, sha256: v.sha256 });
     });
+    await this.events.nudge();
     await this.store
       .delete(v.objectKey)
       .catch((e: unknown) => this.log.warn(`could not delete ${v.objectKey}: ${(e as Error).message}`));

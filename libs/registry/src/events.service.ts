@@ -1,5 +1,9 @@
-import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import { DataSource, type EntityManager } from 'typeorm';
+import { deliveryJobId, type WebhookJobData } from '@brine/queue';
+import { WEBHOOK_QUEUE_TOKEN } from './tokens';
 
 export const EVENT_TYPES = [
   'scan.unsafe',
@@ -12,10 +16,18 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 /**
  * The outbox: every event is a row written in the same transaction as the change it reports, so no verdict,
- * version or tag move exists without its event. Dispatchers turn undispatched rows into webhook deliveries.
+ * version or tag move exists without its event. After the commit the writer nudges the dispatcher; a missed nudge
+ * only delays delivery until the reconciler's next pass.
  */
 @Injectable()
-export class EventsService {
+export class EventsService implements OnModuleDestroy {
+  private readonly log = new Logger('Events');
+
+  constructor(
+    private readonly db: DataSource,
+    @Inject(WEBHOOK_QUEUE_TOKEN) private readonly queue: Queue<WebhookJobData>,
+  ) {}
+
   async record(
     tx: EntityManager,
     type: EventType,
@@ -27,5 +39,35 @@ export class EventsService {
       [type, checkpoint, JSON.stringify(payload)],
     )) as Array<{ id: string }>;
     return row.id;
+  }
+
+  /** after a commit that recorded events: have a worker turn them into deliveries now */
+  async nudge(): Promise<void> {
+    try {
+      await this.queue.add('dispatch', { kind: 'dispatch' }, { jobId: `dispatch-${randomUUID()}` });
+    } catch (e) {
+      this.log.warn(`could not nudge the webhook dispatcher (the reconciler will): ${(e as Error).message}`);
+    }
+  }
+
+  /** queues the next attempt of a delivery, after `delayMs` */
+  async schedule(deliveryId: string, delayMs = 0): Promise<void> {
+    const [d] = (await this.db.query('SELECT attempt_count FROM webhook_deliveries WHERE id = $1', [
+      deliveryId,
+    ])) as Array<{ attempt_count: number }>;
+    if (!d) return;
+    try {
+      await this.queue.add(
+        'deliver',
+        { kind: 'deliver', deliveryId },
+        { jobId: deliveryJobId(deliveryId, d.attempt_count + 1), delay: Math.max(0, delayMs) },
+      );
+    } catch (e) {
+      this.log.warn(`could not queue delivery ${deliveryId} (the reconciler will): ${(e as Error).message}`);
+    }
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.queue.close();
   }
 }

@@ -14,3 +14,4 @@ export * from './tags.service';
 export * from './tokens';
 export * from './tokens.service';
 export * from './validation';
+export * from './webhooks';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CheckpointsService } from './checkpoints.service';
+import { EventsService } from './events.service';
 import type { VersionView } from './records';
 import { TagsService } from './tags.service';
 
@@ -11,6 +12,7 @@ export class MetricsService {
     private readonly db: DataSource,
     private readonly checkpoints: CheckpointsService,
     private readonly tags: TagsService,
+    private readonly events: EventsService,
   ) {}
 
   async update(
@@ -28,6 +30,7 @@ export class MetricsService {
       ]);
       await this.tags.reevaluate(tx, v.id, `metrics of ${version} changed`);
     });
+    await this.events.nudge();
     return this.checkpoints.view(await this.checkpoints.requireVersion(name, version));
   }
 }

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions, ENTITIES } from '@brine/persistence';
-import { scanQueue } from '@brine/queue';
+import { scanQueue, webhookQueue } from '@brine/queue';
 import { ObjectStore } from '@brine/storage';
 import { AuthGuard } from './auth.guard';
 import { CheckpointsService } from './checkpoints.service';
@@ -15,7 +15,9 @@ import { ScanProcessor } from './scan-processor.service';
 import { ScanQueueService } from './scan-queue.service';
 import { TagsService } from './tags.service';
 import { TokensService } from './tokens.service';
-import { CONFIG, REDIS, SCAN_QUEUE_TOKEN } from './tokens';
+import { CONFIG, REDIS, SCAN_QUEUE_TOKEN, WEBHOOK_QUEUE_TOKEN } from './tokens';
+import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
+import { WebhooksService } from './webhooks/webhooks.service';
 
 const SERVICES = [
   TokensService,
@@ -28,6 +30,8 @@ const SERVICES = [
   HealthService,
   ScanProcessor,
   MetricsService,
+  WebhooksService,
+  WebhookDeliveryService,
 ];
 
 /** The registry's services over an opened runtime (database, object store, Redis). */
@@ -49,9 +53,18 @@ export class RegistryModule {
         { provide: ObjectStore, useValue: rt.store },
         { provide: REDIS, useValue: rt.redis },
         { provide: SCAN_QUEUE_TOKEN, useFactory: () => scanQueue(rt.redis, rt.config.queuePrefix) },
+        { provide: WEBHOOK_QUEUE_TOKEN, useFactory: () => webhookQueue(rt.redis, rt.config.queuePrefix) },
         ...SERVICES,
       ],
-      exports: [CONFIG, ObjectStore, REDIS, SCAN_QUEUE_TOKEN, TypeOrmModule, ...SERVICES],
+      exports: [
+        CONFIG,
+        ObjectStore,
+        REDIS,
+        SCAN_QUEUE_TOKEN,
+        WEBHOOK_QUEUE_TOKEN,
+        TypeOrmModule,
+        ...SERVICES,
+      ],
     };
   }
 }

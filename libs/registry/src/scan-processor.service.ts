@@ -97,6 +97,7 @@ export class ScanProcessor {
       onProgress,
     });
     const stored = await this.db.transaction((tx) => this.storeReport(tx, v, name, job.generation, report));
+    if (stored) await this.events.nudge();
     if (stored) {
       this.log.log(
         `${name}:${v.version} → ${report.verdict} (${report.format}/${report.kind}) in ${Date.now() - started} ms, ${source.bytesRead} bytes read`,
@@ -204,5 +205,6 @@ export class ScanProcessor {
       await this.events.record(tx, 'scan.completed', r.name, payload);
       await this.events.record(tx, 'scan.unsafe', r.name, payload);
     });
+    await this.events.nudge();
   }
 }

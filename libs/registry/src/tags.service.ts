@@ -158,7 +158,7 @@ export class TagsService {
         'moving "best" by hand needs the admin scope; otherwise set a best rule with PUT …/best-rule',
       );
     }
-    return this.db.transaction(async (tx) => {
+    await this.db.transaction(async (tx) => {
       const c = await this.checkpoint(tx, name, true);
       const rows = (await tx.query('SELECT id FROM versions WHERE checkpoint_id = $1 AND version = $2', [
         c.id,
@@ -166,8 +166,9 @@ export class TagsService {
       ])) as Array<{ id: string }>;
       if (rows.length === 0) throw new NotFoundException(`checkpoint ${name} has no version ${version}`);
       await this.move(tx, c.id, name, tag, rows[0].id, 'manual', token, reason ?? 'moved by hand');
-      return { tag, version, updatedAt: new Date().toISOString() };
     });
+    await this.events.nudge();
+    return { tag, version, updatedAt: new Date().toISOString() };
   }
 
   async remove(name: string, tag: string, token: TokenEntity | null): Promise<void> {
@@ -185,6 +186,7 @@ export class TagsService {
       if (exists.length === 0) throw new NotFoundException(`checkpoint ${name} has no tag ${tag}`);
       await this.move(tx, c.id, name, tag, null, 'manual', token, 'deleted by hand');
     });
+    await this.events.nudge();
   }
 
   async bestRule(name: string): Promise<BestRule | null> {
@@ -197,7 +199,7 @@ export class TagsService {
     rule: BestRule,
     token: TokenEntity | null,
   ): Promise<{ rule: BestRule; best: string | null }> {
-    return this.db.transaction(async (tx) => {
+    const result = await this.db.transaction(async (tx) => {
       const c = await this.checkpoint(tx, name, true);
       await tx.query('UPDATE checkpoints SET best_rule = $2 WHERE id = $1', [c.id, JSON.stringify(rule)]);
       const best = await this.evaluateBest(
@@ -210,6 +212,8 @@ export class TagsService {
       );
       return { rule, best };
     });
+    await this.events.nudge();
+    return result;
   }
 
   async clearBestRule(name: string): Promise<void> {

@@ -1,0 +1,3 @@
+export * from './ssrf';
+export * from './webhook-delivery.service';
+export * from './webhooks.service';

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, afterEach, before, describe, it } from 'node:test';
+import IORedis from 'ioredis';
+import type { ChildProcess } from 'node:child_process';
+import { FIXTURES } from '../helpers/paths';
+import { slowProxy, spawnWorker, stopProcess } from '../helpers/processes';
+import { eventually, put, scanned, startStack, type Stack } from '../helpers/stack';
+
+/**
+ * Postgres is the truth and the queue a work list: a worker that dies mid-scan loses nothing (the job stalls and
+ * another worker runs it), and neither does a Redis flush (the reconciler re-queues every pending scan).
+ */
+let s: Stack;
+const children: ChildProcess[] = [];
+
+before(async () => {
+  // no in-process worker: scans run only in the worker processes this file starts
+  s = await startStack({ withWorker: false });
+});
+afterEach(async () => {
+  await Promise.all(children.splice(0).map((c) => stopProcess(c, 'SIGKILL')));
+});
+after(async () => {
+  await s?.close();
+});
+
+/** a plain pickle of about `mb` MB (a list of small ints): the scanner has to read all of it */
+function bigPickle(mb: number): Buffer {
+  const n = Math.floor((mb * 1024 * 1024) / 2);
+  const body = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++) {
+    body[2 * i] = 0x4b; // BININT1
+    body[2 * i + 1] = i & 0xff;
+  }
+  return Buffer.concat([Buffer.from([0x80, 0x02, 0x5d, 0x28]), body, Buffer.from([0x65, 0x2e])]);
+}
+
+async function status(name: string, version: string): Promise<{ status: string; attempts: number }> {
+  const v = (await (await s.api(`/checkpoints/${name}/${version}`)).json()) as {
+    scan: { status: string; attempts: number };
+  };
+  return v.scan;
+}
+
+describe('resilience', () => {
+  it('finishes a scan whose worker was killed in the middle of it', async () => {
+    const embeddedPort = Number(new URL(s.rt.embedded?.endpoint ?? '').port);
+    const proxy = await slowProxy(embeddedPort, 512 * 1024);
+    try {
+      assert.equal((await put(s, 'killed', 'v1', bigPickle(6))).status, 201);
+      const first = spawnWorker(s.config, proxy.endpoint);
+      children.push(first);
+      await eventually(
+        async () => ((await status('killed', 'v1')).status === 'scanning' ? true : undefined),
+        30_000,
+        'the first worker to start scanning',
+      );
+      first.kill('SIGKILL');
+      await new Promise((r) => first.once('exit', r));
+      assert.equal((await status('killed', 'v1')).status, 'scanning', 'the scan was cut off mid-way');
+      children.push(spawnWorker(s.config, proxy.endpoint));
+      const done = await scanned(s, 'killed', 'v1', 90_000);
+      assert.equal(
+        done.scan.status,
+        'done',
+        `scan error: ${String(done.scan.error)}; worker said: ${children
+          .map((c) => (c as { output?: string[] }).output?.join('') ?? '')
+          .join('\n---\n')
+          .slice(-3000)}`,
+      );
+      assert.equal(done.scan.kind, 'pickle');
+      assert.ok((done.scan.attempts as number) >= 2, `attempts: ${String(done.scan.attempts)}`);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('completes scans that were pending when Redis was flushed', async () => {
+    const files = ['b_state_dict.pt', 'h_os_system.pkl'];
+    for (const f of files)
+      assert.equal(
+        (await put(s, 'flushed', f.replace(/[^A-Za-z0-9]/g, '-'), readFileSync(join(FIXTURES, 'files', f))))
+          .status,
+        201,
+      );
+    const redis = new IORedis(s.config.redisUrl);
+    try {
+      const keys = await redis.keys(`${s.config.queuePrefix}:*`);
+      assert.ok(keys.length > 0, 'the jobs were queued');
+      await redis.del(...keys);
+      assert.equal((await redis.keys(`${s.config.queuePrefix}:*`)).length, 0);
+    } finally {
+      redis.disconnect();
+    }
+    for (const f of files)
+      assert.equal((await status('flushed', f.replace(/[^A-Za-z0-9]/g, '-'))).status, 'pending');
+    children.push(spawnWorker(s.config, s.rt.embedded?.endpoint ?? ''));
+    const verdicts = [];
+    for (const f of files)
+      verdicts.push((await scanned(s, 'flushed', f.replace(/[^A-Za-z0-9]/g, '-'), 60_000)).scan.verdict);
+    assert.deepEqual(verdicts, ['safe', 'dangerous']);
+  });
+});

@@ -9,12 +9,11 @@ try {
   console.error('brine: not built yet — run `npm run build` first');
   process.exit(2);
 }
+// exit only once stdout and stderr have drained: pipes are written asynchronously and process.exit() would cut them
+const exit = (code) => process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 require(main)
   .main(process.argv.slice(2))
-  .then(
-    (code) => process.exit(code),
-    (e) => {
-      console.error(`brine: ${e instanceof Error ? e.message : String(e)}`);
-      process.exit(2);
-    },
-  );
+  .then(exit, (e) => {
+    console.error(`brine: ${e instanceof Error ? e.message : String(e)}`);
+    exit(2);
+  });

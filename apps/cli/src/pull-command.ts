@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { apiError, parseRef, remote } from './client';
+import { ProgressBar, red } from './format';
+import { UsageError } from './usage-error';
+
+export const PULL_USAGE = `usage: brine pull NAME[:VERSION|:TAG] [-o FILE] [--acknowledge-risk] [--url URL] [--token TOKEN]
+
+Downloads a version (default tag: latest) and verifies its SHA-256; the file appears only when it matches.
+  --tag                 read the part after ':' as a tag even if a version has that name
+  --acknowledge-risk    download a version whose verdict is not safe`;
+
+export async function pullCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        output: { type: 'string', short: 'o' },
+        tag: { type: 'boolean', default: false },
+        'acknowledge-risk': { type: 'boolean', default: false },
+        url: { type: 'string' },
+        token: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n\n${PULL_USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(PULL_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(`pull needs NAME[:VERSION|:TAG]\n\n${PULL_USAGE}`);
+  const r = remote(values);
+  const { name, ref } = parseRef(positionals[0]);
+  const base = `${r.url}/checkpoints/${encodeURIComponent(name)}`;
+  const query = values['acknowledge-risk'] ? '?acknowledgeRisk=true' : '';
+  let res: Response;
+  const get = (path: string) => fetch(`${base}/${path}/file${query}`, { headers: { authorization: `Bearer ${r.token}` } });
+  try {
+    if (ref === null) res = await get('tags/latest');
+    else if (values.tag) res = await get(`tags/${encodeURIComponent(ref)}`);
+    else {
+      // a version first, then a tag of that name
+      res = await get(encodeURIComponent(ref));
+      if (res.status === 404) res = await get(`tags/${encodeURIComponent(ref)}`);
+    }
+  } catch (e) {
+    console.error(red(`cannot reach ${r.url}: ${(e as Error).message}`));
+    return 1;
+  }
+  if (!res.ok || !res.body) {
+    console.error(red(`download refused: ${(await apiError(res)).message}`));
+    return 1;
+  }
+  const expected = res.headers.get('x-checksum-sha256');
+  const size = Number(res.headers.get('content-length') ?? 0);
+  const disposition = /filename\*=UTF-8''([^;]+)/.exec(res.headers.get('content-disposition') ?? '');
+  const out = values.output ?? (disposition ? decodeURIComponent(disposition[1]) : `${name}.pt`);
+  const partial = `${out}.part`;
+  const hash = createHash('sha256');
+  const bar = new ProgressBar(`downloading ${out}`, size);
+  let got = 0;
+  const file = createWriteStream(partial);
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      hash.update(chunk);
+      got += chunk.length;
+      bar.update(got);
+      if (!file.write(chunk)) await new Promise<void>((res2) => file.once('drain', () => res2()));
+    }
+    await new Promise<void>((res2, rej) => file.end((e?: Error | null) => (e ? rej(e) : res2())));
+  } catch (e) {
+    file.destroy();
+    await rm(partial, { force: true });
+    bar.done();
+    console.error(red(`download interrupted: ${(e as Error).message}`));
+    return 1;
+  }
+  bar.done();
+  const actual = hash.digest('hex');
+  if (expected && actual !== expected) {
+    await rm(partial, { force: true });
+    console.error(red(`SHA-256 mismatch: expected ${expected}, got ${actual}; nothing was written`));
+    return 1;
+  }
+  await rename(partial, out);
+  console.log(`${out}  ${got} bytes  sha256 ${actual} (verified)  verdict ${res.headers.get('x-brine-verdict') ?? '?'}`);
+  return 0;
+}

@@ -1,0 +1,51 @@
+import { parseArgs } from 'node:util';
+import { ApiError, call, remote } from './client';
+import { red } from './format';
+import { UsageError } from './usage-error';
+
+export const TAG_USAGE = `usage: brine tag NAME TAG VERSION [--reason TEXT] [--url URL] [--token TOKEN]
+       brine tag NAME                    (list the tags)
+
+Points TAG at VERSION (moving "best" by hand needs an admin token; "latest" moves by itself).`;
+
+export async function tagCommand(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        reason: { type: 'string' },
+        url: { type: 'string' },
+        token: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}\n\n${TAG_USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(TAG_USAGE);
+    return 0;
+  }
+  if (positionals.length !== 1 && positionals.length !== 3) throw new UsageError(`tag needs NAME, or NAME TAG VERSION\n\n${TAG_USAGE}`);
+  const r = remote(values);
+  const [name, tag, version] = positionals;
+  try {
+    if (positionals.length === 1) {
+      const tags = await call<Array<{ tag: string; version: string; updatedAt: string }>>(r, `/checkpoints/${encodeURIComponent(name)}/tags`);
+      for (const t of tags) console.log(`${t.tag.padEnd(16)} ${t.version.padEnd(24)} ${t.updatedAt}`);
+      return 0;
+    }
+    const t = await call<{ tag: string; version: string }>(r, `/checkpoints/${encodeURIComponent(name)}/tags/${encodeURIComponent(tag)}`, {
+      method: 'PUT',
+      json: { version, ...(values.reason ? { reason: values.reason } : {}) },
+    });
+    console.log(`${name}:${t.tag} → ${t.version}`);
+    return 0;
+  } catch (e) {
+    console.error(red(e instanceof ApiError ? e.message : String(e)));
+    return 1;
+  }
+}

@@ -2,7 +2,9 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', 'apps/api/public/**', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', 'apps/api/public/**', '**/*.js', '**/*.mjs'],
+  },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

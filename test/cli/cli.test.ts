@@ -9,11 +9,20 @@ import { FIXTURES, REPO_ROOT } from '../helpers/paths';
 import { startStack, type Stack } from '../helpers/stack';
 
 /** The `brine` command as a user runs it: a child process, exit codes and output. */
-function brine(args: string[], env: Record<string, string> = {}, cwd = REPO_ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
+function brine(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd = REPO_ROOT,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(REPO_ROOT, 'bin', 'brine.js'), ...args], { cwd, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [join(REPO_ROOT, 'bin', 'brine.js'), ...args],
+      { cwd, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env }, maxBuffer: 64 << 20 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -39,16 +48,38 @@ describe('brine scan', () => {
     const reports = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
     assert.equal(reports.length, 56);
     for (const rep of reports) {
-      for (const k of ['path', 'size', 'sha256', 'format', 'kind', 'verdict', 'weightsOnly', 'findings', 'imports', 'tensors']) assert.ok(k in rep, `${String(rep.path)} has ${k}`);
-      const wo = rep.weightsOnly as { target: string; safe: boolean; byVersion: Record<string, { loads: boolean; reason: string | null }> };
+      for (const k of [
+        'path',
+        'size',
+        'sha256',
+        'format',
+        'kind',
+        'verdict',
+        'weightsOnly',
+        'findings',
+        'imports',
+        'tensors',
+      ])
+        assert.ok(k in rep, `${String(rep.path)} has ${k}`);
+      const wo = rep.weightsOnly as {
+        target: string;
+        safe: boolean;
+        byVersion: Record<string, { loads: boolean; reason: string | null }>;
+      };
       assert.equal(wo.target, '2.14');
       assert.deepEqual(Object.keys(wo.byVersion).sort(), ['1.13', '2.14', '2.6']);
       for (const f of rep.findings as Array<Record<string, unknown>>) {
-        for (const k of ['severity', 'rule', 'entry', 'offset', 'opcode', 'module', 'name', 'message']) assert.ok(k in f, `finding has ${k}`);
+        for (const k of ['severity', 'rule', 'entry', 'offset', 'opcode', 'module', 'name', 'message'])
+          assert.ok(k in f, `finding has ${k}`);
       }
     }
     const one = reports.find((x) => String(x.path).endsWith('b_tensor.pt'));
-    assert.equal(one?.sha256, createHash('sha256').update(readFileSync(fx('b_tensor.pt'))).digest('hex'));
+    assert.equal(
+      one?.sha256,
+      createHash('sha256')
+        .update(readFileSync(fx('b_tensor.pt')))
+        .digest('hex'),
+    );
   });
 
   it('judges against --torch and honours --allow', async () => {
@@ -74,24 +105,41 @@ describe('brine push, pull and tag', () => {
   });
 
   it('pushes, waits for the verdict, and exits by it', async () => {
-    const ok = await brine(['push', fx('b_state_dict.pt'), '--name', 'cli-model', '--version', 'v1', '--metric', 'val_loss=0.25'], env);
+    const ok = await brine(
+      ['push', fx('b_state_dict.pt'), '--name', 'cli-model', '--version', 'v1', '--metric', 'val_loss=0.25'],
+      env,
+    );
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /cli-model:v1 uploaded/);
     assert.match(ok.stdout, /SAFE/);
     const again = await brine(['push', fx('b_state_dict.pt'), '--name', 'cli-model', '--version', 'v1'], env);
     assert.match(again.stdout, /already there/);
-    const bad = await brine(['push', fx('h_os_system_zip.pt'), '--name', 'cli-model', '--version', 'v2'], env);
+    const bad = await brine(
+      ['push', fx('h_os_system_zip.pt'), '--name', 'cli-model', '--version', 'v2'],
+      env,
+    );
     assert.equal(bad.code, 1);
     assert.match(bad.stdout, /DANGEROUS/);
     const conflict = await brine(['push', fx('b_tensor.pt'), '--name', 'cli-model', '--version', 'v1'], env);
     assert.equal(conflict.code, 1);
     assert.match(conflict.stderr, /409.*immutable/);
-    const v = (await (await s.api('/checkpoints/cli-model/v1')).json()) as { metrics: Record<string, number>; filename: string };
+    const v = (await (await s.api('/checkpoints/cli-model/v1')).json()) as {
+      metrics: Record<string, number>;
+      filename: string;
+    };
     assert.deepEqual(v.metrics, { val_loss: 0.25 });
     assert.equal(v.filename, 'b_state_dict.pt');
     assert.equal((await brine(['push', fx('b_tensor.pt'), '--name', 'x'], env)).code, 2);
-    assert.equal((await brine(['push', fx('b_tensor.pt'), '--name', 'x', '--version', 'v', '--metric', 'loss=low'], env)).code, 2);
-    assert.equal((await brine(['push', fx('b_tensor.pt'), '--name', 'x', '--version', 'v'], { BRINE_URL: s.url })).code, 2, 'no token');
+    assert.equal(
+      (await brine(['push', fx('b_tensor.pt'), '--name', 'x', '--version', 'v', '--metric', 'loss=low'], env))
+        .code,
+      2,
+    );
+    assert.equal(
+      (await brine(['push', fx('b_tensor.pt'), '--name', 'x', '--version', 'v'], { BRINE_URL: s.url })).code,
+      2,
+      'no token',
+    );
   });
 
   it('pulls by version and by tag, verifying the SHA-256', async () => {
@@ -103,12 +151,21 @@ describe('brine push, pull and tag', () => {
     const refused = await brine(['pull', 'cli-model:v2', '-o', join(dir, 'bad.pt')], env);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /acknowledgeRisk|not known to be safe/);
-    assert.equal((await brine(['pull', 'cli-model:v2', '-o', join(dir, 'bad.pt'), '--acknowledge-risk'], env)).code, 0);
-    assert.equal((await brine(['tag', 'cli-model', 'production', 'v1', '--reason', 'validated'], env)).code, 0);
+    assert.equal(
+      (await brine(['pull', 'cli-model:v2', '-o', join(dir, 'bad.pt'), '--acknowledge-risk'], env)).code,
+      0,
+    );
+    assert.equal(
+      (await brine(['tag', 'cli-model', 'production', 'v1', '--reason', 'validated'], env)).code,
+      0,
+    );
     const byTag = join(dir, 'prod.pt');
     assert.equal((await brine(['pull', 'cli-model:production', '-o', byTag], env)).code, 0);
     assert.deepEqual(readFileSync(byTag), readFileSync(fx('b_state_dict.pt')));
-    await s.api('/checkpoints/cli-model/best-rule', { method: 'PUT', json: { metric: 'val_loss', mode: 'min' } });
+    await s.api('/checkpoints/cli-model/best-rule', {
+      method: 'PUT',
+      json: { metric: 'val_loss', mode: 'min' },
+    });
     const best = join(dir, 'best.pt');
     assert.equal((await brine(['pull', 'cli-model:best', '-o', best], env)).code, 0);
     assert.deepEqual(readFileSync(best), readFileSync(fx('b_state_dict.pt')));

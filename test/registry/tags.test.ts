@@ -16,7 +16,15 @@ after(async () => {
 
 const file = (f: string) => readFileSync(join(FIXTURES, 'files', f));
 /** distinct safe files: the same state_dict with a trailing byte pattern after the zip would break it, so use several fixtures */
-const SAFE = ['b_state_dict.pt', 'b_tensor.pt', 'b_parameter.pt', 'b_state_dict_dtypes.pt', 'b_legacy_state_dict.pt', 'b_legacy_checkpoint.pt', 'b_train_checkpoint.pt'];
+const SAFE = [
+  'b_state_dict.pt',
+  'b_tensor.pt',
+  'b_parameter.pt',
+  'b_state_dict_dtypes.pt',
+  'b_legacy_state_dict.pt',
+  'b_legacy_checkpoint.pt',
+  'b_train_checkpoint.pt',
+];
 
 async function tagOf(name: string, tag: string): Promise<string | null> {
   const r = await s.api(`/checkpoints/${name}/tags/${tag}`);
@@ -33,7 +41,15 @@ describe('metrics and tags', () => {
     const n = 'run-a';
     assert.equal((await put(s, n, 'e1', file(SAFE[0]), metrics({ val_loss: 0.5, epoch: 1 }))).status, 201);
     await scanned(s, n, 'e1');
-    assert.equal((await s.api(`/checkpoints/${n}/best-rule`, { method: 'PUT', json: { metric: 'val_loss', mode: 'min' } })).status, 200);
+    assert.equal(
+      (
+        await s.api(`/checkpoints/${n}/best-rule`, {
+          method: 'PUT',
+          json: { metric: 'val_loss', mode: 'min' },
+        })
+      ).status,
+      200,
+    );
     assert.equal(await tagOf(n, 'best'), 'e1', 'setting the rule evaluates existing versions');
     await put(s, n, 'e2', file(SAFE[1]), metrics({ val_loss: 0.3, epoch: 2 }));
     await scanned(s, n, 'e2');
@@ -49,17 +65,28 @@ describe('metrics and tags', () => {
     await scanned(s, n, 'e5');
     assert.equal(await tagOf(n, 'best'), 'e2');
     // new metrics later (PATCH) re-evaluate
-    const patched = await s.api(`/checkpoints/${n}/e4`, { method: 'PATCH', json: { metrics: { val_loss: 0.1 } } });
+    const patched = await s.api(`/checkpoints/${n}/e4`, {
+      method: 'PATCH',
+      json: { metrics: { val_loss: 0.1 } },
+    });
     assert.equal(patched.status, 200);
     assert.equal(((await patched.json()) as { metrics: Record<string, number> }).metrics.val_loss, 0.1);
     assert.equal(await tagOf(n, 'best'), 'e4');
     // max mode
-    const r = (await (await s.api(`/checkpoints/${n}/best-rule`, { method: 'PUT', json: { metric: 'epoch', mode: 'max' } })).json()) as { best: string };
+    const r = (await (
+      await s.api(`/checkpoints/${n}/best-rule`, { method: 'PUT', json: { metric: 'epoch', mode: 'max' } })
+    ).json()) as { best: string };
     assert.equal(r.best, 'e2', 'highest epoch among safe versions');
     // latest follows the newest version
     assert.equal(await tagOf(n, 'latest'), 'e5');
     // every move is in the history, with who and why
-    const history = (await (await s.api(`/checkpoints/${n}/tag-history`)).json()) as Array<{ tag: string; from: string | null; to: string | null; actor: string; reason: string }>;
+    const history = (await (await s.api(`/checkpoints/${n}/tag-history`)).json()) as Array<{
+      tag: string;
+      from: string | null;
+      to: string | null;
+      actor: string;
+      reason: string;
+    }>;
     const best = history.filter((h) => h.tag === 'best').reverse();
     assert.deepEqual(
       best.map((h) => `${h.from}->${h.to}`),
@@ -68,7 +95,10 @@ describe('metrics and tags', () => {
     assert.ok(best.every((h) => h.actor === 'rule' && h.reason.length > 10));
     assert.equal(history.filter((h) => h.tag === 'latest').length, 5);
     // tag.moved events went to the outbox
-    const [ev] = (await s.rt.dataSource.query(`SELECT count(*)::int AS n FROM events WHERE type = 'tag.moved' AND checkpoint = $1`, [n])) as Array<{ n: number }>;
+    const [ev] = (await s.rt.dataSource.query(
+      `SELECT count(*)::int AS n FROM events WHERE type = 'tag.moved' AND checkpoint = $1`,
+      [n],
+    )) as Array<{ n: number }>;
     assert.equal(ev.n, history.length);
   });
 
@@ -77,11 +107,22 @@ describe('metrics and tags', () => {
       const n = `race-${round}`;
       await put(s, n, 'seed', file(SAFE[0]), metrics({ val_loss: 0.9 }));
       await scanned(s, n, 'seed');
-      await s.api(`/checkpoints/${n}/best-rule`, { method: 'PUT', json: { metric: 'val_loss', mode: 'min' } });
+      await s.api(`/checkpoints/${n}/best-rule`, {
+        method: 'PUT',
+        json: { metric: 'val_loss', mode: 'min' },
+      });
       const losses = [0.7, 0.2, 0.5, 0.3];
-      await Promise.all(losses.map((l, i) => put(s, n, `v${i}`, file(SAFE[(i + round + 1) % SAFE.length]), metrics({ val_loss: l }))));
+      await Promise.all(
+        losses.map((l, i) =>
+          put(s, n, `v${i}`, file(SAFE[(i + round + 1) % SAFE.length]), metrics({ val_loss: l })),
+        ),
+      );
       for (let i = 0; i < losses.length; i++) await scanned(s, n, `v${i}`);
-      await eventually(async () => ((await tagOf(n, 'best')) === 'v1' ? true : undefined), 10_000, `best of ${n}`);
+      await eventually(
+        async () => ((await tagOf(n, 'best')) === 'v1' ? true : undefined),
+        10_000,
+        `best of ${n}`,
+      );
     }
   });
 
@@ -92,20 +133,63 @@ describe('metrics and tags', () => {
     await put(s, n, 'v2', file(SAFE[1]));
     await scanned(s, n, 'v1');
     await scanned(s, n, 'v2');
-    assert.equal((await s.api(`/checkpoints/${n}/tags/production`, { method: 'PUT', json: { version: 'v1', reason: 'canary passed' } })).status, 200);
+    assert.equal(
+      (
+        await s.api(`/checkpoints/${n}/tags/production`, {
+          method: 'PUT',
+          json: { version: 'v1', reason: 'canary passed' },
+        })
+      ).status,
+      200,
+    );
     assert.equal(await tagOf(n, 'production'), 'v1');
     const dl = await s.api(`/checkpoints/${n}/tags/production/file`);
     assert.deepEqual(Buffer.from(await dl.arrayBuffer()), body);
     assert.equal((await s.api(`/checkpoints/${n}/tags/production/report`)).status, 200);
-    const tags = (await (await s.api(`/checkpoints/${n}/tags`)).json()) as Array<{ tag: string; version: string }>;
+    const tags = (await (await s.api(`/checkpoints/${n}/tags`)).json()) as Array<{
+      tag: string;
+      version: string;
+    }>;
     assert.deepEqual(tags.map((t) => `${t.tag}=${t.version}`).sort(), ['latest=v2', 'production=v1']);
-    const writer = (await (await s.api('/tokens', { method: 'POST', json: { name: 'ci', scopes: ['write'] } })).json()) as { token: string };
-    assert.equal((await s.api(`/checkpoints/${n}/tags/best`, { method: 'PUT', json: { version: 'v1' }, token: writer.token })).status, 403);
-    assert.equal((await s.api(`/checkpoints/${n}/tags/best`, { method: 'PUT', json: { version: 'v1', reason: 'picked by hand' } })).status, 200);
-    const manual = ((await (await s.api(`/checkpoints/${n}/tag-history`)).json()) as Array<{ tag: string; actor: string; token: string; reason: string }>).find((h) => h.tag === 'best');
+    const writer = (await (
+      await s.api('/tokens', { method: 'POST', json: { name: 'ci', scopes: ['write'] } })
+    ).json()) as { token: string };
+    assert.equal(
+      (
+        await s.api(`/checkpoints/${n}/tags/best`, {
+          method: 'PUT',
+          json: { version: 'v1' },
+          token: writer.token,
+        })
+      ).status,
+      403,
+    );
+    assert.equal(
+      (
+        await s.api(`/checkpoints/${n}/tags/best`, {
+          method: 'PUT',
+          json: { version: 'v1', reason: 'picked by hand' },
+        })
+      ).status,
+      200,
+    );
+    const manual = (
+      (await (await s.api(`/checkpoints/${n}/tag-history`)).json()) as Array<{
+        tag: string;
+        actor: string;
+        token: string;
+        reason: string;
+      }>
+    ).find((h) => h.tag === 'best');
     assert.deepEqual([manual?.actor, manual?.reason], ['manual', 'picked by hand']);
-    assert.equal((await s.api(`/checkpoints/${n}/tags/latest`, { method: 'PUT', json: { version: 'v1' } })).status, 400);
-    assert.equal((await s.api(`/checkpoints/${n}/tags/production`, { method: 'DELETE', token: writer.token })).status, 204);
+    assert.equal(
+      (await s.api(`/checkpoints/${n}/tags/latest`, { method: 'PUT', json: { version: 'v1' } })).status,
+      400,
+    );
+    assert.equal(
+      (await s.api(`/checkpoints/${n}/tags/production`, { method: 'DELETE', token: writer.token })).status,
+      204,
+    );
     assert.equal(await tagOf(n, 'production'), null);
   });
 
@@ -115,10 +199,20 @@ describe('metrics and tags', () => {
     await put(s, n, 'b', file(SAFE[1]), metrics({ val_loss: 0.1 }));
     await put(s, n, 'c', file(SAFE[2]));
     await put(s, n, 'd', file(SAFE[3]), metrics({ val_loss: 0.2 }));
-    const page = (await (await s.api(`/checkpoints/${n}?sort=metrics.val_loss&order=asc`)).json()) as { versions: Array<{ version: string }> };
-    assert.deepEqual(page.versions.map((v) => v.version), ['b', 'd', 'a', 'c']);
-    const desc = (await (await s.api(`/checkpoints/${n}?sort=metrics.val_loss&order=desc`)).json()) as { versions: Array<{ version: string }> };
-    assert.deepEqual(desc.versions.map((v) => v.version), ['a', 'd', 'b', 'c']);
+    const page = (await (await s.api(`/checkpoints/${n}?sort=metrics.val_loss&order=asc`)).json()) as {
+      versions: Array<{ version: string }>;
+    };
+    assert.deepEqual(
+      page.versions.map((v) => v.version),
+      ['b', 'd', 'a', 'c'],
+    );
+    const desc = (await (await s.api(`/checkpoints/${n}?sort=metrics.val_loss&order=desc`)).json()) as {
+      versions: Array<{ version: string }>;
+    };
+    assert.deepEqual(
+      desc.versions.map((v) => v.version),
+      ['a', 'd', 'b', 'c'],
+    );
     assert.equal((await s.api(`/checkpoints/${n}?sort=bogus`)).status, 400);
   });
 
@@ -142,7 +236,11 @@ describe('metrics and tags', () => {
     const bad = await put(s, 'invalid', 'v2', file(SAFE[1]), { 'x-brine-metrics': '{"val_loss": null}' });
     assert.equal(bad.status, 400);
     assert.match(((await bad.json()) as { message: string }).message, /finite number/);
-    const nan = await s.api('/checkpoints/invalid/v1', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"metrics": {"loss": NaN}}' });
+    const nan = await s.api('/checkpoints/invalid/v1', {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: '{"metrics": {"loss": NaN}}',
+    });
     assert.equal(nan.status, 400);
   });
 });

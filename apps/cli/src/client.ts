@@ -11,10 +11,15 @@ export function remote(values: { url?: string; token?: string }): Remote {
   try {
     new URL(url);
   } catch {
-    throw new UsageError(`--url (or BRINE_URL) must be the registry's address, like http://127.0.0.1:3000; got "${url}"`);
+    throw new UsageError(
+      `--url (or BRINE_URL) must be the registry's address, like http://127.0.0.1:3000; got "${url}"`,
+    );
   }
   const token = values.token ?? process.env.BRINE_TOKEN;
-  if (!token) throw new UsageError('no token: pass --token or set BRINE_TOKEN (the registry printed an admin token on its first start)');
+  if (!token)
+    throw new UsageError(
+      'no token: pass --token or set BRINE_TOKEN (the registry printed an admin token on its first start)',
+    );
   return { url, token };
 }
 
@@ -28,7 +33,11 @@ export class ApiError extends Error {
 }
 
 /** a JSON request; errors carry the registry's message */
-export async function call<T>(r: Remote, path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
+export async function call<T>(
+  r: Remote,
+  path: string,
+  init: RequestInit & { json?: unknown } = {},
+): Promise<T> {
   const headers = new Headers(init.headers);
   headers.set('authorization', `Bearer ${r.token}`);
   let body = init.body;
@@ -40,7 +49,10 @@ export async function call<T>(r: Remote, path: string, init: RequestInit & { jso
   try {
     res = await fetch(`${r.url}${path}`, { ...init, headers, body });
   } catch (e) {
-    throw new ApiError(0, `cannot reach ${r.url}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`);
+    throw new ApiError(
+      0,
+      `cannot reach ${r.url}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`,
+    );
   }
   if (!res.ok) throw await apiError(res);
   return (res.status === 204 ? undefined : await res.json()) as T;

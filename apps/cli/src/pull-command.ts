@@ -41,7 +41,8 @@ export async function pullCommand(argv: string[]): Promise<number> {
   const base = `${r.url}/checkpoints/${encodeURIComponent(name)}`;
   const query = values['acknowledge-risk'] ? '?acknowledgeRisk=true' : '';
   let res: Response;
-  const get = (path: string) => fetch(`${base}/${path}/file${query}`, { headers: { authorization: `Bearer ${r.token}` } });
+  const get = (path: string) =>
+    fetch(`${base}/${path}/file${query}`, { headers: { authorization: `Bearer ${r.token}` } });
   try {
     if (ref === null) res = await get('tags/latest');
     else if (values.tag) res = await get(`tags/${encodeURIComponent(ref)}`);
@@ -90,6 +91,8 @@ export async function pullCommand(argv: string[]): Promise<number> {
     return 1;
   }
   await rename(partial, out);
-  console.log(`${out}  ${got} bytes  sha256 ${actual} (verified)  verdict ${res.headers.get('x-brine-verdict') ?? '?'}`);
+  console.log(
+    `${out}  ${got} bytes  sha256 ${actual} (verified)  verdict ${res.headers.get('x-brine-verdict') ?? '?'}`,
+  );
   return 0;
 }

@@ -48,11 +48,13 @@ export async function pushCommand(argv: string[]): Promise<number> {
     console.log(PUSH_USAGE);
     return 0;
   }
-  if (positionals.length !== 1 || !values.name || !values.version) throw new UsageError(`push needs one FILE, --name and --version\n\n${PUSH_USAGE}`);
+  if (positionals.length !== 1 || !values.name || !values.version)
+    throw new UsageError(`push needs one FILE, --name and --version\n\n${PUSH_USAGE}`);
   const metrics: Record<string, number> = {};
   for (const m of values.metric ?? []) {
     const match = /^([A-Za-z_][A-Za-z0-9_.-]*)=(.+)$/.exec(m);
-    if (!match || !Number.isFinite(Number(match[2]))) throw new UsageError(`--metric takes name=number, like val_loss=0.231; got "${m}"`);
+    if (!match || !Number.isFinite(Number(match[2])))
+      throw new UsageError(`--metric takes name=number, like val_loss=0.231; got "${m}"`);
     metrics[match[1]] = Number(match[2]);
   }
   const timeout = Number(values.timeout);
@@ -72,22 +74,27 @@ export async function pushCommand(argv: string[]): Promise<number> {
   const sha256 = await sha256File(file);
   const bar = new ProgressBar(`uploading ${basename(file)}`, size);
   let sent = 0;
-  const body = Readable.toWeb(createReadStream(file, { highWaterMark: 1 << 20 }).on('data', (c) => bar.update((sent += c.length)))) as ReadableStream;
+  const body = Readable.toWeb(
+    createReadStream(file, { highWaterMark: 1 << 20 }).on('data', (c) => bar.update((sent += c.length))),
+  ) as ReadableStream;
   let res: Response;
   try {
-    res = await fetch(`${r.url}/checkpoints/${encodeURIComponent(values.name)}/${encodeURIComponent(values.version)}`, {
-      method: 'PUT',
-      headers: {
-        authorization: `Bearer ${r.token}`,
-        'content-type': 'application/octet-stream',
-        'content-length': String(size),
-        'x-checksum-sha256': sha256,
-        'x-brine-filename': encodeURIComponent(basename(file)),
-        ...(Object.keys(metrics).length ? { 'x-brine-metrics': JSON.stringify(metrics) } : {}),
-      },
-      body,
-      duplex: 'half',
-    } as RequestInit);
+    res = await fetch(
+      `${r.url}/checkpoints/${encodeURIComponent(values.name)}/${encodeURIComponent(values.version)}`,
+      {
+        method: 'PUT',
+        headers: {
+          authorization: `Bearer ${r.token}`,
+          'content-type': 'application/octet-stream',
+          'content-length': String(size),
+          'x-checksum-sha256': sha256,
+          'x-brine-filename': encodeURIComponent(basename(file)),
+          ...(Object.keys(metrics).length ? { 'x-brine-metrics': JSON.stringify(metrics) } : {}),
+        },
+        body,
+        duplex: 'half',
+      } as RequestInit,
+    );
   } catch (e) {
     bar.done();
     console.error(red(`upload failed: cannot reach ${r.url} (${(e as Error).message})`));
@@ -99,11 +106,15 @@ export async function pushCommand(argv: string[]): Promise<number> {
     return 1;
   }
   const record = (await res.json()) as VersionRecord;
-  console.log(`${bold(`${record.name}:${record.version}`)} ${res.status === 201 ? 'uploaded' : 'already there (same bytes)'}  sha256 ${record.sha256}`);
+  console.log(
+    `${bold(`${record.name}:${record.version}`)} ${res.status === 201 ? 'uploaded' : 'already there (same bytes)'}  sha256 ${record.sha256}`,
+  );
   if (values['no-wait']) return 0;
   const done = await waitForVerdict(r, record, timeout);
   if (!done) return 1;
-  console.log(`${verdictLabel(done.scan.verdict ?? 'unknown')}  ${done.scan.summary ?? done.scan.error ?? ''}`);
+  console.log(
+    `${verdictLabel(done.scan.verdict ?? 'unknown')}  ${done.scan.summary ?? done.scan.error ?? ''}`,
+  );
   return done.scan.verdict === 'safe' ? 0 : 1;
 }
 
@@ -113,16 +124,24 @@ async function waitForVerdict(r: Remote, v: VersionRecord, timeoutS: number): Pr
   for (;;) {
     let cur: VersionRecord;
     try {
-      cur = await call<VersionRecord>(r, `/checkpoints/${encodeURIComponent(v.name)}/${encodeURIComponent(v.version)}`);
+      cur = await call<VersionRecord>(
+        r,
+        `/checkpoints/${encodeURIComponent(v.name)}/${encodeURIComponent(v.version)}`,
+      );
     } catch (e) {
       console.error(red(e instanceof ApiError ? e.message : String(e)));
       return null;
     }
     if (cur.scan.status === 'done' || cur.scan.status === 'failed') return cur;
-    if (cur.scan.status !== shown && process.stderr.isTTY) process.stderr.write(dim(`scan ${cur.scan.status}…\n`));
+    if (cur.scan.status !== shown && process.stderr.isTTY)
+      process.stderr.write(dim(`scan ${cur.scan.status}…\n`));
     shown = cur.scan.status;
     if (Date.now() > deadline) {
-      console.error(red(`no verdict after ${timeoutS} s (scan ${cur.scan.status}); check later with GET ${r.url}/checkpoints/${v.name}/${v.version}`));
+      console.error(
+        red(
+          `no verdict after ${timeoutS} s (scan ${cur.scan.status}); check later with GET ${r.url}/checkpoints/${v.name}/${v.version}`,
+        ),
+      );
       return null;
     }
     await new Promise((res) => setTimeout(res, 500));

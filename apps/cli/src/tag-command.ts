@@ -29,19 +29,27 @@ export async function tagCommand(argv: string[]): Promise<number> {
     console.log(TAG_USAGE);
     return 0;
   }
-  if (positionals.length !== 1 && positionals.length !== 3) throw new UsageError(`tag needs NAME, or NAME TAG VERSION\n\n${TAG_USAGE}`);
+  if (positionals.length !== 1 && positionals.length !== 3)
+    throw new UsageError(`tag needs NAME, or NAME TAG VERSION\n\n${TAG_USAGE}`);
   const r = remote(values);
   const [name, tag, version] = positionals;
   try {
     if (positionals.length === 1) {
-      const tags = await call<Array<{ tag: string; version: string; updatedAt: string }>>(r, `/checkpoints/${encodeURIComponent(name)}/tags`);
+      const tags = await call<Array<{ tag: string; version: string; updatedAt: string }>>(
+        r,
+        `/checkpoints/${encodeURIComponent(name)}/tags`,
+      );
       for (const t of tags) console.log(`${t.tag.padEnd(16)} ${t.version.padEnd(24)} ${t.updatedAt}`);
       return 0;
     }
-    const t = await call<{ tag: string; version: string }>(r, `/checkpoints/${encodeURIComponent(name)}/tags/${encodeURIComponent(tag)}`, {
-      method: 'PUT',
-      json: { version, ...(values.reason ? { reason: values.reason } : {}) },
-    });
+    const t = await call<{ tag: string; version: string }>(
+      r,
+      `/checkpoints/${encodeURIComponent(name)}/tags/${encodeURIComponent(tag)}`,
+      {
+        method: 'PUT',
+        json: { version, ...(values.reason ? { reason: values.reason } : {}) },
+      },
+    );
     console.log(`${name}:${t.tag} → ${t.version}`);
     return 0;
   } catch (e) {

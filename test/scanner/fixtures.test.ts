@@ -102,6 +102,13 @@ describe('verdict details', () => {
     assert.equal(allowed.imports.find((i) => i.name === 'Namespace')?.class, 'allowed');
   });
 
+  it('never suggests allowlisting a code-execution primitive', async () => {
+    const r = await scanFile(join(FIXTURES, 'files', 'h_os_system.pkl'));
+    assert.match(r.weightsOnly.byVersion['1.13'].reason ?? '', /Unsupported class/);
+    for (const v of ['1.13', '2.6', '2.14'] as const)
+      assert.equal(r.weightsOnly.byVersion[v].fix, undefined, v);
+  });
+
   it('judges against the requested torch version', async () => {
     const path = join(FIXTURES, 'files', 'b_train_checkpoint.pt');
     assert.equal((await scanFile(path, { target: '2.14' })).verdict, 'safe');

@@ -92,6 +92,11 @@ async function scanAtDepth(source: ByteSource, input: ScanInput, depth: number):
   const imports = [...ctx.imports.values()].sort(
     (a, b) => rank(b.class) - rank(a.class) || a.first.offset - b.first.offset,
   );
+  // add_safe_globals is the fix for a harmless class, never for a code-execution primitive
+  const dangerous = new Set(
+    imports.filter((i) => i.class === 'dangerous').map((i) => `${i.module}.${i.name}`),
+  );
+  for (const r of Object.values(byVersion)) if (r.fix && dangerous.has(r.fix)) delete r.fix;
   const report: ScanReport = {
     path: input.path ?? '',
     size: source.size,

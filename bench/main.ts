@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OUT_DIR, printResults, type BenchResult } from './bench-util';
+import { registryBench } from './registry-bench';
 import { scannerBench } from './scanner-bench';
 
 /** `npm run bench [scanner|registry]`: prints figures and ratios against baselines measured in the same run */
@@ -10,6 +11,10 @@ async function main(): Promise<void> {
   if (!only || only === 'scanner') {
     all.scanner = await scannerBench();
     printResults('scanner', all.scanner);
+  }
+  if (!only || only === 'registry') {
+    all.registry = await registryBench();
+    printResults('registry', all.registry);
   }
   writeFileSync(join(OUT_DIR, 'results.json'), JSON.stringify(all, null, 2));
 }

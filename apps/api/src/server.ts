@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { dirname } from 'node:path';
+import type { Server } from 'node:http';
+import { dirname, join } from 'node:path';
 import { Logger, type INestApplication, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -27,6 +28,35 @@ function jsonBodies(limit: string) {
   };
 }
 
+/** a connection that sends or takes nothing for this long is closed */
+const IDLE_SOCKET_MS = 120_000;
+
+/** the dashboard's compiled files (apps/api/dashboard, built into dist next to this app) */
+const DASHBOARD_DIR = join(__dirname, '..', 'dashboard');
+
+const DASHBOARD_HEADERS: Record<string, string> = {
+  'Content-Security-Policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+};
+
+/** the dashboard at / (same origin as the API, every asset shipped with the app) */
+function serveDashboard(app: NestExpressApplication): void {
+  const headers = (_req: Request, res: Response, next: NextFunction) => {
+    res.set(DASHBOARD_HEADERS);
+    next();
+  };
+  app.use('/ui', headers, express.static(DASHBOARD_DIR, { index: false, maxAge: '5m' }));
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || req.path !== '/') return next();
+    res.set(DASHBOARD_HEADERS);
+    res.set('Cache-Control', 'no-cache');
+    res.sendFile(join(DASHBOARD_DIR, 'index.html'));
+  });
+}
+
 export interface ApiServer {
   app: INestApplication;
   /** set when this start created the bootstrap admin token (shown once) */
@@ -42,9 +72,15 @@ export async function createApiServer(
     bodyParser: false,
     logger: opts.logger ?? ['log', 'warn', 'error'],
   });
+  // uploads of many GB take longer than Node's default of 5 minutes for a whole request; a stalled client is
+  // dropped by the idle timeout instead
+  const http = app.getHttpServer() as Server;
+  http.requestTimeout = 0;
+  http.setTimeout(IDLE_SOCKET_MS);
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(jsonBodies('1mb'));
+  serveDashboard(app);
   app.use(
     '/docs/assets',
     express.static(dirname(require.resolve('swagger-ui-dist/swagger-ui-bundle.js')), { maxAge: '1d' }),

@@ -1,9 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
-import { sha256File } from '@brine/storage';
+import { fileBodyStream, sha256File } from '@brine/storage';
 import { apiError, ApiError, call, remote, type Remote } from './client';
 import { bold, dim, ProgressBar, red, verdictLabel } from './format';
 import { UsageError } from './usage-error';
@@ -74,9 +72,7 @@ export async function pushCommand(argv: string[]): Promise<number> {
   const sha256 = await sha256File(file);
   const bar = new ProgressBar(`uploading ${basename(file)}`, size);
   let sent = 0;
-  const body = Readable.toWeb(
-    createReadStream(file, { highWaterMark: 1 << 20 }).on('data', (c) => bar.update((sent += c.length))),
-  ) as ReadableStream;
+  const body = fileBodyStream(file, { onChunk: (n) => bar.update((sent += n)) });
   let res: Response;
   try {
     res = await fetch(

@@ -1,4 +1,4 @@
-export { LocalFileSource, sha256File } from './local-file-source';
+export { fileBodyStream, LocalFileSource, sha256File } from './local-file-source';
 export {
   ObjectStore,
   S3RangeSource,

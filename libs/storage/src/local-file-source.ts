@@ -45,3 +45,37 @@ export async function sha256File(path: string): Promise<string> {
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   return h.digest('hex');
 }
+
+/**
+ * A file as a web ReadableStream (a fetch body) that reads one chunk per pull, so memory stays at one chunk
+ * whatever the file's size. (Readable.toWeb over a file stream reads ahead without bound on Node 20.)
+ */
+export function fileBodyStream(
+  path: string,
+  opts: { chunkSize?: number; onChunk?: (bytes: number) => void } = {},
+): ReadableStream<Uint8Array> {
+  const chunkSize = opts.chunkSize ?? 1 << 20;
+  let fh: FileHandle | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async start() {
+        fh = await open(path, 'r');
+      },
+      async pull(controller) {
+        const buf = Buffer.allocUnsafe(chunkSize);
+        const { bytesRead } = await fh!.read(buf, 0, chunkSize, null);
+        if (bytesRead === 0) {
+          await fh!.close();
+          controller.close();
+          return;
+        }
+        opts.onChunk?.(bytesRead);
+        controller.enqueue(bytesRead === chunkSize ? buf : buf.subarray(0, bytesRead));
+      },
+      async cancel() {
+        await fh?.close();
+      },
+    },
+    { highWaterMark: 1 },
+  );
+}

@@ -270,8 +270,59 @@ export function openApiDocument(serverUrl: string): Json {
       '/checkpoints/{name}/{version}/file': {
         get: {
           summary: 'Download the file',
-          parameters: [name, version, acknowledgeRisk, rangeHeader],
+          description:
+            'Needs the Authorization header, or instead a `link` from POST …/download-link (for browsers).',
+          parameters: [
+            name,
+            version,
+            acknowledgeRisk,
+            rangeHeader,
+            {
+              name: 'link',
+              in: 'query',
+              description:
+                'a signed link from POST …/download-link, used in place of the Authorization header',
+              schema: { type: 'string' },
+            },
+          ],
           responses: fileResponses,
+        },
+      },
+      '/checkpoints/{name}/{version}/download-link': {
+        post: {
+          summary: 'A download link that works without the Authorization header for five minutes',
+          description:
+            'For browsers, which cannot put a header on a plain link. The link is signed for this token, version and acknowledgement, expires after 300 s and stops working when the token is revoked. Versions that are not safe need acknowledgeRisk: true.',
+          parameters: [name, version],
+          requestBody: {
+            required: false,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { acknowledgeRisk: { type: 'boolean', default: false } },
+                },
+              },
+            },
+          },
+          responses: {
+            '201': json(
+              {
+                type: 'object',
+                required: ['path', 'expiresAt'],
+                properties: {
+                  path: {
+                    type: 'string',
+                    description: 'the file route with ?link=…, relative to the registry',
+                  },
+                  expiresAt: { type: 'string', format: 'date-time' },
+                },
+              },
+              'the link',
+            ),
+            ...authErrors,
+            ...notFound,
+          },
         },
       },
       '/checkpoints/{name}/{version}/rescan': {

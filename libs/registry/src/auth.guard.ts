@@ -18,6 +18,15 @@ export const RequireScope = (scope: Scope) => SetMetadata(SCOPE_KEY, scope);
 /** a route anyone may call (health, docs) */
 export const Public = () => SetMetadata(SCOPE_KEY, 'public');
 
+const LINK_KEY = 'brine:signed-link';
+/** a route that also accepts `?link=` from POST …/download-link in place of the Authorization header */
+export const AcceptSignedLink = () => SetMetadata(LINK_KEY, true);
+
+/** what a download link covers: one version's file, with or without the risk acknowledgement */
+export function linkTarget(name: string, version: string, acknowledgeRisk: boolean): string {
+  return `file\n${name}\n${version}\n${acknowledgeRisk}`;
+}
+
 export interface AuthedRequest extends Request {
   token?: TokenEntity;
 }
@@ -39,6 +48,19 @@ export class AuthGuard implements CanActivate {
     if (needed === 'public') return true;
     const req = ctx.switchToHttp().getRequest<AuthedRequest>();
     const header = req.headers.authorization;
+    const link = req.query?.link;
+    if (!header && typeof link === 'string' && this.reflector.get<boolean>(LINK_KEY, ctx.getHandler())) {
+      const target = linkTarget(
+        String(req.params.name),
+        String(req.params.version),
+        String(req.query.acknowledgeRisk ?? '') === 'true',
+      );
+      const token = await this.tokens.verifyLink(link, target);
+      if (!token)
+        throw new UnauthorizedException('the download link is invalid or has expired; ask for a new one');
+      req.token = token;
+      return grants(token.scopes, needed);
+    }
     if (!header)
       throw new UnauthorizedException('missing Authorization header: send "Authorization: Bearer <token>"');
     const m = /^Bearer\s+(\S+)$/i.exec(header);

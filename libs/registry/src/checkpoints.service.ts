@@ -358,6 +358,20 @@ export class CheckpointsService {
     return r.report;
   }
 
+  /** versions that are not "safe" are only handed out with an explicit acknowledgement of the risk */
+  checkAcknowledged(v: VersionRow, acknowledgeRisk: boolean): void {
+    if (acknowledgeRisk || (v.scanStatus === 'done' && v.verdict === 'safe')) return;
+    const why =
+      v.scanStatus === 'done'
+        ? `its verdict is ${v.verdict}: ${v.summary ?? ''}`
+        : v.scanStatus === 'failed'
+          ? 'its scan failed'
+          : `its scan is ${v.scanStatus}`;
+    throw new ForbiddenException(
+      `${v.name}:${v.version} is not known to be safe (${why.trim()}); add ?acknowledgeRisk=true to download it anyway`,
+    );
+  }
+
   /** the bytes of a version; versions that are not "safe" need an explicit acknowledgement */
   async download(
     name: string,
@@ -366,18 +380,7 @@ export class CheckpointsService {
     range: { start: number; end: number } | null,
   ): Promise<{ v: VersionRow; stream: Readable; range: { start: number; end: number } | null }> {
     const v = await this.requireVersion(name, version);
-    const safe = v.scanStatus === 'done' && v.verdict === 'safe';
-    if (!safe && !acknowledgeRisk) {
-      const why =
-        v.scanStatus === 'done'
-          ? `its verdict is ${v.verdict}: ${v.summary ?? ''}`
-          : v.scanStatus === 'failed'
-            ? 'its scan failed'
-            : `its scan is ${v.scanStatus}`;
-      throw new ForbiddenException(
-        `${name}:${version} is not known to be safe (${why.trim()}); add ?acknowledgeRisk=true to download it anyway`,
-      );
-    }
+    this.checkAcknowledged(v, acknowledgeRisk);
     if (range && (range.start >= v.size || range.end >= v.size || range.start > range.end)) {
       throw new BadRequestException(`the range must lie within the ${v.size} bytes of the file`);
     }

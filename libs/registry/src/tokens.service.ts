@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
@@ -78,6 +78,29 @@ export class TokensService {
     return token;
   }
 
+  /**
+   * A download link for a browser, which cannot put a header on a plain link: `<token id>.<expiry>.<HMAC>` over
+   * what the link fetches, keyed with the token's stored hash. Any API instance can check it, it expires after
+   * `ttlSeconds`, and it dies with the token.
+   */
+  signLink(token: TokenEntity, target: string, ttlSeconds: number, now = Date.now()): string {
+    const expires = Math.floor(now / 1000) + ttlSeconds;
+    return `${token.id}.${expires}.${linkMac(token.hash, target, expires)}`;
+  }
+
+  /** the token a link was signed with, or null when the link is malformed, expired, forged or revoked */
+  async verifyLink(link: string, target: string, now = Date.now()): Promise<TokenEntity | null> {
+    const m = /^([0-9a-f-]{36})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(link);
+    if (!m) return null;
+    const expires = Number(m[2]);
+    if (expires * 1000 < now) return null;
+    const token = await this.tokens.findOne({ where: { id: m[1], revokedAt: IsNull() } });
+    if (!token) return null;
+    const want = Buffer.from(linkMac(token.hash, target, expires));
+    const got = Buffer.from(m[3]);
+    return want.length === got.length && timingSafeEqual(want, got) ? token : null;
+  }
+
   list(): Promise<TokenEntity[]> {
     return this.tokens.find({ order: { createdAt: 'ASC' } });
   }
@@ -118,4 +141,8 @@ export class TokensService {
     const { secret } = await this.create('bootstrap-admin', ['admin']);
     return secret;
   }
+}
+
+function linkMac(key: string, target: string, expires: number): string {
+  return createHmac('sha256', key).update(`brine-link\n${target}\n${expires}`).digest('base64url');
 }

@@ -26,6 +26,9 @@ import {
   MetricsService,
   parseMetricsHeader,
   RequireScope,
+  TokensService,
+  AcceptSignedLink,
+  linkTarget,
   type AuthedRequest,
 } from '@brine/registry';
 import { sendFile } from './download';
@@ -35,6 +38,7 @@ export class CheckpointsController {
   constructor(
     private readonly checkpoints: CheckpointsService,
     private readonly metrics: MetricsService,
+    private readonly tokens: TokensService,
   ) {}
 
   @Get()
@@ -132,6 +136,7 @@ export class CheckpointsController {
   }
 
   @Get(':name/:version/file')
+  @AcceptSignedLink()
   async file(
     @Param('name') name: string,
     @Param('version') version: string,
@@ -139,6 +144,30 @@ export class CheckpointsController {
     @Res() res: Response,
   ): Promise<void> {
     await sendFile(this.checkpoints, name, version, req, res);
+  }
+
+  /**
+   * {"acknowledgeRisk": bool}: a link to the file that works without the Authorization header for five minutes
+   * (for browsers); it is signed for this token, version and acknowledgement, and dies with the token
+   */
+  @Post(':name/:version/download-link')
+  async downloadLink(
+    @Param('name') name: string,
+    @Param('version') version: string,
+    @Body() body: unknown,
+    @Req() req: AuthedRequest,
+  ) {
+    const ack = (body as { acknowledgeRisk?: unknown } | null)?.acknowledgeRisk ?? false;
+    if (typeof ack !== 'boolean') throw new BadRequestException('acknowledgeRisk must be true or false');
+    const v = await this.checkpoints.requireVersion(name, version);
+    this.checkpoints.checkAcknowledged(v, ack);
+    const ttl = 300;
+    const link = this.tokens.signLink(req.token!, linkTarget(name, version, ack), ttl);
+    const query = new URLSearchParams({ ...(ack ? { acknowledgeRisk: 'true' } : {}), link });
+    return {
+      path: `/checkpoints/${encodeURIComponent(name)}/${encodeURIComponent(version)}/file?${query}`,
+      expiresAt: new Date(Date.now() + ttl * 1000).toISOString(),
+    };
   }
 
   @Post(':name/:version/rescan')

@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', 'apps/api/public/**', '**/*.js', '**/*.mjs'],
+    ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', '**/*.js', '**/*.mjs'],
   },
   ...tseslint.configs.recommended,
   {

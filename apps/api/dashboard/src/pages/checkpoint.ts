@@ -1,0 +1,257 @@
+import {
+  api,
+  enc,
+  TORCH_VERSIONS,
+  type CheckpointSummary,
+  type TagMove,
+  type VersionRecord,
+} from '../api.js';
+import { metricChart } from '../chart.js';
+import { h, mount } from '../dom.js';
+import { badge, bytes, sha, statusOf, timeEl, tokenRef } from '../format.js';
+import type { PageContext } from '../main.js';
+
+const PAGE = 25;
+
+interface Listing {
+  checkpoint: CheckpointSummary;
+  versions: VersionRecord[];
+  next: number | null;
+}
+
+/** one checkpoint: its versions, a metric chart with the best version marked, and the tag history */
+export async function checkpointPage(ctx: PageContext): Promise<void> {
+  const [name] = ctx.params;
+  const base = `/checkpoints/${enc(name)}`;
+  const load = async () => {
+    const [page, all, history, rule] = await Promise.all([
+      api<Listing>(`${base}?limit=${Math.max(shown, PAGE)}`),
+      api<Listing>(`${base}?sort=created&order=asc&limit=500`),
+      api<TagMove[]>(`${base}/tag-history?limit=100`),
+      api<{ rule: { metric: string; mode: 'min' | 'max' } | null }>(`${base}/best-rule`),
+    ]);
+    return { page, all, history, rule: rule.rule };
+  };
+  let shown = PAGE;
+  let data = await load();
+
+  const metricNames = () => [...new Set(data.all.versions.flatMap((v) => Object.keys(v.metrics)))].sort();
+  let metric = ctx.query.get('metric') ?? data.rule?.metric ?? metricNames()[0] ?? '';
+
+  const summary = h('p', { class: 'summary', 'aria-live': 'polite' });
+  const chartBox = h('section', { class: 'card', 'aria-labelledby': 'chart-h' });
+  const versionsBody = h('tbody');
+  const more = h('button', { type: 'button', class: 'more' }, 'Show more versions');
+  const historyBox = h('section', { class: 'card', 'aria-labelledby': 'history-h' });
+
+  const draw = () => {
+    const c = data.page.checkpoint;
+    const best = c.best;
+    mount(
+      summary,
+      `${c.versions} version${c.versions === 1 ? '' : 's'} · latest `,
+      c.latest ? h('a', { href: `#${base}/${enc(c.latest)}` }, c.latest) : '—',
+      ' · best ',
+      best ? h('a', { href: `#${base}/${enc(best)}` }, best) : 'not set',
+      data.rule ? ` (${data.rule.mode} ${data.rule.metric}, safe versions only)` : ' (no best rule)',
+    );
+
+    const names = metricNames();
+    const select = h(
+      'select',
+      { id: 'metric' },
+      names.map((m) => h('option', { value: m, selected: m === metric }, m)),
+    );
+    select.addEventListener('change', () => {
+      metric = select.value;
+      draw();
+      document.getElementById('metric')?.focus();
+    });
+    mount(
+      chartBox,
+      h('h2', { id: 'chart-h' }, 'Metric across versions'),
+      names.length
+        ? [
+            h('label', { for: 'metric' }, 'Metric '),
+            select,
+            metricChart(data.all.versions, metric, best),
+            h(
+              'p',
+              { class: 'legend muted' },
+              h('span', { class: 'key safe' }, '●'),
+              ' safe  ',
+              h('span', { class: 'key best' }, '◎'),
+              ' best  ',
+              h('span', { class: 'key excluded' }, '✕'),
+              ' not safe: excluded from best  ',
+              h('span', { class: 'key pending' }, '○'),
+              ' scan pending',
+            ),
+          ]
+        : h(
+            'p',
+            { class: 'muted' },
+            'No version has metrics. Add them with the x-brine-metrics header or PATCH.',
+          ),
+    );
+
+    mount(
+      versionsBody,
+      data.page.versions.map((v) =>
+        h(
+          'tr',
+          { 'data-version': v.version },
+          h('th', { scope: 'row' }, h('a', { href: `#${base}/${enc(v.version)}` }, v.version)),
+          h(
+            'td',
+            null,
+            v.tags.map((t) => h('span', { class: `tag${t === 'best' ? ' best' : ''}` }, t)),
+          ),
+          h('td', null, badge(statusOf(v))),
+          h('td', { class: 'wo' }, weightsOnlyCells(v)),
+          h('td', null, v.scan.format ? `${v.scan.format} / ${v.scan.kind}` : '—'),
+          h('td', { class: 'num' }, bytes(v.size)),
+          h('td', null, sha(v.sha256)),
+          h(
+            'td',
+            null,
+            timeEl(v.createdAt),
+            v.uploadedBy ? h('span', { class: 'muted' }, ' by ', tokenRef(v.uploadedBy)) : null,
+          ),
+          h(
+            'td',
+            { class: 'metrics' },
+            Object.entries(v.metrics).map(([k, x]) => h('span', { class: 'metric' }, `${k}=${x}`)),
+          ),
+        ),
+      ),
+    );
+    more.hidden = data.page.next === null;
+
+    mount(
+      historyBox,
+      h('h2', { id: 'history-h' }, 'Tag history'),
+      data.history.length
+        ? h(
+            'table',
+            { class: 'list' },
+            h(
+              'thead',
+              null,
+              h(
+                'tr',
+                null,
+                ['When', 'Tag', 'From', 'To', 'By', 'Why'].map((t) => h('th', { scope: 'col' }, t)),
+              ),
+            ),
+            h(
+              'tbody',
+              null,
+              data.history.map((m) =>
+                h(
+                  'tr',
+                  null,
+                  h('td', null, timeEl(m.at)),
+                  h('td', null, h('span', { class: `tag${m.tag === 'best' ? ' best' : ''}` }, m.tag)),
+                  h('td', null, m.from ?? '—'),
+                  h('td', null, m.to ?? '(removed)'),
+                  h('td', null, m.actor === 'manual' ? (m.token ?? 'a token') : m.actor),
+                  h('td', null, m.reason),
+                ),
+              ),
+            ),
+          )
+        : h('p', { class: 'muted' }, 'No tag has moved yet.'),
+    );
+  };
+
+  more.addEventListener('click', async () => {
+    shown += PAGE;
+    more.disabled = true;
+    try {
+      data = await load();
+      draw();
+    } catch (e) {
+      ctx.notice((e as Error).message);
+    } finally {
+      more.disabled = false;
+    }
+  });
+
+  mount(
+    ctx.main,
+    h(
+      'nav',
+      { class: 'crumbs', 'aria-label': 'Breadcrumb' },
+      h('a', { href: '#/' }, 'Checkpoints'),
+      ' / ',
+      name,
+    ),
+    h('h1', null, name),
+    summary,
+    chartBox,
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'versions-h' },
+      h('h2', { id: 'versions-h' }, 'Versions'),
+      h(
+        'div',
+        { class: 'scroll' },
+        h(
+          'table',
+          { class: 'list versions' },
+          h(
+            'thead',
+            null,
+            h(
+              'tr',
+              null,
+              [
+                'Version',
+                'Tags',
+                'Verdict',
+                'weights_only 1.13 · 2.6 · 2.14',
+                'Format / kind',
+                'Size',
+                'SHA-256',
+                'Uploaded',
+                'Metrics',
+              ].map((t) => h('th', { scope: 'col' }, t)),
+            ),
+          ),
+          versionsBody,
+        ),
+      ),
+      more,
+    ),
+    historyBox,
+  );
+  draw();
+
+  ctx.every(2000, async () => {
+    const busy = [...data.page.versions, ...data.all.versions].some(
+      (v) => v.scan.status === 'pending' || v.scan.status === 'scanning',
+    );
+    if (!busy && data.page.checkpoint.verdicts.pending === 0) return;
+    data = await load();
+    if (!ctx.left) draw();
+  });
+}
+
+/** ✓ / ✗ per torch version, with PyTorch's reason as the tooltip */
+export function weightsOnlyCells(v: VersionRecord): HTMLElement[] {
+  const wo = v.scan.weightsOnly;
+  if (!wo) return [h('span', { class: 'muted' }, '—')];
+  return TORCH_VERSIONS.map((t) => {
+    const r = wo.byVersion[t];
+    return h(
+      'span',
+      {
+        class: `wo-cell ${r.loads ? 'yes' : 'no'}`,
+        title: `torch ${t}: ${r.loads ? 'loads' : `refuses: ${r.reason ?? ''}`}`,
+      },
+      `${r.loads ? '✓' : '✗'}`,
+      h('span', { class: 'sr-only' }, ` torch ${t} ${r.loads ? 'loads' : 'refuses'}`),
+    );
+  });
+}

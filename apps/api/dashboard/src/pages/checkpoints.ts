@@ -1,0 +1,143 @@
+import { api, enc, type CheckpointSummary } from '../api.js';
+import { h, mount } from '../dom.js';
+import { badge, count, timeEl } from '../format.js';
+import type { PageContext } from '../main.js';
+
+const PAGE = 50;
+const VERDICTS = ['safe', 'suspicious', 'dangerous', 'unknown', 'pending'] as const;
+
+/** every checkpoint with its latest and best versions and how many versions have each verdict */
+export async function checkpointsPage(ctx: PageContext): Promise<void> {
+  const q = ctx.query.get('q') ?? '';
+  const verdict = ctx.query.get('verdict') ?? '';
+  const items: CheckpointSummary[] = [];
+  let next: string | null = null;
+
+  const fetchPage = async (after: string | null, limit = PAGE) => {
+    const p = new URLSearchParams({ limit: String(limit) });
+    if (q) p.set('q', q);
+    if (verdict) p.set('verdict', verdict);
+    if (after) p.set('after', after);
+    return api<{ items: CheckpointSummary[]; next: string | null }>(`/checkpoints?${p}`);
+  };
+
+  const search = h('input', { type: 'search', id: 'q', name: 'q', value: q, placeholder: 'name contains…' });
+  const select = h(
+    'select',
+    { id: 'verdict', name: 'verdict' },
+    h('option', { value: '' }, 'any verdict'),
+    VERDICTS.map((v) => h('option', { value: v, selected: v === verdict }, `has ${v} versions`)),
+  );
+  const form = h(
+    'form',
+    {
+      class: 'filters',
+      role: 'search',
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const p = new URLSearchParams();
+        if (search.value.trim()) p.set('q', search.value.trim());
+        if (select.value) p.set('verdict', select.value);
+        location.hash = `#/?${p}`;
+      },
+    },
+    h('label', { for: 'q' }, 'Search'),
+    search,
+    h('label', { for: 'verdict' }, 'Filter'),
+    select,
+    h('button', { type: 'submit' }, 'Apply'),
+  );
+  select.addEventListener('change', () => form.requestSubmit());
+
+  const tbody = h('tbody');
+  const more = h('button', { type: 'button', class: 'more', hidden: true }, 'Show more');
+  const status = h('p', { class: 'muted', 'aria-live': 'polite' });
+  const draw = () => {
+    mount(
+      tbody,
+      items.map((c) =>
+        h(
+          'tr',
+          { 'data-checkpoint': c.name },
+          h('th', { scope: 'row' }, h('a', { href: `#/checkpoints/${enc(c.name)}` }, c.name)),
+          h(
+            'td',
+            null,
+            c.latest ? h('a', { href: `#/checkpoints/${enc(c.name)}/${enc(c.latest)}` }, c.latest) : '—',
+          ),
+          h(
+            'td',
+            null,
+            c.best ? h('a', { href: `#/checkpoints/${enc(c.name)}/${enc(c.best)}` }, c.best) : '—',
+          ),
+          h('td', { class: 'num' }, count(c.versions)),
+          h('td', null, timeEl(c.lastUpload)),
+          h(
+            'td',
+            { class: 'counts' },
+            VERDICTS.filter((v) => c.verdicts[v] > 0).map((v) =>
+              h('span', { class: 'count', title: `${c.verdicts[v]} ${v}` }, badge(v), ` ${c.verdicts[v]}`),
+            ),
+          ),
+        ),
+      ),
+    );
+    more.hidden = next === null;
+    status.textContent = items.length
+      ? `${items.length}${next ? '+' : ''} checkpoint${items.length === 1 ? '' : 's'}`
+      : q || verdict
+        ? 'No checkpoint matches this search.'
+        : 'No checkpoints yet. Push one with `brine push FILE --name N --version V`.';
+  };
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try {
+      const r = await fetchPage(next);
+      items.push(...r.items);
+      next = r.next;
+      draw();
+    } catch (e) {
+      ctx.notice((e as Error).message);
+    } finally {
+      more.disabled = false;
+    }
+  });
+
+  const first = await fetchPage(null);
+  items.push(...first.items);
+  next = first.next;
+  mount(
+    ctx.main,
+    h('h1', null, 'Checkpoints'),
+    form,
+    status,
+    h(
+      'table',
+      { class: 'list' },
+      h('caption', { class: 'sr-only' }, 'Checkpoints, their latest and best versions and verdict counts'),
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          ['Name', 'Latest', 'Best', 'Versions', 'Last upload', 'Verdicts'].map((t) =>
+            h('th', { scope: 'col' }, t),
+          ),
+        ),
+      ),
+      tbody,
+    ),
+    more,
+  );
+  draw();
+
+  // new uploads appear and pending scans turn into verdicts without a reload
+  ctx.every(2500, async () => {
+    const r = await fetchPage(null, Math.min(Math.max(items.length, PAGE), 500));
+    if (ctx.left) return false;
+    items.splice(0, items.length, ...r.items);
+    if (next !== null) next = r.next;
+    draw();
+  });
+}

@@ -1,0 +1,418 @@
+import {
+  api,
+  ApiError,
+  enc,
+  TORCH_VERSIONS,
+  type Finding,
+  type ImportRecord,
+  type ScanReport,
+  type TorchVersion,
+  type VersionRecord,
+} from '../api.js';
+import { h, mount } from '../dom.js';
+import { badge, bytes, count, sha, short, statusOf, timeEl, tokenRef } from '../format.js';
+import type { PageContext } from '../main.js';
+
+const RANK: Record<Finding['severity'], number> = { dangerous: 3, suspicious: 2, unknown: 1, info: 0 };
+const TENSOR_PAGE = 100;
+
+/** one version's scan report */
+export async function reportPage(ctx: PageContext): Promise<void> {
+  const [name, version] = ctx.params;
+  const path = `/checkpoints/${enc(name)}/${enc(version)}`;
+  let v = await api<VersionRecord>(path);
+
+  const head = () => [
+    h(
+      'nav',
+      { class: 'crumbs', 'aria-label': 'Breadcrumb' },
+      h('a', { href: '#/' }, 'Checkpoints'),
+      ' / ',
+      h('a', { href: `#/checkpoints/${enc(name)}` }, name),
+      ' / ',
+      version,
+    ),
+    h('h1', null, `${name}:${version} `, badge(statusOf(v))),
+    h(
+      'p',
+      { class: 'muted facts' },
+      `${bytes(v.size)} · SHA-256 `,
+      sha(v.sha256),
+      ' · uploaded ',
+      timeEl(v.createdAt),
+      v.uploadedBy ? [' by ', tokenRef(v.uploadedBy)] : '',
+      v.filename ? ` · ${v.filename}` : '',
+      v.tags.length ? ' · tags ' : '',
+      v.tags.map((t) => h('span', { class: `tag${t === 'best' ? ' best' : ''}` }, t)),
+    ),
+  ];
+
+  if (v.scan.status === 'pending' || v.scan.status === 'scanning') {
+    mount(
+      ctx.main,
+      head(),
+      h(
+        'div',
+        { class: 'banner pending', role: 'status', 'aria-live': 'polite' },
+        h('strong', null, v.scan.status === 'scanning' ? 'Scanning now. ' : 'Waiting for a scan worker. '),
+        'The report appears here as soon as the scan finishes; this page updates by itself.',
+      ),
+      downloadSection(name, version, v, ctx),
+    );
+    ctx.every(1000, async () => {
+      v = await api<VersionRecord>(path);
+      if (v.scan.status === 'done' || v.scan.status === 'failed') {
+        await reportPage(ctx);
+        return false;
+      }
+    });
+    return;
+  }
+  if (v.scan.status === 'failed') {
+    mount(
+      ctx.main,
+      head(),
+      h(
+        'div',
+        { class: 'banner unknown', role: 'status' },
+        h('strong', null, 'The scan failed, so nothing is known about this file. '),
+        v.scan.error ?? '',
+        ' Treat it as unsafe; an admin can rescan it.',
+      ),
+      downloadSection(name, version, v, ctx),
+    );
+    return;
+  }
+
+  const report = await api<ScanReport>(`${path}/report`);
+  if (ctx.left) return;
+  mount(
+    ctx.main,
+    head(),
+    banner(report),
+    downloadSection(name, version, v, ctx),
+    matrix(report),
+    findingsSection(report.findings),
+    importsSection(report.imports),
+    tensorsSection(report),
+  );
+}
+
+const LEAD: Record<ScanReport['verdict'], string> = {
+  safe: 'Safe to load: torch.load(weights_only=True) accepts this file and nothing in it would run code.',
+  suspicious:
+    'Not safe to load as it is: it names Python objects outside the weights-only allowlist, which an unrestricted load would import and run.',
+  dangerous:
+    'Dangerous: loading this file with torch.load (weights_only=False) would run code an attacker chose.',
+  unknown:
+    'Unknown: Brine could not read this file to the end, so nothing vouches for it. Treat it as unsafe.',
+};
+
+function banner(r: ScanReport): HTMLElement {
+  return h(
+    'div',
+    { class: `banner ${r.verdict}`, role: 'status', 'data-verdict': r.verdict },
+    h('strong', null, LEAD[r.verdict]),
+    ' ',
+    r.summary,
+    h('div', { class: 'muted' }, `${r.format} · ${r.kind}`),
+  );
+}
+
+function matrix(r: ScanReport): HTMLElement {
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'wo-h' },
+    h('h2', { id: 'wo-h' }, 'torch.load(weights_only=True), version by version'),
+    h(
+      'table',
+      { class: 'list matrix' },
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          ['PyTorch', 'Loads?', 'Why not', 'Fix'].map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
+      h(
+        'tbody',
+        null,
+        TORCH_VERSIONS.map((t) => {
+          const x = r.weightsOnly.byVersion[t];
+          return h(
+            'tr',
+            { 'data-torch': t },
+            h(
+              'th',
+              { scope: 'row' },
+              t,
+              t === r.weightsOnly.target ? h('span', { class: 'muted' }, ' (target)') : null,
+            ),
+            h(
+              'td',
+              null,
+              h('span', { class: `wo-cell ${x.loads ? 'yes' : 'no'}` }, x.loads ? '✓ loads' : '✗ refuses'),
+            ),
+            h(
+              'td',
+              null,
+              x.reason ? h('code', { class: 'reason' }, x.reason) : '—',
+              x.uncertain ? h('span', { class: 'muted' }, ' (approximate)') : null,
+            ),
+            h(
+              'td',
+              null,
+              x.fix
+                ? [
+                    h('span', { class: 'muted' }, 'if you trust it: '),
+                    h('code', { class: 'fix' }, `torch.serialization.add_safe_globals([${x.fix}])`),
+                  ]
+                : x.loads
+                  ? '—'
+                  : h('span', { class: 'muted' }, fixless(r, t)),
+            ),
+          );
+        }),
+      ),
+    ),
+  );
+}
+
+/** why there is no one-line fix for a refusal */
+function fixless(r: ScanReport, t: TorchVersion): string {
+  if (r.imports.some((i) => i.class === 'dangerous' && !i.allowedBy[t]))
+    return 'none: it imports something that runs code; do not allowlist it';
+  return 'no allowlist entry fixes this';
+}
+
+function where(entry: string | null, offset: number | null): string {
+  return `${entry ?? '(file)'}${offset === null ? '' : ` @ ${offset}`}`;
+}
+
+function findingsSection(findings: Finding[]): HTMLElement {
+  const sorted = [...findings].sort((a, b) => RANK[b.severity] - RANK[a.severity]);
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'findings-h' },
+    h('h2', { id: 'findings-h' }, `Findings (${findings.length})`),
+    sorted.length
+      ? h(
+          'div',
+          { class: 'scroll' },
+          h(
+            'table',
+            { class: 'list findings' },
+            h(
+              'thead',
+              null,
+              h(
+                'tr',
+                null,
+                ['Severity', 'What', 'Module', 'Name', 'Opcode', 'Entry', 'Offset', 'Rule'].map((t) =>
+                  h('th', { scope: 'col' }, t),
+                ),
+              ),
+            ),
+            h(
+              'tbody',
+              null,
+              sorted.map((f) =>
+                h(
+                  'tr',
+                  { class: `sev-${f.severity}`, 'data-severity': f.severity },
+                  h(
+                    'td',
+                    null,
+                    h('span', { class: `badge ${f.severity === 'info' ? 'info' : f.severity}` }, f.severity),
+                  ),
+                  h('td', null, f.message),
+                  h('td', null, f.module ? h('code', null, f.module) : '—'),
+                  h('td', null, f.name ? h('code', null, f.name) : '—'),
+                  h('td', null, f.opcode ?? '—'),
+                  h('td', { class: 'entry' }, f.entry ?? '(file)'),
+                  h('td', { class: 'num offset' }, f.offset === null ? '—' : String(f.offset)),
+                  h('td', null, h('code', { class: 'muted' }, f.rule)),
+                ),
+              ),
+            ),
+          ),
+        )
+      : h('p', { class: 'muted' }, 'Nothing to report.'),
+  );
+}
+
+function importsSection(imports: ImportRecord[]): HTMLElement {
+  const groups: Array<[ImportRecord['class'], string]> = [
+    ['dangerous', 'Dangerous: would run code'],
+    ['suspicious', 'Suspicious: outside the allowlist'],
+    ['allowed', 'Safe: on the weights-only allowlist'],
+  ];
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'imports-h' },
+    h('h2', { id: 'imports-h' }, `Imports (${imports.length})`),
+    imports.length === 0 ? h('p', { class: 'muted' }, 'This file imports nothing.') : null,
+    groups.map(([cls, title]) => {
+      const list = imports.filter((i) => i.class === cls);
+      if (!list.length) return null;
+      return h(
+        'div',
+        { class: `imports ${cls}`, 'data-class': cls },
+        h('h3', null, `${title} (${list.length})`),
+        h(
+          'ul',
+          null,
+          list.map((i) =>
+            h(
+              'li',
+              null,
+              h('code', null, `${i.module}.${i.name}`),
+              h(
+                'span',
+                { class: 'muted' },
+                ` ×${i.count}${i.calls.length ? `, called by ${i.calls.join(', ')}` : ''} · first at ${where(i.first.entry, i.first.offset)} (${i.first.opcode})`,
+              ),
+              i.reason ? h('div', { class: 'reason' }, i.reason) : null,
+            ),
+          ),
+        ),
+      );
+    }),
+  );
+}
+
+function tensorsSection(r: ScanReport): HTMLElement {
+  const t = r.tensors;
+  let shown = TENSOR_PAGE;
+  const body = h('tbody');
+  const more = h('button', { type: 'button', class: 'more' }, 'Show more tensors');
+  const draw = () => {
+    mount(
+      body,
+      t.items
+        .slice(0, shown)
+        .map((x) =>
+          h(
+            'tr',
+            null,
+            h('td', null, h('code', null, x.name)),
+            h('td', null, x.dtype),
+            h('td', null, `[${x.shape.join(', ')}]`),
+            h('td', { class: 'num' }, count(x.numel)),
+            h('td', { class: 'num' }, bytes(x.bytes)),
+          ),
+        ),
+    );
+    more.hidden = shown >= t.items.length;
+  };
+  more.addEventListener('click', () => {
+    shown += TENSOR_PAGE;
+    draw();
+  });
+  draw();
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'tensors-h' },
+    h('h2', { id: 'tensors-h' }, 'Tensors'),
+    h(
+      'p',
+      { class: 'totals' },
+      `${count(t.count)} tensors · ${short(t.parameters)} parameters (${count(t.parameters)}) · ${bytes(t.bytes)}`,
+      Object.keys(t.byDtype).length
+        ? ` · ${Object.entries(t.byDtype)
+            .map(([d, x]) => `${d}: ${x.count}`)
+            .join(', ')}`
+        : '',
+    ),
+    t.items.length
+      ? h(
+          'div',
+          { class: 'scroll' },
+          h(
+            'table',
+            { class: 'list tensors' },
+            h(
+              'thead',
+              null,
+              h(
+                'tr',
+                null,
+                ['Name', 'dtype', 'Shape', 'Elements', 'Bytes'].map((x) => h('th', { scope: 'col' }, x)),
+              ),
+            ),
+            body,
+          ),
+        )
+      : h('p', { class: 'muted' }, 'No tensors.'),
+    t.truncated
+      ? h('p', { class: 'muted' }, 'The scanner listed the first tensors only; the totals count all of them.')
+      : null,
+    t.items.length ? more : null,
+  );
+}
+
+/** the download: straight away for a safe file, after an explicit acknowledgement otherwise */
+function downloadSection(name: string, version: string, v: VersionRecord, ctx: PageContext): HTMLElement {
+  const safe = statusOf(v) === 'safe';
+  const start = async (ack: boolean) => {
+    try {
+      const link = await api<{ path: string }>(`/checkpoints/${enc(name)}/${enc(version)}/download-link`, {
+        method: 'POST',
+        json: { acknowledgeRisk: ack },
+      });
+      location.assign(link.path);
+    } catch (e) {
+      ctx.notice(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+  const button = h(
+    'button',
+    { type: 'button', class: safe ? 'primary' : 'danger', id: 'download' },
+    `Download (${bytes(v.size)})`,
+  );
+  if (safe) {
+    button.addEventListener('click', () => void start(false));
+    return h('div', { class: 'actions' }, button);
+  }
+  const check = h('input', { type: 'checkbox', id: 'ack' });
+  const go = h(
+    'button',
+    { type: 'button', class: 'danger', disabled: true, id: 'ack-download' },
+    'Download anyway',
+  );
+  check.addEventListener('change', () => (go.disabled = !check.checked));
+  const dialog = h(
+    'dialog',
+    { 'aria-labelledby': 'ack-h' },
+    h('h2', { id: 'ack-h' }, 'This file is not known to be safe'),
+    h(
+      'p',
+      null,
+      `Its verdict is ${statusOf(v)}. Loading it with torch.load may run code on your machine. Download it only to inspect it in isolation.`,
+    ),
+    h(
+      'p',
+      null,
+      check,
+      h('label', { for: 'ack' }, ' I understand the risk and will not load this file where it can do harm.'),
+    ),
+    h(
+      'div',
+      { class: 'actions' },
+      go,
+      h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'),
+    ),
+  );
+  go.addEventListener('click', () => {
+    dialog.close();
+    void start(true);
+  });
+  button.addEventListener('click', () => {
+    check.checked = false;
+    go.disabled = true;
+    dialog.showModal();
+  });
+  return h('div', { class: 'actions' }, button, dialog);
+}

@@ -1,0 +1,241 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { FIXTURES, REPO_ROOT } from '../helpers/paths';
+import { spawnWorker, stopProcess } from '../helpers/processes';
+import { startReceiver } from '../helpers/receiver';
+import { eventually, put, scanned, startStack, type Stack } from '../helpers/stack';
+
+/**
+ * The dashboard in Debian's Chromium, driven by playwright-core, against a running registry. The registry starts
+ * without a worker so a hostile upload can be seen pending; a worker process is started later and the page turns
+ * the verdict in without a reload. Screenshots of each page go to test-results/screenshots/.
+ */
+const CHROMIUM = process.env.BRINE_CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = join(REPO_ROOT, 'test-results', 'screenshots');
+const file = (f: string) => readFileSync(join(FIXTURES, 'files', f));
+
+let s: Stack;
+let browser: Browser;
+let page: Page;
+let worker: ReturnType<typeof spawnWorker> | undefined;
+const consoleErrors: string[] = [];
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  s = await startStack({ withWorker: false });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
+});
+
+after(async () => {
+  await browser?.close();
+  if (worker) await stopProcess(worker);
+  await s?.close();
+});
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}` }, () => {
+  it('asks for a token first, and refuses a wrong one with a message a person understands', async () => {
+    await page.goto(`${s.url}/`);
+    await page.waitForURL(/#\/settings/);
+    await page.fill('#token', 'brine_not_a_real_token_at_all_000000');
+    await page.press('#token', 'Enter'); // a keyboard submit
+    const text = await page.locator('.error-text').textContent();
+    assert.match(text ?? '', /did not accept your token/);
+    // that 401 was expected; start counting console errors from here
+    consoleErrors.length = 0;
+    await page.fill('#token', s.adminToken);
+    await page.press('#token', 'Enter');
+    await page.waitForURL(/#\/$/);
+    await page.locator('h1', { hasText: 'Checkpoints' }).waitFor();
+  });
+
+  it('shows a hostile upload appear as pending and turn dangerous without a reload', async () => {
+    assert.equal((await put(s, 'evil', 'v1', file('h_os_system_zip.pt'))).status, 201);
+    const row = page.locator('tr[data-checkpoint="evil"]');
+    await row.waitFor({ timeout: 10_000 });
+    await row.locator('[data-status="pending"]').waitFor();
+    await shot('checkpoints-pending');
+    // a marker on the page's global object survives only as long as the page is not reloaded
+    await page.evaluate(() => ((globalThis as Record<string, unknown>).brineMarker = 42));
+    worker = spawnWorker(s.config, s.rt.embedded!.endpoint);
+    await row.locator('[data-status="dangerous"]').waitFor({ timeout: 30_000 });
+    assert.equal(await row.locator('[data-status="pending"]').count(), 0);
+    assert.equal(
+      await page.evaluate(() => (globalThis as Record<string, unknown>).brineMarker),
+      42,
+      'no reload',
+    );
+    await shot('checkpoints');
+  });
+
+  it('reports the offending import with its archive entry and offset', async () => {
+    const report = (await (await s.api('/checkpoints/evil/v1/report')).json()) as {
+      findings: Array<{
+        severity: string;
+        module: string | null;
+        name: string | null;
+        entry: string;
+        offset: number;
+      }>;
+    };
+    const bad = report.findings.find((f) => f.severity === 'dangerous' && f.name === 'system');
+    assert.ok(bad, 'the API report has the dangerous import');
+    await page.goto(`${s.url}/#/checkpoints/evil/v1`);
+    await page.locator('.banner[data-verdict="dangerous"]').waitFor();
+    const first = page.locator('table.findings tbody tr').first();
+    assert.equal(await first.getAttribute('data-severity'), 'dangerous', 'dangerous findings come first');
+    const row = page.locator('table.findings tbody tr', { hasText: 'system' }).first();
+    assert.equal(await row.locator('td.entry').textContent(), bad.entry);
+    assert.equal(await row.locator('td.offset').textContent(), String(bad.offset));
+    assert.match((await row.textContent()) ?? '', new RegExp(bad.module ?? 'posix'));
+    assert.ok(await page.locator('.imports.dangerous li', { hasText: 'system' }).count());
+    for (const t of ['1.13', '2.6', '2.14'])
+      assert.match((await page.locator(`tr[data-torch="${t}"]`).textContent()) ?? '', /refuses/);
+    await shot('report-dangerous');
+
+    // the download asks for an acknowledgement, with the keyboard alone
+    await page.focus('#download');
+    await page.keyboard.press('Enter');
+    await page.locator('dialog[open]').waitFor();
+    assert.equal(await page.locator('#ack-download').isDisabled(), true);
+    await page.focus('#ack');
+    await page.keyboard.press('Space');
+    assert.equal(await page.locator('#ack-download').isDisabled(), false);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#ack-download')]);
+    const path = await download.path();
+    assert.deepEqual(readFileSync(path), file('h_os_system_zip.pt'));
+  });
+
+  it('marks the best version on the metric chart and keeps unsafe versions out of it', async () => {
+    const series: Array<[string, string, number]> = [
+      ['e1', 'b_state_dict.pt', 0.9],
+      ['e2', 'b_tensor.pt', 0.5],
+      ['e3', 'h_os_system.pkl', 0.1], // best metric, but dangerous
+      ['e4', 'b_parameter.pt', 0.7],
+    ];
+    assert.equal(
+      (
+        await s.api('/checkpoints/resnet/best-rule', {
+          method: 'PUT',
+          json: { metric: 'val_loss', mode: 'min' },
+        })
+      ).status,
+      404,
+      'no checkpoint yet',
+    );
+    for (const [v, f, loss] of series) {
+      const r = await put(s, 'resnet', v, file(f), { 'x-brine-metrics': JSON.stringify({ val_loss: loss }) });
+      assert.equal(r.status, 201);
+      await scanned(s, 'resnet', v);
+    }
+    const rule = await s.api('/checkpoints/resnet/best-rule', {
+      method: 'PUT',
+      json: { metric: 'val_loss', mode: 'min' },
+    });
+    assert.equal(rule.status, 200);
+    await eventually(async () => {
+      const r = await s.api('/checkpoints/resnet/tags/best');
+      return r.ok && ((await r.json()) as { version: string }).version === 'e2' ? true : undefined;
+    });
+    await page.goto(`${s.url}/#/checkpoints/resnet`);
+    const best = page.locator('svg.chart g.point[data-best="true"]');
+    await best.waitFor();
+    assert.equal(await best.getAttribute('data-version'), 'e2');
+    assert.equal(await page.locator('svg.chart g.point[data-best="true"]').count(), 1);
+    assert.equal(
+      await page.locator('svg.chart g.point[data-excluded="true"]').getAttribute('data-version'),
+      'e3',
+      'the dangerous version is drawn as excluded',
+    );
+    assert.match((await page.locator('tr[data-version="e2"]').textContent()) ?? '', /best/);
+    assert.ok(await page.locator('#history-h + table tbody tr', { hasText: 'e2' }).count(), 'tag history');
+    await shot('checkpoint');
+  });
+
+  it('shows webhook deliveries with status and latency, and redelivers', async () => {
+    const receiver = await startReceiver(() => ({ status: 204 }));
+    try {
+      const created = await s.api('/webhooks', {
+        method: 'POST',
+        json: { url: `${receiver.url}/hook`, events: ['scan.unsafe'] },
+      });
+      assert.equal(created.status, 201);
+      const hook = (await created.json()) as { id: string };
+      assert.equal((await put(s, 'evil', 'v2', file('h_timeit.pkl'))).status, 201);
+      await eventually(
+        async () => (receiver.received.length >= 1 ? true : undefined),
+        30_000,
+        'the delivery',
+      );
+      await page.goto(`${s.url}/#/webhooks?id=${hook.id}`);
+      const row = page.locator('table.deliveries tbody tr').first();
+      await row.waitFor();
+      await page
+        .locator('table.deliveries tbody tr[data-status="succeeded"]')
+        .first()
+        .waitFor({ timeout: 15_000 });
+      assert.match((await row.textContent()) ?? '', /scan\.unsafe/);
+      assert.match((await row.textContent()) ?? '', /HTTP 204/);
+      assert.match((await row.textContent()) ?? '', /\d+ ms/);
+      await shot('webhooks');
+      await row.getByRole('button', { name: 'Redeliver' }).click();
+      await eventually(
+        async () => (receiver.received.length >= 2 ? true : undefined),
+        30_000,
+        'the redelivery',
+      );
+      assert.equal(receiver.received[1].headers['webhook-id'], receiver.received[0].headers['webhook-id']);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('explains a missing version instead of failing silently', async () => {
+    await page.goto(`${s.url}/#/checkpoints/evil/nope`);
+    const text = await page.locator('.error-text').textContent({ timeout: 10_000 });
+    assert.match(text ?? '', /Not found/);
+    // this page's 404 is the expected answer; nothing else may have logged an error
+    const unexpected = consoleErrors.filter((e) => !/404/.test(e));
+    assert.deepEqual(unexpected, []);
+    consoleErrors.length = 0;
+  });
+
+  it('logged no console errors on any page', async () => {
+    for (const path of [
+      '#/',
+      '#/checkpoints/evil',
+      '#/checkpoints/evil/v1',
+      '#/checkpoints/resnet',
+      '#/webhooks',
+      '#/settings',
+    ]) {
+      await page.goto(`${s.url}/${path}`);
+      await page.waitForLoadState('networkidle');
+    }
+    await shot('settings');
+    assert.deepEqual(consoleErrors, []);
+  });
+});

@@ -175,6 +175,21 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
     await shot('checkpoint');
   });
 
+  it('searches and filters the checkpoint list from the keyboard', async () => {
+    await page.goto(`${s.url}/#/`);
+    await page.locator('tr[data-checkpoint="resnet"]').waitFor();
+    await page.fill('#q', 'evi');
+    await page.press('#q', 'Enter');
+    await page.waitForURL(/q=evi/);
+    // the page redraws: wait for the new list, then count
+    await page.locator('tr[data-checkpoint="resnet"]').waitFor({ state: 'detached' });
+    await page.locator('tr[data-checkpoint="evil"]').waitFor();
+    assert.equal(await page.locator('tr[data-checkpoint]').count(), 1);
+    await page.goto(`${s.url}/#/?verdict=safe`);
+    await page.locator('tr[data-checkpoint="resnet"]').waitFor();
+    assert.equal(await page.locator('tr[data-checkpoint="evil"]').count(), 0, 'evil has no safe version');
+  });
+
   it('shows webhook deliveries with status and latency, and redelivers', async () => {
     const receiver = await startReceiver(() => ({ status: 204 }));
     try {

@@ -228,11 +228,13 @@ export async function checkpointPage(ctx: PageContext): Promise<void> {
   );
   draw();
 
+  // every 2 s while a scan is pending, every 10 s otherwise (new uploads, tag moves)
+  let tick = 0;
   ctx.every(2000, async () => {
-    const busy = [...data.page.versions, ...data.all.versions].some(
-      (v) => v.scan.status === 'pending' || v.scan.status === 'scanning',
-    );
-    if (!busy && data.page.checkpoint.verdicts.pending === 0) return;
+    const busy =
+      data.page.checkpoint.verdicts.pending > 0 ||
+      data.all.versions.some((v) => v.scan.status === 'pending' || v.scan.status === 'scanning');
+    if (!busy && ++tick % 5 !== 0) return;
     data = await load();
     if (!ctx.left) draw();
   });

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { apiError, parseRef, remote } from './client';
 import { ProgressBar, red } from './format';
 import { UsageError } from './usage-error';
+import { parseCommand, REMOTE_OPTIONS } from './arguments';
 
 export const PULL_USAGE = `usage: brine pull NAME[:VERSION|:TAG] [-o FILE] [--acknowledge-risk] [--url URL] [--token TOKEN]
 
@@ -13,28 +13,18 @@ Downloads a version (default tag: latest) and verifies its SHA-256; the file app
   --acknowledge-risk    download a version whose verdict is not safe`;
 
 export async function pullCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        output: { type: 'string', short: 'o' },
-        tag: { type: 'boolean', default: false },
-        'acknowledge-risk': { type: 'boolean', default: false },
-        url: { type: 'string' },
-        token: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${PULL_USAGE}`);
-  }
+  const parsed = parseCommand(
+    argv,
+    {
+      output: { type: 'string', short: 'o' },
+      tag: { type: 'boolean', default: false },
+      'acknowledge-risk': { type: 'boolean', default: false },
+      ...REMOTE_OPTIONS,
+    },
+    PULL_USAGE,
+  );
+  if (parsed === null) return 0;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(PULL_USAGE);
-    return 0;
-  }
   if (positionals.length !== 1) throw new UsageError(`pull needs NAME[:VERSION|:TAG]\n\n${PULL_USAGE}`);
   const r = remote(values);
   const { name, ref } = parseRef(positionals[0]);

@@ -1,10 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import { fileBodyStream, sha256File } from '@brine/storage';
 import { apiError, ApiError, call, remote, type Remote } from './client';
 import { bold, dim, ProgressBar, red, verdictLabel } from './format';
 import { UsageError } from './usage-error';
+import { parseCommand, REMOTE_OPTIONS } from './arguments';
 
 export const PUSH_USAGE = `usage: brine push FILE --name NAME --version VERSION [--metric name=value]... [--no-wait] [--url URL] [--token TOKEN]
 
@@ -22,30 +22,20 @@ interface VersionRecord {
 }
 
 export async function pushCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        name: { type: 'string' },
-        version: { type: 'string' },
-        metric: { type: 'string', multiple: true, default: [] },
-        'no-wait': { type: 'boolean', default: false },
-        timeout: { type: 'string', default: '600' },
-        url: { type: 'string' },
-        token: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${PUSH_USAGE}`);
-  }
+  const parsed = parseCommand(
+    argv,
+    {
+      name: { type: 'string' },
+      version: { type: 'string' },
+      metric: { type: 'string', multiple: true, default: [] },
+      'no-wait': { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '600' },
+      ...REMOTE_OPTIONS,
+    },
+    PUSH_USAGE,
+  );
+  if (parsed === null) return 0;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(PUSH_USAGE);
-    return 0;
-  }
   if (positionals.length !== 1 || !values.name || !values.version)
     throw new UsageError(`push needs one FILE, --name and --version\n\n${PUSH_USAGE}`);
   const metrics: Record<string, number> = {};

@@ -1,10 +1,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
 import { isTorchVersion, scan, TORCH_VERSIONS, type ScanReport, type TorchVersion } from '@brine/scanner';
 import { LocalFileSource, sha256File } from '@brine/storage';
 import { bold, dim, humanBytes, humanCount, red, verdictLabel, yellow } from './format';
 import { UsageError } from './usage-error';
+import { parseCommand } from './arguments';
 
 export const SCAN_USAGE = `usage: brine scan [--json] [--torch 1.13|2.6|2.14] [--allow module.Name]... PATH...
 
@@ -35,27 +35,18 @@ async function collect(paths: string[]): Promise<string[]> {
 }
 
 export async function scanCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean', default: false },
-        torch: { type: 'string', default: '2.14' },
-        allow: { type: 'string', multiple: true, default: [] },
-        'no-hash': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${SCAN_USAGE}`);
-  }
+  const parsed = parseCommand(
+    argv,
+    {
+      json: { type: 'boolean', default: false },
+      torch: { type: 'string', default: '2.14' },
+      allow: { type: 'string', multiple: true, default: [] },
+      'no-hash': { type: 'boolean', default: false },
+    },
+    SCAN_USAGE,
+  );
+  if (parsed === null) return 0;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(SCAN_USAGE);
-    return 0;
-  }
   if (positionals.length === 0) throw new UsageError(`no file given\n\n${SCAN_USAGE}`);
   const target = values.torch ?? '2.14';
   if (!isTorchVersion(target))

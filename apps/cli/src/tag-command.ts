@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { ApiError, call, remote } from './client';
 import { red } from './format';
 import { UsageError } from './usage-error';
+import { parseCommand, REMOTE_OPTIONS } from './arguments';
 
 export const TAG_USAGE = `usage: brine tag NAME TAG VERSION [--reason TEXT] [--url URL] [--token TOKEN]
        brine tag NAME                    (list the tags)
@@ -9,26 +9,16 @@ export const TAG_USAGE = `usage: brine tag NAME TAG VERSION [--reason TEXT] [--u
 Points TAG at VERSION (moving "best" by hand needs an admin token; "latest" moves by itself).`;
 
 export async function tagCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        reason: { type: 'string' },
-        url: { type: 'string' },
-        token: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n\n${TAG_USAGE}`);
-  }
+  const parsed = parseCommand(
+    argv,
+    {
+      reason: { type: 'string' },
+      ...REMOTE_OPTIONS,
+    },
+    TAG_USAGE,
+  );
+  if (parsed === null) return 0;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(TAG_USAGE);
-    return 0;
-  }
   if (positionals.length !== 1 && positionals.length !== 3)
     throw new UsageError(`tag needs NAME, or NAME TAG VERSION\n\n${TAG_USAGE}`);
   const r = remote(values);

@@ -5,8 +5,8 @@ import { request } from 'node:http';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import IORedis from 'ioredis';
-import { Client } from 'pg';
+import { stopProcess } from '../test/helpers/processes';
+import { dropDatabaseAndQueues } from '../test/helpers/stack';
 import { peakRssMB } from './direct-upload';
 import { OUT_DIR, runNode, type BenchResult } from './bench-util';
 import { writeSparseTorchZip } from './scanner-bench';
@@ -136,9 +136,9 @@ export async function registryBench(): Promise<BenchResult[]> {
       },
     ];
   } finally {
-    for (const c of children.reverse()) await stop(c);
+    for (const c of children.reverse()) await stopProcess(c);
     await proxy?.close();
-    await dropEverything(databaseUrl, prefix);
+    await dropDatabaseAndQueues(databaseUrl, REDIS, prefix);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -293,18 +293,6 @@ function spawnRepo(rel: string, env: Record<string, string>): { child: ChildProc
   return { child, log };
 }
 
-async function stop(c: ChildProcess): Promise<void> {
-  if (c.exitCode !== null || c.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const t = setTimeout(() => c.kill('SIGKILL'), 10_000);
-    c.once('exit', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    c.kill('SIGTERM');
-  });
-}
-
 async function freePort(): Promise<number> {
   const s = createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
@@ -328,26 +316,5 @@ async function waitFor(
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-async function dropEverything(databaseUrl: string, prefix: string): Promise<void> {
-  const admin = new Client({ connectionString: `${PG_BASE}/postgres` });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${new URL(databaseUrl).pathname.slice(1)}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-  const redis = new IORedis(REDIS);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
   }
 }

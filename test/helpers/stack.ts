@@ -109,26 +109,37 @@ export async function startStack(
 
 /** removes a test run's database, Redis keys and data folder */
 export async function dropEverything(config: Config, dataDir: string): Promise<void> {
-  const db = new URL(config.databaseUrl).pathname.slice(1);
-  const admin = new Client({ connectionString: `${PG_BASE}/postgres` });
+  await dropDatabaseAndQueues(config.databaseUrl, config.redisUrl, config.queuePrefix);
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+/** drops a throw-away database and every Redis key under a queue prefix (tests and benchmarks) */
+export async function dropDatabaseAndQueues(
+  databaseUrl: string,
+  redisUrl: string,
+  prefix: string,
+): Promise<void> {
+  const url = new URL(databaseUrl);
+  const db = url.pathname.slice(1);
+  url.pathname = '/postgres';
+  const admin = new Client({ connectionString: url.toString() });
   await admin.connect();
   try {
     await admin.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
   } finally {
     await admin.end();
   }
-  const redis = new IORedis(config.redisUrl);
+  const redis = new IORedis(redisUrl);
   try {
     let cursor = '0';
     do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.queuePrefix}:*`, 'COUNT', 1000);
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
       if (keys.length) await redis.del(...keys);
       cursor = next;
     } while (cursor !== '0');
   } finally {
     redis.disconnect();
   }
-  rmSync(dataDir, { recursive: true, force: true });
 }
 
 /** polls until fn returns a value (not undefined), or fails after timeoutMs */

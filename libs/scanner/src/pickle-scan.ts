@@ -49,6 +49,8 @@ export interface PickleWalkOptions {
   loader: Loader;
   /** reading starts here (absolute offset in `source`) */
   start: number;
+  /** bytes read first (default: a whole window); a small first read keeps probes of non-pickles cheap */
+  firstWindow?: number;
 }
 
 export interface PickleWalkResult {
@@ -213,6 +215,9 @@ class ScanHost implements MachineHost {
     const el = DTYPES.get(dtype)?.elementSize ?? 1;
     let numel = toSafeInt(numelV) ?? 0;
     const keyStr = pyStr(key);
+    // the record torch reads this storage from is raw data, not a pickle (the zip scan skips it)
+    const record = loader.kind === 'zip' ? loader.records.storageRecord(keyStr) : keyStr;
+    if (loader.kind === 'zip') loader.records.lookup(record);
     const cached = this.storages.get(keyStr);
     if (cached && loader.kind === 'zip') return cached;
     if (loader.kind === 'legacy') {
@@ -229,13 +234,7 @@ class ScanHost implements MachineHost {
         message: `a storage of ${numel} elements (${numel * el} bytes) would be allocated at load time`,
       });
     }
-    const storage = new PyStorage(
-      dtype,
-      el,
-      loader.kind === 'zip' ? `data/${keyStr}` : keyStr,
-      numel,
-      pyStr(location),
-    );
+    const storage = new PyStorage(dtype, el, record, numel, pyStr(location));
     this.storages.set(keyStr, storage);
     if (loader.kind === 'legacy') loader.storages.set(keyStr, storage);
     return storage;
@@ -264,7 +263,8 @@ class WindowReader {
 
   constructor(
     private readonly src: ByteSource,
-    private readonly windowBytes: number,
+    /** how much is read ahead after each window */
+    public windowBytes: number,
   ) {}
 
   async read(at: number, len: number): Promise<Uint8Array> {
@@ -343,10 +343,12 @@ export async function walkPickle(
   const total = source.size;
   let result: RunResult = 'need-more';
   let lastProgress = 0;
-  const reader = new WindowReader(source, ctx.limits.windowBytes);
+  let windowBytes = opts.firstWindow ?? ctx.limits.windowBytes;
+  const reader = new WindowReader(source, windowBytes);
   while (result === 'need-more' || result === 'interrupt') {
-    const len = Math.min(Math.max(ctx.limits.windowBytes, machine.wanted), total - offset);
+    const len = Math.min(Math.max(windowBytes, machine.wanted), total - offset);
     const window = await reader.read(offset, len);
+    windowBytes = reader.windowBytes = ctx.limits.windowBytes;
     machine.setWindow(window, offset, total);
     result = machine.run();
     if (result === 'interrupt') {
@@ -396,6 +398,23 @@ export async function walkPickle(
     protocol: machine.proto,
     opcodes: machine.opcodeCount,
   };
+}
+
+/**
+ * Walks bytes that may or may not be a pickle (an archive member nobody is known to unpickle). The walk runs in
+ * a scratch context: when it reaches STOP the bytes are a pickle and everything it found counts; otherwise they
+ * are data, and only what is dangerous counts (a payload followed by garbage still runs in a real unpickler).
+ */
+export async function walkTentatively(
+  ctx: ScanContext,
+  source: ByteSource,
+  opts: PickleWalkOptions,
+): Promise<{ parsed: boolean; result: PickleWalkResult }> {
+  const scratch = ctx.child();
+  const result = await walkPickle(scratch, source, { firstWindow: 64 * 1024, ...opts });
+  const parsed = result.failure === null;
+  ctx.absorb(scratch, parsed ? 'all' : 'dangerous');
+  return { parsed, result };
 }
 
 /** the bytes joblib wrote after a NumpyArrayWrapper: skipped (raw data) or walked (an object array's pickle) */

@@ -105,6 +105,33 @@ export class ScanContext {
     this.judge = new WeightsOnlyJudge(this.allow);
   }
 
+  /** a scratch context for a walk whose findings may be discarded (see walkTentatively) */
+  child(): ScanContext {
+    return new ScanContext(this.options, this.depth);
+  }
+
+  /**
+   * Takes over what a scratch context found: everything, or only what is dangerous (and the imports behind it).
+   * Its judge is not consulted: scratch walks never feed a weights-only prediction.
+   */
+  absorb(child: ScanContext, what: 'all' | 'dangerous'): void {
+    this.opcodes += child.opcodes;
+    const keep = (f: Finding) => what === 'all' || f.severity === 'dangerous';
+    for (const f of child.findings) if (keep(f)) this.add(f);
+    for (const [k, imp] of child.imports) {
+      if (this.imports.has(k) || (what === 'dangerous' && imp.class !== 'dangerous')) continue;
+      this.imports.set(k, imp);
+    }
+    if (what === 'all') {
+      this.entries.push(...child.entries);
+      this.nested.push(...child.nested);
+      Object.assign(this.details, child.details);
+      this.incomplete ||= child.incomplete;
+    } else {
+      this.nested.push(...child.nested.filter((n) => n.loader !== 'archive'));
+    }
+  }
+
   progress(phase: string, bytesDone: number, bytesTotal: number): void {
     this.options.onProgress?.({ phase, bytesDone, bytesTotal });
   }

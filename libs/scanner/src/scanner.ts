@@ -6,7 +6,7 @@ import { isNpy, readNpyHeader } from './formats/numpy';
 import { parseOnnx } from './formats/onnx';
 import { looksLikeSafetensors, validateSafetensors } from './formats/safetensors';
 import { isPythonTar, listTar } from './formats/tar';
-import { walkPickle } from './pickle-scan';
+import { walkPickle, walkTentatively } from './pickle-scan';
 import {
   SEVERITY_RANK,
   TORCH_VERSIONS,
@@ -343,6 +343,30 @@ async function recogniseNpy(
     return { format: 'numpy', kind: 'unknown', inventory };
   }
   const numel = h.shape.reduce((a, b) => a * b, 1);
+  if (h.differential) {
+    ctx.add({
+      severity: 'dangerous',
+      rule: 'numpy-header-differential',
+      entry: 'array',
+      message: h.differential,
+    });
+    // whichever reading is right, the data may be a pickle for the other one
+    if (!h.objects)
+      await walkTentatively(ctx, src, {
+        entry: 'array',
+        judge: null,
+        loader: { kind: 'none' },
+        start: h.dataOffset,
+      });
+  }
+  if (h.oversized) {
+    ctx.add({
+      severity: 'info',
+      rule: 'numpy-large-header',
+      entry: 'array',
+      message: 'the header is longer than 10000 characters: numpy.load reads it only with allow_pickle=True',
+    });
+  }
   if (h.objects) {
     ctx.add({
       severity: 'suspicious',

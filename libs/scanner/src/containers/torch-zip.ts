@@ -1,17 +1,20 @@
 import { PyGlobal, PyInstance, PyTensor, type PyValue } from '@brine/pickle';
 import { isNpy, readNpyHeader } from '../formats/numpy';
-import { walkPickle } from '../pickle-scan';
+import { walkPickle, walkTentatively } from '../pickle-scan';
 import type { Format, Kind, Severity } from '../report';
 import type { NestedPayload, ScanContext } from '../scan-context';
 import { MemorySource, SliceSource, SourceReadError, type ByteSource } from '../source';
+import type { ZipRecords } from '../torch/judge';
 import { opening, runtime, type Failure } from '../torch/messages';
 import { METHOD_STORED, ZipArchive, ZipError, type ZipEntry } from '../zip/zip-archive';
 
 /**
  * torch.load's zip branch, replayed: PyTorchStreamReader's checks (central directory, archive prefix, version
  * record), the TorchScript test, `byteorder` and `.storage_alignment`, then `data.pkl` through the weights-only
- * unpickler with `data/<key>` records as storages. Independently of what torch reads, every pickle in the archive
- * (including duplicates and entries torch ignores) is scanned, and nested archives are queued for scanning.
+ * unpickler with `data/<key>` records as storages. Every record torch reads is found the way torch finds it —
+ * miniz's case-folding binary search (zip/miniz-index.ts) — so the scan reads the very bytes torch reads.
+ * Independently of what torch reads, every entry of the archive is walked as a pickle (whatever its name, case or
+ * first byte) except the storages torch reads as raw data, and nested archives are queued for scanning.
  */
 
 export interface ZipOutcome {
@@ -23,7 +26,9 @@ export interface ZipOutcome {
 
 const DIFFERENTIAL_SEVERITY: Readonly<Record<string, Severity>> = {
   'zip-name-mismatch': 'dangerous',
-  'zip-duplicate-name': 'suspicious',
+  'zip-duplicate-name': 'dangerous',
+  'zip-case-collision': 'dangerous',
+  'zip-nul-in-name': 'dangerous',
   'zip-crc-mismatch': 'suspicious',
   'zip-method-mismatch': 'suspicious',
   'zip-flag-mismatch': 'suspicious',
@@ -34,15 +39,6 @@ const DIFFERENTIAL_SEVERITY: Readonly<Record<string, Severity>> = {
   'zip-path-traversal': 'dangerous',
   'zip-leading-data': 'suspicious',
 };
-
-const RESERVED = new Set([
-  'version',
-  '.data/version',
-  'byteorder',
-  '.format_version',
-  '.storage_alignment',
-  '.data/serialization_id',
-]);
 
 function readerFailure(what: string, e: unknown, beforeLoad = false): Failure {
   const msg = e instanceof ZipError ? e.minizMessage : (e as Error).message;
@@ -59,6 +55,84 @@ function parseVersion(text: string): number | null {
 function pythonInt(text: string): number | null {
   const t = text.trim();
   return /^[+-]?\d+(_\d+)*$/.test(t) ? Number(t.replace(/_/g, '')) : null;
+}
+
+/** an entry's name as C code sees it (mz_zip_reader_get_filename into a char buffer: up to the first NUL) */
+function cName(e: ZipEntry): string {
+  const nul = e.name.indexOf('\0');
+  return nul < 0 ? e.name : e.name.slice(0, nul);
+}
+
+/**
+ * The archive as PyTorchStreamReader sees it: the folder named by the first entry, and every record looked up
+ * through miniz. Records torch reads are remembered, so the rest of the archive can be scanned apart from them.
+ */
+class TorchArchive {
+  /** `archive/`, from the first central-directory entry; null when there is none */
+  readonly prefix: string | null;
+  /** entries torch reads as raw storage bytes (never unpickled) */
+  readonly storageEntries = new Set<ZipEntry>();
+  /** entries torch reads (records it looked up and found) */
+  readonly readByTorch = new Set<ZipEntry>();
+
+  constructor(
+    readonly ctx: ScanContext,
+    readonly zip: ZipArchive,
+  ) {
+    const first = zip.entries[0]?.name;
+    const slash = first === undefined ? -1 : first.indexOf('/');
+    this.prefix = slash < 0 ? null : (first as string).slice(0, slash + 1);
+  }
+
+  /** mz_zip_reader_locate_file(prefix + name): the entry torch gets for a record name */
+  locate(name: string): ZipEntry | undefined {
+    if (this.prefix === null) return undefined;
+    const e = this.zip.locate(this.prefix + name);
+    if (e) {
+      this.readByTorch.add(e);
+      if (e.isDirectory && e.size > 0) {
+        this.ctx.add({
+          severity: 'dangerous',
+          rule: 'zip-directory-record',
+          entry: e.name,
+          offset: e.centralOffset,
+          message: `torch reads the record "${name}" from "${e.name}", which miniz treats as a directory: it extracts no bytes and torch reads ${e.size} bytes of uninitialised memory instead, while other readers extract the entry's data`,
+        });
+        this.ctx.judge.markUncertain();
+      }
+    }
+    return e;
+  }
+
+  /** the records a persistent_load reads storages from (`data/<key>`, or `constants/<key>` for TorchScript) */
+  records(folder: string): ZipRecords {
+    return {
+      storageRecord: (key) => `${folder}${key}`,
+      lookup: (record) => {
+        const e = this.locate(record);
+        if (!e) return undefined;
+        this.storageEntries.add(e);
+        return { size: e.size, entry: e.name };
+      },
+    };
+  }
+
+  /** get_all_records(): relative names (C strings), `.debug_pkl` hidden; null when an entry lies outside */
+  listing(): { names: string[]; stray: ZipEntry | null } {
+    const names: string[] = [];
+    const prefix = this.prefix ?? '';
+    for (const e of this.zip.entries) {
+      const n = cName(e);
+      if (!n.startsWith(prefix)) return { names, stray: e };
+      const rel = n.slice(prefix.length);
+      if (!rel.endsWith('.debug_pkl')) names.push(rel);
+    }
+    return { names, stray: null };
+  }
+
+  async readText(e: ZipEntry): Promise<string> {
+    return Buffer.from(await this.zip.read(e, 4096)).toString('latin1');
+  }
 }
 
 export async function scanZip(
@@ -83,25 +157,16 @@ export async function scanZip(
     return { format: 'unknown', kind: 'unknown', root: undefined, zip: null };
   }
   ctx.details.zip = { entries: zip.entries.length, zip64: zip.zip64, comment: zip.comment || undefined };
+  const archive = new TorchArchive(ctx, zip);
+  const prefix = archive.prefix;
 
   // ---- PyTorchStreamReader (identical in 1.13, 2.6, 2.14) ----
-  let prefix: string | null = null;
   if (zip.entries.length === 0) judge.failAll(opening('archive does not contain any files'));
-  else {
-    const first = zip.entries[0].name;
-    const slash = first.indexOf('/');
-    if (slash < 0) judge.failAll(opening(`file in archive is not in a subdirectory: ${first}`));
-    else prefix = first.slice(0, slash + 1);
-  }
-  const rel = (e: ZipEntry): string | null =>
-    prefix !== null && e.name.startsWith(prefix) ? e.name.slice(prefix.length) : null;
-  const record = (name: string): ZipEntry | undefined =>
-    prefix === null ? undefined : zip.find(prefix + name);
-  const readSmall = async (e: ZipEntry): Promise<string> =>
-    Buffer.from(await zip.read(e, 4096)).toString('latin1');
+  else if (prefix === null)
+    judge.failAll(opening(`file in archive is not in a subdirectory: ${zip.entries[0].name}`));
 
   if (prefix !== null) {
-    const versionEntry = record('.data/version') ?? record('version');
+    const versionEntry = archive.locate('.data/version') ?? archive.locate('version');
     if (!versionEntry) {
       judge.failAll(
         opening(
@@ -110,7 +175,7 @@ export async function scanZip(
       );
     } else {
       try {
-        const text = await readSmall(versionEntry);
+        const text = await archive.readText(versionEntry);
         const v = parseVersion(text);
         if (v === null) judge.failAll(opening(`Couldn't parse the version ${text} as Long Long.`));
         else if (v < 1) {
@@ -132,13 +197,14 @@ export async function scanZip(
         judge.failAll(readerFailure(`reading file ${versionEntry.name.slice(prefix.length)}`, e, true));
       }
     }
-    // get_all_records: every entry must live under the prefix
-    const stray = zip.entries.find((e) => !e.name.startsWith(prefix as string));
-    if (stray) judge.failAll(opening(`file in archive is not in a subdirectory ${prefix}: ${stray.name}`));
   }
+  // get_all_records (torch.load calls it to look for TorchScript): every entry must live under the prefix
+  const { names: relNames, stray } = archive.listing();
+  if (prefix !== null && stray)
+    judge.failAll(opening(`file in archive is not in a subdirectory ${prefix}: ${cName(stray)}`));
 
   // ---- what kind of archive ----
-  const names = new Set(zip.entries.map((e) => rel(e)).filter((n): n is string => n !== null));
+  const names = new Set(relNames);
   const allNames = zip.entries.map((e) => e.name);
   const torchscript = names.has('constants.pkl');
   let format: Format = 'unknown';
@@ -154,7 +220,8 @@ export async function scanZip(
   ) {
     format = 'torch-export';
     kind = 'full_model';
-  } else if (names.has('data.pkl')) format = 'torch-zip';
+  } else if (names.has('data.pkl') || (prefix !== null && archive.zip.locate(`${prefix}data.pkl`)))
+    format = 'torch-zip';
   else if (
     zip.entries.length > 0 &&
     zip.entries.every((e) => e.name.endsWith('.npy') || e.name.endsWith('/'))
@@ -172,80 +239,40 @@ export async function scanZip(
         : null,
     );
   }
-  if (judge.anyAlive && !torchscript) {
-    const byteorder = record('byteorder');
-    if (byteorder) {
-      try {
-        const text = await readSmall(byteorder);
-        if (text !== 'little' && text !== 'big') {
-          judge.failAll((p) =>
-            p.validatesByteorder ? runtime('ValueError', `Unknown endianness type: ${text}`) : null,
-          );
-        }
-        if (text === 'big')
-          ctx.add({
-            severity: 'info',
-            rule: 'big-endian',
-            entry: byteorder.name,
-            message: 'storages are big-endian; torch byte-swaps them on load',
-          });
-      } catch (e) {
-        if (e instanceof SourceReadError) throw e;
-        judge.failAll(readerFailure('reading file byteorder', e));
-      }
-    }
-    const alignment = record('.storage_alignment');
-    if (alignment) {
-      try {
-        const text = await readSmall(alignment);
-        if (pythonInt(text) === null) {
-          judge.failAll((p) =>
-            p.parsesStorageAlignment
-              ? runtime('ValueError', `invalid literal for int() with base 10: b'${text}'`)
-              : null,
-          );
-        }
-      } catch (e) {
-        if (e instanceof SourceReadError) throw e;
-        judge.failAll(readerFailure('reading file .storage_alignment', e));
-      }
-    }
-  }
+  if (judge.anyAlive && !torchscript) await checkLoadRecords(ctx, archive);
 
   // ---- data.pkl through the weights-only unpickler ----
-  const records = new Map<string, number>();
-  for (const e of zip.entries) {
-    const r = rel(e);
-    if (r !== null && !records.has(r)) records.set(r, e.size);
-  }
-  const dataPkl = record('data.pkl');
+  const dataPkl = archive.locate('data.pkl');
   if (!dataPkl)
     judge.failAll(
       runtime('RuntimeError', 'PytorchStreamReader failed locating file data.pkl: file not found'),
     );
   let root: PyValue | undefined;
-  const scanned = new Set<ZipEntry>();
+  const walked = new Set<ZipEntry>();
   if (dataPkl) {
-    scanned.add(dataPkl);
-    const judged = judge.anyAlive;
-    const r = await walkEntry(ctx, zip, dataPkl, judged && !torchscript ? 'judged' : 'plain', records);
+    walked.add(dataPkl);
+    const judged = judge.anyAlive && !torchscript;
+    const r = await walkEntry(ctx, zip, dataPkl, judged, archive.records('data/'));
     if (r.readError) judge.failAll(readerFailure(`reading file data.pkl`, r.readError));
     root = r.value;
     if (torchscript) settleJitLoad(ctx, r.value, r.complete);
   }
+  if (torchscript) {
+    // torch.jit.load unpickles constants.pkl too, its storages under constants/
+    const constants = archive.locate('constants.pkl');
+    if (constants && !walked.has(constants)) {
+      walked.add(constants);
+      await walkEntry(ctx, zip, constants, false, archive.records('constants/'));
+    }
+  }
 
-  // ---- every other pickle in the archive, whatever torch does with it ----
-  const storagePrefix = prefix ? `${prefix}data/` : 'data/';
+  // ---- every other entry, whatever torch does with it ----
+  const otherRecords = format === 'torch-package' ? packageRecords(archive) : archive.records('data/');
   for (const e of zip.entries) {
-    if (scanned.has(e) || e.name.endsWith('/')) continue;
-    const r = rel(e) ?? e.name;
-    const isStorage =
-      e.name.startsWith(storagePrefix) ||
-      (prefix !== null && e.name.startsWith(`${prefix}constants/`)) ||
-      /^\.data\/\d+\.storage$/.test(r);
-    if (isStorage || RESERVED.has(r)) continue;
-    scanned.add(e);
-    await scanOtherEntry(ctx, zip, e, records, nested);
+    if (walked.has(e) || archive.storageEntries.has(e)) continue;
+    if (e.name.endsWith('/') && e.compressedSize === 0) continue;
+    walked.add(e);
+    await scanOtherEntry(ctx, zip, e, otherRecords, nested);
   }
   // inconsistencies are found while reading entries, so they are reported last
   for (const inc of zip.inconsistencies) {
@@ -259,6 +286,55 @@ export async function scanZip(
   }
   if (kind === null && format === 'torch-package') kind = 'pickle';
   return { format, kind, root, zip };
+}
+
+/** torch.package stores storages as `.data/<key>.storage` */
+function packageRecords(archive: TorchArchive): ZipRecords {
+  const r = archive.records('.data/');
+  return { storageRecord: (key) => `.data/${key}.storage`, lookup: r.lookup };
+}
+
+/** `_load`'s record checks before unpickling: byteorder (2.1+) and .storage_alignment (2.14) */
+async function checkLoadRecords(ctx: ScanContext, archive: TorchArchive): Promise<void> {
+  const judge = ctx.judge;
+  const byteorder = archive.locate('byteorder');
+  if (byteorder) {
+    try {
+      const text = await archive.readText(byteorder);
+      if (text !== 'little' && text !== 'big') {
+        judge.failAll((p) =>
+          p.validatesByteorder ? runtime('ValueError', `Unknown endianness type: ${text}`) : null,
+        );
+      }
+      if (text === 'big')
+        ctx.add({
+          severity: 'info',
+          rule: 'big-endian',
+          entry: byteorder.name,
+          message: 'storages are big-endian; torch byte-swaps them on load',
+        });
+    } catch (e) {
+      if (e instanceof SourceReadError) throw e;
+      judge.failAll(readerFailure('reading file byteorder', e));
+    }
+  }
+  const alignment = archive.locate('.storage_alignment');
+  if (alignment) {
+    try {
+      const text = await archive.readText(alignment);
+      if (pythonInt(text) === null) {
+        judge.failAll((p) =>
+          p.parsesStorageAlignment
+            ? runtime('ValueError', `invalid literal for int() with base 10: b'${text}'`)
+            : null,
+        );
+      }
+    } catch (e) {
+      if (e instanceof SourceReadError) throw e;
+      judge.failAll(readerFailure('reading file .storage_alignment', e));
+    }
+  }
+  archive.locate('.format_version');
 }
 
 /** TorchScript under 1.13: torch.load hands the file to torch.jit.load, which needs a scripted module object */
@@ -286,21 +362,26 @@ interface EntryWalk {
   readError: unknown;
 }
 
-async function entrySource(ctx: ScanContext, zip: ZipArchive, e: ZipEntry): Promise<ByteSource> {
+/**
+ * An entry's bytes. `raw`: the entry's data whatever miniz makes of it (a "directory" with data still has bytes
+ * that zipfile and other readers extract); otherwise exactly what miniz extracts.
+ */
+async function entrySource(ctx: ScanContext, zip: ZipArchive, e: ZipEntry, raw = false): Promise<ByteSource> {
+  const asRead = raw ? { ...e, isDirectory: false } : e;
   // stored entries too large to hold are streamed from the archive; the rest are read (and CRC-checked) whole
-  if (e.method === METHOD_STORED && e.size > 64 * 1024 * 1024) {
+  if (e.method === METHOD_STORED && e.size > 64 * 1024 * 1024 && !(asRead.isDirectory || e.statError)) {
     const start = await zip.dataOffset(e);
     return new SliceSource(zip.source, start, e.size);
   }
-  return new MemorySource(await zip.read(e, ctx.limits.maxInflatedBytes));
+  return new MemorySource(await zip.read(asRead, ctx.limits.maxInflatedBytes));
 }
 
 async function walkEntry(
   ctx: ScanContext,
   zip: ZipArchive,
   e: ZipEntry,
-  mode: 'judged' | 'plain',
-  records: Map<string, number>,
+  judged: boolean,
+  records: ZipRecords,
 ): Promise<EntryWalk> {
   let source: ByteSource;
   try {
@@ -325,7 +406,7 @@ async function walkEntry(
   }
   const r = await walkPickle(ctx, source, {
     entry: e.name,
-    judge: mode === 'judged' ? ctx.judge : null,
+    judge: judged ? ctx.judge : null,
     loader: { kind: 'zip', records },
     start: 0,
   });
@@ -342,19 +423,24 @@ async function walkEntry(
   return { value: r.value, complete: !r.failure, readError: null };
 }
 
+/**
+ * An entry torch.load does not unpickle. A loader with another idea of the archive might (a case variant, a
+ * duplicate, torch.package's own pickles, a zipfile-based tool), so it is read as a pickle whatever its name or
+ * first byte: an entry that looks like one (PROTO first, or a pickle name) is walked like any pickle; any other
+ * entry is walked tentatively — what it yields counts when it parses to its STOP, and anything dangerous always
+ * counts (a payload followed by garbage still runs).
+ */
 async function scanOtherEntry(
   ctx: ScanContext,
   zip: ZipArchive,
   e: ZipEntry,
-  records: Map<string, number>,
+  records: ZipRecords,
   nested: NestedPayload[],
 ): Promise<void> {
-  if (e.size === 0) return;
-  let head: Uint8Array;
+  if (e.size === 0 && e.compressedSize === 0) return;
+  let source: ByteSource;
   try {
-    if (e.method === METHOD_STORED)
-      head = await zip.source.read(await zip.dataOffset(e), Math.min(8, e.size));
-    else head = (await zip.read(e, ctx.limits.maxInflatedBytes)).subarray(0, 8);
+    source = await entrySource(ctx, zip, e, true);
   } catch (err) {
     if (err instanceof SourceReadError) throw err;
     ctx.add({
@@ -366,11 +452,7 @@ async function scanOtherEntry(
     ctx.incomplete = true;
     return;
   }
-  const pickleLike = (head[0] === 0x80 && head[1] <= 5) || /\.(pkl|pickle|debug_pkl)$/.test(e.name);
-  if (pickleLike) {
-    await walkEntry(ctx, zip, e, 'plain', records);
-    return;
-  }
+  const head = await source.read(0, Math.min(8, source.size));
   if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) {
     if (ctx.depth + 1 > ctx.limits.maxDepth) {
       ctx.add({
@@ -382,20 +464,14 @@ async function scanOtherEntry(
       ctx.incomplete = true;
       return;
     }
-    nested.push({
-      entry: e.name,
-      source: await entrySource(ctx, zip, e),
-      loader: 'archive',
-      offset: e.localHeaderOffset,
-    });
+    nested.push({ entry: e.name, source, loader: 'archive', offset: e.localHeaderOffset });
     ctx.entries.push({ name: e.name, role: 'nested-archive', size: e.size, scanned: true });
     return;
   }
   if (isNpy(head)) {
-    const src = await entrySource(ctx, zip, e);
-    const h = await readNpyHeader(src);
+    const h = await readNpyHeader(source);
     if (typeof h !== 'string' && h.objects) {
-      const r = await walkPickle(ctx, src, {
+      const r = await walkPickle(ctx, source, {
         entry: e.name,
         judge: null,
         loader: { kind: 'none' },
@@ -416,9 +492,42 @@ async function scanOtherEntry(
         opcodes: r.opcodes,
         complete: !r.failure,
       });
-    } else
+    } else {
+      if (typeof h !== 'string' && h.differential) {
+        ctx.add({
+          severity: 'dangerous',
+          rule: 'numpy-header-differential',
+          entry: e.name,
+          message: h.differential,
+        });
+      }
       ctx.entries.push({ name: e.name, role: 'numpy-array', size: e.size, scanned: typeof h !== 'string' });
+    }
     return;
   }
-  ctx.entries.push({ name: e.name, role: 'file', size: e.size, scanned: false });
+  const looksLikePickle = (head[0] === 0x80 && head[1] <= 5) || /\.(pkl|pickle|debug_pkl)$/i.test(e.name);
+  const opts = { entry: e.name, judge: null, loader: { kind: 'zip' as const, records }, start: 0 };
+  if (looksLikePickle) {
+    const r = await walkPickle(ctx, source, opts);
+    ctx.entries.push({
+      name: e.name,
+      role: 'pickle',
+      size: e.size,
+      compressed: e.method !== METHOD_STORED,
+      scanned: true,
+      protocol: r.protocol,
+      opcodes: r.opcodes,
+      complete: !r.failure,
+    });
+    return;
+  }
+  const t = await walkTentatively(ctx, source, opts);
+  ctx.entries.push({
+    name: e.name,
+    role: t.parsed ? 'pickle' : 'file',
+    size: e.size,
+    compressed: e.method !== METHOD_STORED,
+    scanned: true,
+    ...(t.parsed ? { protocol: t.result.protocol, opcodes: t.result.opcodes, complete: true } : {}),
+  });
 }

@@ -1,8 +1,17 @@
 import type { ByteSource } from '../source';
+import { LiteralError, literalEquals, literalEval, type PyLiteral } from './python-literal';
 
-/** numpy .npy headers: `\x93NUMPY`, version, header length, then a Python dict literal. */
+/**
+ * numpy .npy headers, read as numpy.lib.format reads them: `\x93NUMPY`, a (major, 0) version, the header length
+ * (2 bytes for 1.0, 4 for 2.0 and 3.0), then a Python dict literal evaluated with `ast.literal_eval` (Latin-1 for
+ * 1.0/2.0, UTF-8 for 3.0; Python 2 `L` suffixes dropped for 1.0/2.0). A repeated key takes its last value, as in
+ * Python; when an earlier value differs, readers that take the first one see another array — that is reported.
+ */
 
 export const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+
+/** numpy's _MAX_HEADER_SIZE: larger headers load only with allow_pickle=True */
+const MAX_HEADER_SIZE = 10_000;
 
 export interface NpyHeader {
   descr: string;
@@ -14,6 +23,10 @@ export interface NpyHeader {
   objects: boolean;
   itemSize: number | null;
   dtype: string;
+  /** a repeated key whose values differ: what a first-value reader would see instead */
+  differential: string | null;
+  /** the header is longer than numpy reads without allow_pickle=True */
+  oversized: boolean;
 }
 
 export function isNpy(head: Uint8Array): boolean {
@@ -37,50 +50,104 @@ const KINDS: Readonly<Record<string, string>> = {
   c16: 'complex128',
 };
 
+const EXPECTED_KEYS = ['descr', 'fortran_order', 'shape'];
+
+function show(v: PyLiteral): string {
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? Number(x) : x));
+}
+
+/** whether a dtype description can hold Python objects (numpy then pickles the array) */
+function holdsObjects(descr: PyLiteral): boolean {
+  if (typeof descr === 'string') return /O|object/.test(descr);
+  if (descr !== null && typeof descr === 'object' && (descr.t === 'list' || descr.t === 'tuple'))
+    return descr.items.some(holdsObjects);
+  return false;
+}
+
 export async function readNpyHeader(src: ByteSource, base = 0): Promise<NpyHeader | string> {
   const pre = await src.read(base, 12);
   if (pre.length < 10 || !isNpy(pre)) return 'not an .npy file';
   const major = pre[6];
+  const minor = pre[7];
+  if (minor !== 0 || major < 1 || major > 3) return `Invalid version (${major}, ${minor})`;
   const dv = new DataView(pre.buffer, pre.byteOffset, pre.length);
   let hlen: number;
   let start: number;
   if (major === 1) {
     hlen = dv.getUint16(8, true);
     start = 10;
-  } else if (major === 2 || major === 3) {
-    if (pre.length < 12) return 'truncated .npy header';
+  } else {
+    if (pre.length < 12) return 'EOF: reading array header length';
     hlen = dv.getUint32(8, true);
     start = 12;
-  } else return `unsupported .npy version ${major}`;
-  if (hlen > 1 << 20 || base + start + hlen > src.size) return 'invalid .npy header length';
+  }
+  if (base + start + hlen > src.size) return 'EOF: reading array header';
+  if (hlen > 16 * 1024 * 1024) return `array header of ${hlen} bytes is beyond the scan limit`;
   const text = Buffer.from(await src.read(base + start, hlen)).toString(major === 3 ? 'utf8' : 'latin1');
-  const descr = /'descr'\s*:\s*('([^']*)'|\[.*\])\s*,/s.exec(text);
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text);
-  const shape = /'shape'\s*:\s*\(([^)]*)\)/.exec(text);
-  if (!descr || !fortran || !shape) return 'invalid .npy header dictionary';
-  const dims = shape[1]
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map((s) => Number(s.replace(/L$/, '')));
-  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) return 'invalid .npy shape';
-  const d = descr[2] ?? descr[1];
-  const objects = /O/.test(d);
-  const m = /^[<>|=]?([a-zA-Z])(\d+)/.exec(d);
+  let d: PyLiteral;
+  try {
+    try {
+      d = literalEval(text);
+    } catch (e) {
+      if (major === 3 || !(e instanceof LiteralError)) throw e;
+      d = literalEval(text, true);
+    }
+  } catch (e) {
+    return `Cannot parse header: ${(e as Error).message}`;
+  }
+  if (d === null || typeof d !== 'object' || d.t !== 'dict') return 'Header is not a dictionary';
+  const keys = d.entries.map(([k]) => k);
+  if (
+    keys.length !== 3 ||
+    !EXPECTED_KEYS.every((k) => keys.includes(k)) ||
+    !keys.every((k) => typeof k === 'string')
+  ) {
+    return `Header does not contain the correct keys: ${show({ t: 'list', items: keys })}`;
+  }
+  const get = (k: string) =>
+    (d as { entries: Array<[PyLiteral, PyLiteral]> }).entries.find(([x]) => x === k)![1];
+  const shapeV = get('shape');
+  if (
+    shapeV === null ||
+    typeof shapeV !== 'object' ||
+    shapeV.t !== 'tuple' ||
+    !shapeV.items.every(
+      (x) => typeof x === 'boolean' || (x !== null && typeof x === 'object' && x.t === 'int'),
+    )
+  ) {
+    return `shape is not valid: ${show(shapeV)}`;
+  }
+  const shape = shapeV.items.map((x) =>
+    typeof x === 'boolean' ? Number(x) : Number((x as { v: bigint }).v),
+  );
+  if (shape.some((x) => !Number.isSafeInteger(x) || x < 0)) return `shape is not valid: ${show(shapeV)}`;
+  const fortran = get('fortran_order');
+  if (typeof fortran !== 'boolean') return `fortran_order is not a valid bool: ${show(fortran)}`;
+  const descrV = get('descr');
+  if (typeof descrV !== 'string' && !(descrV !== null && typeof descrV === 'object' && descrV.t === 'list'))
+    return `descr is not a valid dtype descriptor: ${show(descrV)}`;
+  const differing = d.duplicates.filter(([, values]) => !literalEquals(values[0], values[values.length - 1]));
+  const differential =
+    differing.length === 0
+      ? null
+      : `the header repeats ${differing.map(([k]) => show(k)).join(', ')} with different values: numpy takes the last (${differing.map(([, v]) => show(v[v.length - 1])).join(', ')}), a reader that takes the first sees ${differing.map(([, v]) => show(v[0])).join(', ')}`;
+  const descr = typeof descrV === 'string' ? descrV : show(descrV);
+  const m = typeof descrV === 'string' ? /^[<>|=]?([a-zA-Z])(\d+)$/.exec(descrV) : null;
   let itemSize: number | null = null;
-  let dtype = d;
+  let dtype = descr;
   if (m) {
-    const code = m[1] + m[2];
-    dtype = KINDS[code] ?? d;
+    dtype = KINDS[m[1] + m[2]] ?? descr;
     itemSize = m[1] === 'U' ? 4 * Number(m[2]) : Number(m[2]);
   }
   return {
-    descr: d,
-    fortranOrder: fortran[1] === 'True',
-    shape: dims,
+    descr,
+    fortranOrder: fortran,
+    shape,
     dataOffset: base + start + hlen,
-    objects,
+    objects: holdsObjects(descrV),
     itemSize,
     dtype,
+    differential,
+    oversized: text.length > MAX_HEADER_SIZE,
   };
 }

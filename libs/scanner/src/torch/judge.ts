@@ -39,9 +39,17 @@ import { PROFILES, type TorchProfile } from './profiles';
  *  - none: a bare weights-only `load()` (legacy magic/protocol/sys_info/keys pickles)
  */
 export type Loader =
-  | { kind: 'zip'; records: ReadonlyMap<string, number> }
+  | { kind: 'zip'; records: ZipRecords }
   | { kind: 'legacy'; storages: Map<string, PyStorage> }
   | { kind: 'none' };
+
+/** the records of a zip archive as torch's persistent_load finds them (miniz's lookup, see zip/miniz-index.ts) */
+export interface ZipRecords {
+  /** the record holding storage `key` (`data/<key>`) */
+  storageRecord(key: string): string;
+  /** the record torch reads for a name relative to the archive folder, or undefined when miniz finds none */
+  lookup(record: string): { size: number; entry: string } | undefined;
+}
 
 interface ProfileState {
   readonly profile: TorchProfile;
@@ -451,8 +459,8 @@ export class WeightsOnlyJudge {
     if (loader.kind === 'zip') {
       const k = pyStr(key);
       if (s.loadedKeys.has(k)) return;
-      const record = `data/${k}`;
-      const size = loader.records.get(record);
+      const record = loader.records.storageRecord(k);
+      const size = loader.records.lookup(record)?.size;
       if (size === undefined) {
         this.fail(
           s,

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { TORCH_VERSIONS, type TorchVersion } from '@brine/scanner';
 import { LocalFileSource } from '@brine/storage';
+import { readNpyHeader } from '../../libs/scanner/src/formats/numpy';
+import { listTarfile, type TarPython } from '../../libs/scanner/src/formats/tar';
 import { ZipArchive } from '../../libs/scanner/src/zip/zip-archive';
 import { FIXTURES } from '../helpers/paths';
 import { scanFile } from '../helpers/scan-file';
@@ -18,7 +20,7 @@ interface TorchLabel {
   load: { ok: boolean; value?: unknown; error?: string };
   executes?: boolean;
 }
-type Labels = Record<string, Record<TorchVersion, TorchLabel>>;
+type Labels = Record<string, Record<TorchVersion, TorchLabel & { tar: TarLabel }>>;
 const labels = (JSON.parse(readFileSync(join(DIR, 'labels.json'), 'utf8')) as { files: Labels }).files;
 const files = (kind: string) => readdirSync(join(DIR, kind)).sort();
 
@@ -78,5 +80,113 @@ describe('zip records are read as miniz finds them', () => {
     const r = await scanFile(join(DIR, 'zip', 'h_zip_upper_datapkl_first.pt'));
     const f = r.findings.find((x) => x.rule === 'zip-case-collision');
     assert.match(f?.message ?? '', /PyTorch \(miniz\) reads #0/);
+  });
+});
+
+interface TarLabel {
+  opens: boolean;
+  error?: string;
+  listError?: string;
+  members?: Array<[string, string, number, number, number, string]>;
+}
+const PYTHON_OF: Record<TorchVersion, TarPython> = { '1.13': '3.11', '2.6': '3.13', '2.14': '3.14' };
+
+describe("tar files are listed as each Python's tarfile lists them", () => {
+  for (const f of files('tar')) {
+    it(f, async () => {
+      const path = join(DIR, 'tar', f);
+      const label = labels[`tar/${f}`] as Record<TorchVersion, TorchLabel & { tar: TarLabel }>;
+      const src = await LocalFileSource.open(path);
+      try {
+        for (const v of TORCH_VERSIONS) {
+          const real = label[v].tar;
+          const mine = await listTarfile(src, PYTHON_OF[v]);
+          assert.equal(mine.opens, real.opens, `Python ${PYTHON_OF[v]} opens: ${real.error ?? ''}`);
+          assert.equal(
+            mine.listError !== null,
+            real.listError !== undefined,
+            `Python ${PYTHON_OF[v]} listing`,
+          );
+          assert.deepEqual(
+            mine.members.map((m) => [m.name, m.type, m.size, m.offset, m.offsetData, m.linkname]),
+            real.members ?? [],
+            `Python ${PYTHON_OF[v]} members`,
+          );
+        }
+      } finally {
+        await src.close();
+      }
+      const r = await scanFile(path);
+      for (const v of TORCH_VERSIONS) {
+        assert.equal(
+          r.weightsOnly.byVersion[v].loads,
+          label[v].load.ok,
+          `torch ${v}: ${label[v].load.error ?? 'loads'}`,
+        );
+        if (label[v].executes) assert.equal(r.verdict, 'dangerous', `its payload runs under torch ${v}`);
+      }
+      if (f.startsWith('h_')) assert.equal(r.verdict, 'dangerous', r.summary);
+      else
+        assert.ok(!r.findings.some((x) => x.severity === 'dangerous'), 'nothing dangerous in a benign tar');
+    });
+  }
+
+  it('reports readers that disagree, and names the Pythons', async () => {
+    const r = await scanFile(join(DIR, 'tar', 'h_tar_negative_size.pt'));
+    assert.ok(r.findings.some((x) => x.rule === 'tar-parser-differential' && /3\.11/.test(x.message)));
+    const link = await scanFile(join(DIR, 'tar', 'h_tar_hardlink.pt'));
+    assert.match(link.findings.find((x) => x.rule === 'tar-link-member')?.message ?? '', /"evil"/);
+  });
+});
+
+interface NpyLabel {
+  header: {
+    error?: string;
+    shape?: Array<number | boolean>;
+    fortran?: boolean;
+    objects?: boolean;
+    dataOffset?: number;
+  };
+  executes?: boolean;
+}
+
+describe('.npy headers are read as numpy reads them', () => {
+  for (const f of files('npy')) {
+    it(f, async () => {
+      const path = join(DIR, 'npy', f);
+      const label = labels[`npy/${f}`] as unknown as Record<TorchVersion, NpyLabel>;
+      const src = await LocalFileSource.open(path);
+      let h;
+      try {
+        h = await readNpyHeader(src);
+      } finally {
+        await src.close();
+      }
+      for (const v of TORCH_VERSIONS) {
+        const real = label[v].header;
+        if (real.error) {
+          assert.equal(typeof h, 'string', `numpy (with torch ${v}) refuses it: ${real.error}`);
+          continue;
+        }
+        assert.notEqual(typeof h, 'string', `numpy reads it: ${String(h)}`);
+        const mine = h as Exclude<typeof h, string>;
+        assert.deepEqual(mine.shape, real.shape!.map(Number));
+        assert.equal(mine.fortranOrder, real.fortran);
+        assert.equal(mine.objects, real.objects);
+        assert.equal(mine.dataOffset, real.dataOffset);
+      }
+      const r = await scanFile(path);
+      if (label['2.14'].executes) assert.equal(r.verdict, 'dangerous', r.summary);
+      if (f.startsWith('u_')) assert.equal(r.verdict, 'unknown');
+      if (f.startsWith('b_')) assert.ok(!r.findings.some((x) => x.severity === 'dangerous'));
+    });
+  }
+
+  it('reports a repeated header key that changes the array', async () => {
+    const r = await scanFile(join(DIR, 'npy', 'h_npy_duplicate_descr.npy'));
+    assert.match(
+      r.findings.find((x) => x.rule === 'numpy-header-differential')?.message ?? '',
+      /numpy takes the last/,
+    );
   });
 });

@@ -1,11 +1,11 @@
 import { classifyValue, InventoryBuilder } from './analysis/structure';
-import { scanLegacyPath, scanTar } from './containers/legacy-file';
+import { scanLegacyPath, scanTarPath } from './containers/legacy-file';
 import { scanZip } from './containers/torch-zip';
 import { parseGguf, templateThreat } from './formats/gguf';
 import { isNpy, readNpyHeader } from './formats/numpy';
 import { parseOnnx } from './formats/onnx';
 import { looksLikeSafetensors, validateSafetensors } from './formats/safetensors';
-import { isPythonTar, listTar } from './formats/tar';
+import { listTarPlain, TAR_PYTHONS, tarListings } from './formats/tar';
 import { walkPickle, walkTentatively } from './pickle-scan';
 import {
   SEVERITY_RANK,
@@ -203,15 +203,27 @@ async function recognise(ctx: ScanContext, src: ByteSource, nested: NestedPayloa
 
   // the non-zip path of torch.load: tar test, then pickles — run for every non-zip file, because that is what
   // torch.load(weights_only=False) would execute
-  if (await isPythonTar(src)) {
-    const members = await listTar(src);
-    const torchTar = members.some((m) => m.name === 'pickle' || m.name === 'storages');
-    const root = await scanTar(ctx, src, members);
-    inventory.addFromValue(root);
-    ctx.details.tar = { members: members.map((m) => ({ name: m.name, size: m.size })) };
+  const tar = await tarListings(src);
+  if (TAR_PYTHONS.some((p) => tar[p].opens)) {
+    const plain = await listTarPlain(src);
+    const r = await scanTarPath(ctx, src, tar, plain);
+    inventory.addFromValue(r.root);
+    const listed = TAR_PYTHONS.map((p) => tar[p]).find((l) => l.opens)!;
+    ctx.details.tar = {
+      members: listed.members.slice(0, 1000).map((m) => ({ name: m.name, type: m.type, size: m.size })),
+      pythons: Object.fromEntries(TAR_PYTHONS.map((p) => [p, tar[p].opens ? 'opens' : tar[p].error])),
+    };
+    if (!r.torchTar) {
+      ctx.add({
+        severity: 'unknown',
+        rule: 'unrecognised-format',
+        message: 'a tar archive that is not a torch checkpoint; its members were scanned as pickles',
+      });
+      ctx.incomplete = true;
+    }
     return done(
-      torchTar ? 'torch-tar' : 'unknown',
-      torchTar ? (root !== undefined ? classifyValue(root) : 'pickle') : 'unknown',
+      r.torchTar ? 'torch-tar' : 'unknown',
+      r.torchTar ? (r.root !== undefined ? classifyValue(r.root) : 'pickle') : 'unknown',
     );
   }
   const legacy = await scanLegacyPath(ctx, src, null);

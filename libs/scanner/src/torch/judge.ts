@@ -74,7 +74,10 @@ export class WeightsOnlyJudge {
   /** union of opcode bytes some version rejects: the machine reports these before executing them */
   readonly watchedOpcodes: Uint8Array;
 
-  constructor(extraAllowed: readonly string[] = [], versions: readonly TorchVersion[] = TORCH_VERSIONS) {
+  constructor(
+    private readonly extraAllowed: readonly string[] = [],
+    versions: readonly TorchVersion[] = TORCH_VERSIONS,
+  ) {
     this.states = versions.map((v) => {
       const profile = PROFILES[v];
       const user = new Set([...profile.importTime, ...extraAllowed]);
@@ -126,6 +129,22 @@ export class WeightsOnlyJudge {
     s.failure = failure;
     s.uncertain ||= uncertain;
     s.settled = true;
+  }
+
+  /** versions whose outcome is still open */
+  aliveVersions(): TorchVersion[] {
+    return this.alive().map((s) => s.profile.version);
+  }
+
+  /** a judge for some of the versions still open here: for a path only those versions take */
+  fork(versions: readonly TorchVersion[]): WeightsOnlyJudge {
+    return new WeightsOnlyJudge(this.extraAllowed, versions);
+  }
+
+  /** takes over the outcomes a fork reached, as final */
+  adopt(fork: WeightsOnlyJudge): void {
+    for (const s of fork.states)
+      this.settle(s.profile.version, s.failure, s.uncertain || s.failure?.uncertain === true);
   }
 
   /** fails every version still loading, with a failure that may depend on the version */

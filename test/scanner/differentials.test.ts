@@ -190,3 +190,25 @@ describe('.npy headers are read as numpy reads them', () => {
     );
   });
 });
+
+describe('gadgets are graded by what they do', () => {
+  for (const f of files('pickle')) {
+    it(f, async () => {
+      const r = await scanFile(join(DIR, 'pickle', f));
+      const label = labels[`pickle/${f}`];
+      if (f.startsWith('h_')) {
+        assert.ok(
+          TORCH_VERSIONS.some((v) => label[v].executes),
+          'the fixture really runs its payload under some modelled interpreter',
+        );
+        assert.equal(r.verdict, 'dangerous', r.summary);
+        const imp = r.imports.find((i) => i.class === 'dangerous');
+        assert.ok(imp?.reason && imp.source, 'a dangerous import says why and where that is known from');
+        if (f.startsWith('h_gadget_scan_')) assert.match(imp.source, /call-graph scan/);
+      } else {
+        assert.equal(r.verdict, 'suspicious', r.summary);
+        assert.ok(!r.imports.some((i) => i.class === 'dangerous'));
+      }
+    });
+  }
+});

@@ -82,6 +82,8 @@ export interface ImportRecord {
   first: { entry: string | null; offset: number; opcode: string };
   /** why it is dangerous, when it is */
   reason?: string;
+  /** where that knowledge comes from: an advisory, a scanner's list, Brine's gadget scan */
+  source?: string;
 }
 
 export interface TensorRecord {

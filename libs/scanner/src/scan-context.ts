@@ -188,7 +188,7 @@ export class ScanContext {
       calls: [],
       count: 1,
       first: { entry, offset: ev.offset, opcode: ev.opcode },
-      ...(threat ? { reason: threat.reason } : {}),
+      ...(threat ? { reason: threat.reason, source: threat.source } : {}),
     };
     this.imports.set(key, rec);
     if (cls === 'dangerous') {

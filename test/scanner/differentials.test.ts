@@ -61,6 +61,7 @@ describe('zip records are read as miniz finds them', () => {
         if (label[v].executes) assert.equal(r.verdict, 'dangerous', `its payload runs under torch ${v}`);
       }
       if (f.startsWith('h_')) assert.equal(r.verdict, 'dangerous', r.summary);
+      if (f.startsWith('s_')) assert.equal(r.verdict, 'suspicious', r.summary);
       const variants = f.startsWith('case_')
         ? r.findings.filter((x) => /^zip-(case-collision|duplicate-name)$/.test(x.rule))
         : [];
@@ -74,6 +75,28 @@ describe('zip records are read as miniz finds them', () => {
     const f = r.findings.find((x) => x.rule === 'import-dangerous');
     assert.equal(f?.entry, 'archive/notes');
     assert.equal(r.weightsOnly.byVersion['2.14'].loads, true, 'torch itself loads data.pkl');
+  });
+
+  it('grades TorchScript by what its code does, and when', async () => {
+    const load = await scanFile(join(DIR, 'zip', 'h_ts_setstate_from_file.pt'));
+    const f = load.findings.find((x) => x.rule === 'torchscript-load-time-effect');
+    assert.match(f?.message ?? '', /torch\.from_file .*torch\.jit\.load/);
+    assert.match(load.weightsOnly.byVersion['1.13'].note ?? '', /torch\.jit\.load/);
+    assert.equal(load.weightsOnly.byVersion['2.14'].note, undefined);
+    const run = await scanFile(join(DIR, 'zip', 'h_ts_forward_save.pt'));
+    assert.ok(
+      run.findings.some((x) => x.rule === 'torchscript-side-effect' && /torch\.save/.test(x.message)),
+    );
+    const plain = await scanFile(join(DIR, 'zip', 's_ts_scripted.pt'));
+    assert.match(
+      plain.findings.find((x) => x.rule === 'torchscript-code')?.message ?? '',
+      /runs TorchScript code/,
+    );
+    const pkg = await scanFile(join(DIR, 'zip', 'h_package_module.pt'));
+    assert.match(
+      pkg.findings.find((x) => x.rule === 'torch-package-code')?.message ?? '',
+      /brine_packaged_model/,
+    );
   });
 
   it('says which entry torch reads when names collide', async () => {

@@ -117,6 +117,8 @@ export interface VersionResult {
   fix?: string;
   /** true when the prediction relies on behaviour we model approximately */
   uncertain?: boolean;
+  /** what else this load does, e.g. torch 1.13 running a TorchScript archive's code through torch.jit.load */
+  note?: string;
 }
 
 export interface WeightsOnlyReport {

@@ -1,5 +1,6 @@
 import { PyGlobal, PyInstance, PyTensor, type PyValue } from '@brine/pickle';
 import { isNpy, readNpyHeader } from '../formats/numpy';
+import { analyseTorchScript } from '../formats/torchscript-code';
 import { walkPickle, walkTentatively } from '../pickle-scan';
 import type { Format, Kind, Severity } from '../report';
 import type { NestedPayload, ScanContext } from '../scan-context';
@@ -284,8 +285,120 @@ export async function scanZip(
       message: inc.message,
     });
   }
+  if (torchscript) await gradeTorchScriptCode(ctx, archive);
+  if (format === 'torch-package') gradePackageCode(ctx, archive);
   if (kind === null && format === 'torch-package') kind = 'pickle';
   return { format, kind, root, zip };
+}
+
+/** the archive's Python-like code files, read (they are small and usually deflated) */
+async function codeFiles(
+  archive: TorchArchive,
+  test: (rel: string) => boolean,
+): Promise<Array<{ name: string; text: string }>> {
+  const out: Array<{ name: string; text: string }> = [];
+  const prefix = archive.prefix ?? '';
+  let budget = 64 * 1024 * 1024;
+  for (const e of archive.zip.entries) {
+    if (!e.name.startsWith(prefix) || !test(e.name.slice(prefix.length)) || e.size > budget) continue;
+    try {
+      const bytes = await archive.zip.read({ ...e, isDirectory: false }, budget);
+      budget -= bytes.length;
+      out.push({ name: e.name, text: Buffer.from(bytes).toString('utf8') });
+    } catch (err) {
+      if (err instanceof SourceReadError) throw err;
+      archive.ctx.add({
+        severity: 'unknown',
+        rule: 'entry-unreadable',
+        entry: e.name,
+        message: `cannot read the code file "${e.name}": ${(err as Error).message}`,
+      });
+      archive.ctx.incomplete = true;
+    }
+  }
+  return out;
+}
+
+/**
+ * TorchScript runs its own code: torch.jit.load calls every __setstate__ while it rebuilds the model, and the
+ * model's methods run when it runs. Side effects at load time (files, network, output) or files and network at
+ * run time are dangerous; any TorchScript is at least suspicious.
+ */
+async function gradeTorchScriptCode(ctx: ScanContext, archive: TorchArchive): Promise<void> {
+  const files = await codeFiles(archive, (rel) => /^code\/.*\.py$/i.test(rel));
+  const a = analyseTorchScript(files);
+  ctx.details.torchscript = { codeFiles: files.length, methods: a.methods, setstate: a.setstate };
+  const seen = new Set<string>();
+  for (const e of a.effects) {
+    const key = `${e.where}|${e.call}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const what: Record<typeof e.kind, string> = {
+      file: 'touches files',
+      network: 'talks to the network',
+      output: 'writes output',
+      'native-op': 'calls an op from a native extension library',
+    };
+    if (e.loadTime) {
+      ctx.add({
+        severity: 'dangerous',
+        rule: 'torchscript-load-time-effect',
+        entry: e.file,
+        name: e.where,
+        message: `${e.where} calls ${e.call} (${what[e.kind]}) and runs inside torch.jit.load, while the model is being rebuilt`,
+      });
+    } else if (e.kind === 'file' || e.kind === 'network') {
+      ctx.add({
+        severity: 'dangerous',
+        rule: 'torchscript-side-effect',
+        entry: e.file,
+        name: e.where,
+        message: `${e.where} calls ${e.call} (${what[e.kind]}) when the model runs`,
+      });
+    } else if (e.kind === 'native-op') {
+      ctx.add({
+        severity: 'suspicious',
+        rule: 'torchscript-native-op',
+        entry: e.file,
+        name: e.where,
+        message: `${e.where} calls ${e.call}, ${what[e.kind]} that must be installed and is not analysed`,
+      });
+    }
+  }
+  ctx.add({
+    severity: 'suspicious',
+    rule: 'torchscript-code',
+    message: `runs TorchScript code: torch.jit.load compiles the archive's ${a.methods} method(s)${a.setstate.length ? `, runs __setstate__ of ${a.setstate.join(', ')} while loading` : ''}, and the model runs them`,
+  });
+  ctx.judge.noteFor(
+    (p) => !p.refusesTorchScript,
+    "torch.load with weights_only=True hands TorchScript archives to torch.jit.load on this version, which runs the archive's code",
+  );
+}
+
+/** torch.package archives import the Python modules they carry (and run them) as they load */
+function gradePackageCode(ctx: ScanContext, archive: TorchArchive): void {
+  const prefix = archive.prefix ?? '';
+  const modules = archive.zip.entries
+    .map((e) => (e.name.startsWith(prefix) ? e.name.slice(prefix.length) : e.name))
+    .filter((rel) => rel.endsWith('.py') && !rel.startsWith('.data/'))
+    .map((rel) =>
+      rel
+        .slice(0, -3)
+        .replace(/\/__init__$/, '')
+        .replace(/\//g, '.'),
+    );
+  ctx.details.torchPackage = { modules };
+  const shown =
+    modules.slice(0, 8).join(', ') + (modules.length > 8 ? ` and ${modules.length - 8} more` : '');
+  ctx.add({
+    severity: 'dangerous',
+    rule: 'torch-package-code',
+    message:
+      modules.length > 0
+        ? `a torch.package archive: torch.package.PackageImporter imports the Python modules it carries (${shown}), running their code as it loads`
+        : 'a torch.package archive: torch.package.PackageImporter runs the code of the modules it imports as it loads',
+  });
 }
 
 /** torch.package stores storages as `.data/<key>.storage` */

@@ -61,6 +61,8 @@ interface ProfileState {
   uncertain: boolean;
   /** zip storages already loaded, by key (the first dtype wins) */
   readonly loadedKeys: Set<string>;
+  /** something a user of this version should know about the load, whatever its outcome */
+  note: string | null;
 }
 
 /**
@@ -88,6 +90,7 @@ export class WeightsOnlyJudge {
         settled: false,
         uncertain: false,
         loadedKeys: new Set<string>(),
+        note: null,
       };
     });
     this.open = this.states.length;
@@ -155,18 +158,26 @@ export class WeightsOnlyJudge {
     }
   }
 
+  /** attaches a note to the versions `which` selects */
+  noteFor(which: (p: TorchProfile) => boolean, note: string): void {
+    for (const s of this.states) if (which(s.profile)) s.note = note;
+  }
+
   markUncertain(): void {
     for (const s of this.alive()) s.uncertain = true;
   }
 
   result(v: TorchVersion): VersionResult {
     const s = this.state(v);
-    if (s.failure === null) return { loads: true, reason: null, ...(s.uncertain ? { uncertain: true } : {}) };
+    const note = s.note ? { note: s.note } : {};
+    if (s.failure === null)
+      return { loads: true, reason: null, ...(s.uncertain ? { uncertain: true } : {}), ...note };
     return {
       loads: false,
       reason: render(s.profile, s.failure),
       ...(s.failure.fix ? { fix: s.failure.fix } : {}),
       ...(s.failure.uncertain || s.uncertain ? { uncertain: true } : {}),
+      ...note,
     };
   }
 

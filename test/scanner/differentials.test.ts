@@ -235,3 +235,23 @@ describe('gadgets are graded by what they do', () => {
     });
   }
 });
+
+describe('joblib files are read the way joblib reads them', () => {
+  for (const f of files('joblib')) {
+    it(f, async () => {
+      const r = await scanFile(join(DIR, 'joblib', f));
+      const label = labels[`joblib/${f}`];
+      assert.equal(r.imports.find((i) => i.name === 'NumpyArrayWrapper')?.class, 'suspicious');
+      if (f.startsWith('h_')) {
+        assert.ok(label['1.13'].executes, 'joblib.load runs the payload');
+        assert.equal(r.verdict, 'dangerous', r.summary);
+      } else {
+        assert.equal(r.verdict, 'suspicious', r.summary);
+        assert.ok(
+          !r.findings.some((x) => x.rule === 'pickle-error'),
+          'the raw array bytes are skipped, not parsed',
+        );
+      }
+    });
+  }
+});

@@ -203,7 +203,35 @@ function mapping(c: CallContext, cls: string, args: PyValue[]): PyDict {
   return d;
 }
 
-function sparse(c: CallContext, args: PyValue[]): PyValue {
+const COMPRESSED_LAYOUTS = new Set([
+  'torch.sparse_csr',
+  'torch.sparse_csc',
+  'torch.sparse_bsr',
+  'torch.sparse_bsc',
+]);
+
+/** Python's `a, b, c = data` on a tuple of the wrong length */
+function unpackError(p: TorchProfile, want: number, got: number): CallError {
+  return new CallError(
+    'ValueError',
+    got > want
+      ? `too many values to unpack (expected ${want}${p.python === '3.14' ? `, got ${got}` : ''})`
+      : `not enough values to unpack (expected ${want}, got ${got})`,
+  );
+}
+
+/**
+ * torch._utils._rebuild_sparse_tensor(layout, data) and 1.13's _rebuild_sparse_csr_tensor, version by version:
+ *  - 1.13: COO only, data = (indices, values, size); CSR through _rebuild_sparse_csr_tensor with
+ *    (crow_indices, col_indices, values, size); any other layout raises NotImplementedError;
+ *  - 2.x: COO with (indices, values, size) (files saved by older torch) or (…, is_coalesced); CSR, CSC, BSR and
+ *    BSC with (compressed_indices, plain_indices, values, size).
+ */
+function sparse(
+  c: CallContext,
+  args: PyValue[],
+  fn: '_rebuild_sparse_tensor' | '_rebuild_sparse_csr_tensor',
+): PyValue {
   const layoutV = args[0];
   const data = args[1];
   const layout =
@@ -211,19 +239,21 @@ function sparse(c: CallContext, args: PyValue[]): PyValue {
   const items = data instanceof PyTuple ? data.items : null;
   const p = c.profile;
   if (p && items) {
-    if (layout === 'torch.sparse_coo') {
-      const want = p.sparseCooDataItems;
-      if (items.length !== want) {
-        throw new CallError(
-          'ValueError',
-          items.length > want
-            ? `too many values to unpack (expected ${want}${p.python === '3.14' ? `, got ${items.length}` : ''})`
-            : `not enough values to unpack (expected ${want}, got ${items.length})`,
-        );
-      }
-    } else if (p.version === '1.13') {
-      throw new CallError('RuntimeError', `rebuilding sparse tensor for layout ${layout}`, true);
-    }
+    const unsupported = () =>
+      new CallError(
+        'NotImplementedError',
+        `rebuilding sparse tensor for layout ${layout}`,
+        p.version === '1.13',
+      );
+    if (fn === '_rebuild_sparse_csr_tensor') {
+      if (layout !== 'torch.sparse_csr') throw unsupported();
+      if (items.length !== 4) throw unpackError(p, 4, items.length);
+    } else if (layout === 'torch.sparse_coo') {
+      const ok = p.version === '1.13' ? items.length === 3 : items.length === 3 || items.length === 4;
+      if (!ok) throw unpackError(p, p.version === '1.13' ? 3 : 4, items.length);
+    } else if (COMPRESSED_LAYOUTS.has(layout) && p.version !== '1.13') {
+      if (items.length !== 4) throw unpackError(p, 4, items.length);
+    } else throw unsupported();
   }
   const size = items ? items.find((x) => x instanceof PyTuple && x.cls === 'torch.Size') : undefined;
   const shape = size instanceof PyTuple ? size.items.map((x) => toSafeInt(x) ?? 0) : [];
@@ -353,14 +383,14 @@ const MODELS = new Map<string, Model>([
     'torch._utils._rebuild_sparse_tensor',
     (c, a) => {
       arity(c, '_rebuild_sparse_tensor', a, ['layout', 'data']);
-      return sparse(c, a);
+      return sparse(c, a, '_rebuild_sparse_tensor');
     },
   ],
   [
     'torch._utils._rebuild_sparse_csr_tensor',
     (c, a) => {
       arity(c, '_rebuild_sparse_csr_tensor', a, ['layout', 'data']);
-      return sparse(c, a);
+      return sparse(c, a, '_rebuild_sparse_csr_tensor');
     },
   ],
   [

@@ -32,8 +32,6 @@ export interface TorchProfile {
   readonly storageClassesCallable: boolean;
   /** _rebuild_tensor_v2 takes the optional metadata argument (2.x) */
   readonly rebuildTensorV2Metadata: boolean;
-  /** sparse COO data tuples carry is_coalesced (2.x: 4 items; 1.13: 3) */
-  readonly sparseCooDataItems: 3 | 4;
   /** the legacy .tar format is refused before anything is read (CVE-2025-32434 fix, 2.6+) */
   readonly refusesTar: boolean;
   /** TorchScript archives are refused under weights_only (2.6+); 1.13 hands them to torch.jit.load */
@@ -121,7 +119,6 @@ export const PROFILES: Readonly<Record<TorchVersion, TorchProfile>> = {
     appendToAllowlistedListSubclass: false,
     storageClassesCallable: true,
     rebuildTensorV2Metadata: false,
-    sparseCooDataItems: 3,
     refusesTar: false,
     refusesTorchScript: false,
     validatesByteorder: false,
@@ -145,7 +142,6 @@ export const PROFILES: Readonly<Record<TorchVersion, TorchProfile>> = {
     appendToAllowlistedListSubclass: false,
     storageClassesCallable: false,
     rebuildTensorV2Metadata: true,
-    sparseCooDataItems: 4,
     refusesTar: true,
     refusesTorchScript: true,
     validatesByteorder: true,
@@ -169,7 +165,6 @@ export const PROFILES: Readonly<Record<TorchVersion, TorchProfile>> = {
     appendToAllowlistedListSubclass: true,
     storageClassesCallable: false,
     rebuildTensorV2Metadata: true,
-    sparseCooDataItems: 4,
     refusesTar: true,
     refusesTorchScript: true,
     validatesByteorder: true,

@@ -1,46 +1,49 @@
-import { readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { isTorchVersion, scan, TORCH_VERSIONS, type ScanReport, type TorchVersion } from '@brine/scanner';
+import { writeFile } from 'node:fs/promises';
+import { relative } from 'node:path';
+import {
+  isTorchVersion,
+  scan,
+  SourceReadError,
+  TORCH_VERSIONS,
+  type ScanReport,
+  type TorchVersion,
+} from '@brine/scanner';
 import { LocalFileSource, sha256File } from '@brine/storage';
-import { bold, dim, humanBytes, humanCount, red, verdictLabel, yellow } from './format';
-import { UsageError } from './usage-error';
 import { parseCommand } from './arguments';
+import { bold, dim, humanBytes, humanCount, red, verdictLabel, yellow } from './format';
+import { toSarif } from './sarif';
+import { collectTargets, type Skipped } from './scan-targets';
+import { UsageError } from './usage-error';
 
-export const SCAN_USAGE = `usage: brine scan [--json] [--torch 1.13|2.6|2.14] [--allow module.Name]... PATH...
+export const SCAN_USAGE = `usage: brine scan [options] PATH...
 
 Scans checkpoint files (folders are walked) without executing anything.
-  --json          print one JSON array of reports
-  --torch V       the torch version the verdict is about (default 2.14)
+  --format F      text (default), json (one JSON array of reports) or sarif (SARIF 2.1.0 for code scanning)
+  --json          the same as --format json
+  --output FILE   write the json or sarif output to FILE instead of standard output
+  --torch V       the torch version the verdict is about: ${TORCH_VERSIONS.join(', ')} (default 2.14)
   --allow NAME    treat NAME as a safe global, as torch.serialization.add_safe_globals would (repeatable)
+  --include GLOB  in folders, scan only paths that match (repeatable; e.g. '**/*.pt')
+  --exclude GLOB  in folders, skip paths that match (repeatable; e.g. 'tests/**')
   --no-hash       skip the SHA-256 of each file
-Exit status: 0 when every file is safe, 1 when any is not, 2 on a usage error.`;
+In folders, .git, .hg, .svn and node_modules are passed over, and so are images, fonts, PDFs and text files that
+are not pickles; files named on the command line are always scanned.
+Exit status: 0 when every file is safe, 1 when any is not, 2 on a usage error, 3 when a file could not be read.`;
 
-/** files under the given paths, folders walked recursively in name order */
-async function collect(paths: string[]): Promise<string[]> {
-  const out: string[] = [];
-  const visit = async (p: string): Promise<void> => {
-    let st;
-    try {
-      st = await stat(p);
-    } catch {
-      throw new UsageError(`${p}: no such file or directory`);
-    }
-    if (st.isDirectory()) {
-      const names = (await readdir(p)).sort();
-      for (const n of names) await visit(join(p, n));
-    } else if (st.isFile()) out.push(p);
-  };
-  for (const p of paths) await visit(p);
-  return out;
-}
+/** the scan stopped because a file could not be read: exit status 3 */
+class ReadFailure extends Error {}
 
 export async function scanCommand(argv: string[]): Promise<number> {
   const parsed = parseCommand(
     argv,
     {
       json: { type: 'boolean', default: false },
+      format: { type: 'string' },
+      output: { type: 'string', short: 'o' },
       torch: { type: 'string', default: '2.14' },
       allow: { type: 'string', multiple: true, default: [] },
+      include: { type: 'string', multiple: true, default: [] },
+      exclude: { type: 'string', multiple: true, default: [] },
       'no-hash': { type: 'boolean', default: false },
     },
     SCAN_USAGE,
@@ -48,6 +51,12 @@ export async function scanCommand(argv: string[]): Promise<number> {
   if (parsed === null) return 0;
   const { values, positionals } = parsed;
   if (positionals.length === 0) throw new UsageError(`no file given\n\n${SCAN_USAGE}`);
+  const format = values.format ?? (values.json ? 'json' : 'text');
+  if (!['text', 'json', 'sarif'].includes(format))
+    throw new UsageError(`--format must be text, json or sarif, not "${format}"`);
+  if (values.json && values.format && values.format !== 'json')
+    throw new UsageError('--json and --format disagree: give one of them');
+  if (values.output && format === 'text') throw new UsageError('--output goes with --format json or sarif');
   const target = values.torch ?? '2.14';
   if (!isTorchVersion(target))
     throw new UsageError(`--torch must be one of ${TORCH_VERSIONS.join(', ')}, not "${target}"`);
@@ -55,19 +64,52 @@ export async function scanCommand(argv: string[]): Promise<number> {
     if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$/.test(a))
       throw new UsageError(`--allow takes a dotted name like module.Name, not "${a}"`);
   }
-  const files = await collect(positionals);
+  const targets = await collectTargets(positionals, values.include ?? [], values.exclude ?? []);
   const reports: ScanReport[] = [];
-  for (const file of files) {
-    const report = await scanFile(file, target, values.allow ?? [], !values['no-hash']);
-    reports.push(report);
-    if (!values.json) printReport(report);
+  const files = new Map<ScanReport, string>();
+  const skipped: Skipped[] = [...targets.skipped];
+  try {
+    for (const { path, named } of targets.files) {
+      const report = await scanFile(path, target, values.allow ?? [], !values['no-hash']);
+      if (!named && isPlainText(report)) {
+        skipped.push({ path, why: 'text that is not a pickle' });
+        continue;
+      }
+      reports.push(report);
+      files.set(report, path);
+      if (format === 'text') printReport(report);
+    }
+  } catch (e) {
+    if (!(e instanceof ReadFailure)) throw e;
+    console.error(`brine scan: ${e.message}`);
+    return 3;
   }
-  if (values.json) console.log(JSON.stringify(reports, null, 2));
-  else if (reports.length > 1) {
-    const unsafe = reports.filter((r) => r.verdict !== 'safe').length;
-    console.log(`${reports.length} files scanned, ${unsafe === 0 ? 'all safe' : `${unsafe} not safe`}`);
+  if (format === 'text') printSummary(reports, skipped);
+  else {
+    const out =
+      format === 'json'
+        ? JSON.stringify(reports, null, 2)
+        : JSON.stringify(
+            toSarif(reports, (r) => files.get(r) as string),
+            null,
+            2,
+          );
+    if (values.output) await writeFile(values.output, `${out}\n`);
+    else console.log(out);
+    if (skipped.length > 0) console.error(skippedLine(skipped));
   }
   return reports.every((r) => r.verdict === 'safe') ? 0 : 1;
+}
+
+/** a text file the scanner could make nothing of: not a model, and not a pickle either */
+function isPlainText(r: ScanReport): boolean {
+  return (
+    r.format === 'unknown' &&
+    r.details.text === true &&
+    r.findings.every(
+      (f) => f.severity === 'info' || f.rule === 'unrecognised-format' || f.rule === 'weights-only-refused',
+    )
+  );
 }
 
 async function scanFile(
@@ -76,16 +118,51 @@ async function scanFile(
   allow: string[],
   hash: boolean,
 ): Promise<ScanReport> {
-  const src = await LocalFileSource.open(file);
+  let src: LocalFileSource;
+  try {
+    src = await LocalFileSource.open(file);
+  } catch (e) {
+    throw new ReadFailure(`cannot read ${file}: ${(e as Error).message}`);
+  }
   try {
     const [report, sha256] = await Promise.all([
-      scan(src, { path: relative(process.cwd(), file) || file, filename: file, target, allow }),
+      scan(src, {
+        path: relative(process.cwd(), file) || file,
+        filename: file,
+        target,
+        allow,
+        failOnReadError: true,
+      }),
       hash ? sha256File(file) : Promise.resolve(null),
     ]);
     report.sha256 = sha256;
     return report;
+  } catch (e) {
+    if (e instanceof SourceReadError || (e as NodeJS.ErrnoException).code)
+      throw new ReadFailure(`cannot read ${file}: ${(e as Error).message}`);
+    throw e;
   } finally {
     await src.close();
+  }
+}
+
+function skippedLine(skipped: Skipped[]): string {
+  const byWhy = new Map<string, number>();
+  for (const s of skipped) byWhy.set(s.why, (byWhy.get(s.why) ?? 0) + 1);
+  return `skipped ${skipped.length} path${skipped.length === 1 ? '' : 's'}: ${[...byWhy]
+    .map(([why, n]) => `${n} ${why}`)
+    .join(', ')}`;
+}
+
+function printSummary(reports: ScanReport[], skipped: Skipped[]): void {
+  if (skipped.length > 0) {
+    console.log(dim(skippedLine(skipped)));
+    for (const s of skipped.slice(0, 20)) console.log(dim(`  ${s.path}: ${s.why}`));
+    if (skipped.length > 20) console.log(dim(`  … ${skipped.length - 20} more`));
+  }
+  if (reports.length > 1 || skipped.length > 0) {
+    const unsafe = reports.filter((r) => r.verdict !== 'safe').length;
+    console.log(`${reports.length} files scanned, ${unsafe === 0 ? 'all safe' : `${unsafe} not safe`}`);
   }
 }
 

@@ -295,15 +295,43 @@ async function recognise(ctx: ScanContext, src: ByteSource, nested: NestedPayloa
   }
   if (legacy.firstComplete) return done('pickle', classifyValue(legacy.root));
   if (head.length >= 2 && head[0] === 0x80 && head[1] <= 5) return done('pickle', 'pickle');
-  if (!ctx.findings.some((f) => f.rule.startsWith('import-') || f.severity === 'dangerous'))
+  const text = isText(await src.read(0, Math.min(src.size, 64 * 1024)));
+  if (text) {
+    // text that does not parse as a pickle: a line like "import torch" reads as an INST import, so only what
+    // would be dangerous in a real unpickler counts (as for any bytes walked tentatively)
+    ctx.details.text = true;
+    const keep = ctx.findings.filter((f) => f.severity === 'dangerous');
+    ctx.findings.splice(0, ctx.findings.length, ...keep);
+    for (const [k, imp] of ctx.imports) if (imp.class !== 'dangerous') ctx.imports.delete(k);
+  } else if (!ctx.findings.some((f) => f.rule.startsWith('import-') || f.severity === 'dangerous'))
     dropPickleNoise(ctx);
   ctx.add({
     severity: 'unknown',
     rule: 'unrecognised-format',
-    message: 'the file is not a format Brine recognises',
+    message: text
+      ? 'a text file that is not a pickle or a model format'
+      : 'the file is not a format Brine recognises',
   });
   ctx.incomplete = true;
   return done('unknown', 'unknown');
+}
+
+/** UTF-8 text without NUL bytes, almost all printable (a truncated last character is fine) */
+function isText(b: Uint8Array): boolean {
+  if (b.length === 0 || b.includes(0)) return false;
+  let text: string | null = null;
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  for (let cut = 0; cut <= 3 && text === null && cut < b.length; cut++) {
+    try {
+      text = decoder.decode(b.subarray(0, b.length - cut));
+    } catch {
+      // a character cut by the end of the sample: try without its first bytes
+    }
+  }
+  if (text === null) return false;
+  let odd = 0;
+  for (const c of text) if (/[\x00-\x08\x0e-\x1f\x7f]/.test(c)) odd++;
+  return odd <= text.length / 100;
 }
 
 /** when the bytes turned out not to be a pickle, the walk's complaints are noise, not findings */

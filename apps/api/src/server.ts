@@ -1,12 +1,14 @@
 import 'reflect-metadata';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { dirname, join } from 'node:path';
-import { Logger, type INestApplication, type LogLevel } from '@nestjs/common';
+import { Logger, type INestApplication, type LogLevel, type NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { TokensService, type Runtime } from '@brine/registry';
 import { ApiModule } from './api.module';
+import { REASONS } from './http-error.filter';
 
 /** JSON bodies for the JSON routes only; upload bodies stay streams. Bad JSON is a 400 with a JSON error. */
 function jsonBodies(limit: string) {
@@ -30,6 +32,40 @@ function jsonBodies(limit: string) {
 
 /** a connection that sends or takes nothing for this long is closed */
 const IDLE_SOCKET_MS = 120_000;
+
+/** request headers may total this much (x-brine-metadata alone may be 16 KB, which it checks itself) */
+export const MAX_HEADER_BYTES = 64 * 1024;
+
+/** Express under Nest, on a Node HTTP server that accepts larger headers than Node's default of 16 KB */
+class BrineExpressAdapter extends ExpressAdapter {
+  override initHttpServer(options: NestApplicationOptions): void {
+    super.initHttpServer(options);
+    this.httpServer = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, this.getInstance());
+  }
+}
+
+/**
+ * Errors Node's HTTP parser raises before any route runs (a malformed Content-Length, headers over the limit, a
+ * broken request line) are answered in the same JSON shape as every other error, and the connection closed.
+ */
+function answerParserErrors(http: Server): void {
+  http.on('clientError', (err: NodeJS.ErrnoException & { bytesParsed?: number }, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const message =
+      status === 431
+        ? `request headers are limited to ${MAX_HEADER_BYTES / 1024} KiB in all`
+        : `the request is not valid HTTP (${err.code ?? 'parse error'}): check Content-Length and the headers`;
+    const body = JSON.stringify({ statusCode: status, error: REASONS[status], message });
+    socket.end(
+      `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+}
 
 /** the dashboard's compiled files (apps/api/dashboard, built into dist next to this app) */
 const DASHBOARD_DIR = join(__dirname, '..', 'dashboard');
@@ -68,15 +104,17 @@ export async function createApiServer(
   rt: Runtime,
   opts: { withWorker: boolean; logger?: LogLevel[] | false },
 ): Promise<ApiServer> {
-  const app = await NestFactory.create<NestExpressApplication>(ApiModule.forRuntime(rt, opts.withWorker), {
-    bodyParser: false,
-    logger: opts.logger ?? ['log', 'warn', 'error'],
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    ApiModule.forRuntime(rt, opts.withWorker),
+    new BrineExpressAdapter(),
+    { bodyParser: false, logger: opts.logger ?? ['log', 'warn', 'error'] },
+  );
   // uploads of many GB take longer than Node's default of 5 minutes for a whole request; a stalled client is
   // dropped by the idle timeout instead
   const http = app.getHttpServer() as Server;
   http.requestTimeout = 0;
   http.setTimeout(IDLE_SOCKET_MS);
+  answerParserErrors(http);
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(jsonBodies('1mb'));

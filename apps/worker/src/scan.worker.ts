@@ -5,19 +5,32 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '@brine/config';
-import { SCAN_QUEUE, type ScanJobData } from '@brine/queue';
-import { CONFIG, REDIS, ScanProcessor, type ScanOutcome } from '@brine/registry';
+import { dependencyBackoffMs, SCAN_QUEUE, type ScanJobData } from '@brine/queue';
+import {
+  CONFIG,
+  QuietLog,
+  REDIS,
+  ScanProcessor,
+  unavailableDependency,
+  type ScanOutcome,
+} from '@brine/registry';
+
+/** a scan that keeps killing or stalling its worker this many times is given up (verdict unknown) */
+const MAX_STARTS = 8;
 
 /**
- * The BullMQ processor for scans. A job that dies with its worker is "stalled" once its lock lapses and is run
- * again by another worker; after the last failed attempt the version is marked failed (verdict unknown).
+ * The BullMQ processor for scans. When a dependency fails (S3, Postgres, Redis) the job waits and retries with
+ * backoff, as often as it takes: an outage is never a verdict. A job that dies with its worker is "stalled" once
+ * its lock lapses and runs again (the reconciler re-queues it if needed); only a scan that fails for another
+ * reason on its last attempt, or that was started MAX_STARTS times without finishing, is marked failed.
  */
 @Injectable()
 export class ScanWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly log = new Logger('ScanWorker');
+  private readonly quiet = new QuietLog(this.log);
   private worker: Worker<ScanJobData, ScanOutcome> | null = null;
 
   constructor(
@@ -27,7 +40,7 @@ export class ScanWorker implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    const worker = new Worker<ScanJobData, ScanOutcome>(SCAN_QUEUE, (job) => this.run(job), {
+    const worker = new Worker<ScanJobData, ScanOutcome>(SCAN_QUEUE, (job, token) => this.run(job, token), {
       connection: this.redis,
       prefix: this.config.queuePrefix,
       concurrency: this.config.workerConcurrency,
@@ -35,30 +48,68 @@ export class ScanWorker implements OnApplicationBootstrap, OnModuleDestroy {
       stalledInterval: Math.max(500, Math.floor(this.config.jobLockMs / 2)),
       maxStalledCount: 2,
     });
-    worker.on('failed', (job, err) => {
-      if (!job) return;
-      const last = job.attemptsMade >= (job.opts.attempts ?? 1) || /stalled more than/.test(err.message);
-      this.log.warn(`scan of ${job.data.versionId} failed (attempt ${job.attemptsMade}): ${err.message}`);
-      if (last)
-        void this.processor
-          .markFailed(job.data, err.message)
-          .catch((e: unknown) => this.log.error(`could not mark the scan failed: ${(e as Error).message}`));
-    });
-    worker.on('error', (e) => this.log.warn(`worker: ${e.message}`));
+    worker.on('failed', (job, err) => void this.onFailed(job, err));
+    worker.on('error', (e) => this.quiet.warn('worker-error', `worker: ${e.message}`));
     this.worker = worker;
     this.log.log(`processing scans (concurrency ${this.config.workerConcurrency})`);
   }
 
-  private async run(job: Job<ScanJobData, ScanOutcome>): Promise<ScanOutcome> {
+  private async run(job: Job<ScanJobData, ScanOutcome>, token?: string): Promise<ScanOutcome> {
     let last = 0;
-    return this.processor.process(job.data, (p) => {
-      const now = Date.now();
-      if (now - last < 2000) return;
-      last = now;
-      void job
-        .updateProgress({ phase: p.phase, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal })
-        .catch(() => undefined);
-    });
+    try {
+      return await this.processor.process(job.data, (p) => {
+        const now = Date.now();
+        if (now - last < 2000) return;
+        last = now;
+        void job
+          .updateProgress({ phase: p.phase, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal })
+          .catch(() => undefined);
+      });
+    } catch (e) {
+      const dependency = unavailableDependency(e);
+      if (dependency === null || token === undefined) throw e;
+      // an outage: wait and try again, without using up an attempt
+      const waits = job.data.waits ?? 0;
+      const delay = dependencyBackoffMs(waits);
+      const message = `waiting for ${dependency}: ${(e as Error).message}`;
+      this.quiet.warn(
+        `wait:${dependency}`,
+        `scans are waiting for ${dependency} (next try of ${job.data.versionId} in ${delay} ms): ${(e as Error).message}`,
+      );
+      await this.processor.markWaiting(job.data, message).catch(() => undefined);
+      await job.updateData({ ...job.data, waits: waits + 1 });
+      await job.moveToDelayed(Date.now() + delay, token);
+      throw new DelayedError();
+    }
+  }
+
+  private async onFailed(job: Job<ScanJobData, ScanOutcome> | undefined, err: Error): Promise<void> {
+    if (!job) return;
+    const stalled = /stalled more than/.test(err.message);
+    const last = job.attemptsMade >= (job.opts.attempts ?? 1);
+    this.quiet.warn(
+      `failed:${stalled ? 'stalled' : err.name}`,
+      `scan of ${job.data.versionId} failed (attempt ${job.attemptsMade}): ${err.message}`,
+    );
+    try {
+      if (unavailableDependency(err) !== null) return; // the reconciler re-queues it once the dependency is back
+      if (stalled) {
+        // a worker died or lost its lock: give up only on a file that keeps doing that
+        const starts = await this.processor.attempts(job.data);
+        if (starts >= MAX_STARTS)
+          await this.processor.markFailed(
+            job.data,
+            `the scan was started ${starts} times and never finished (its worker died or stalled each time)`,
+          );
+        return;
+      }
+      if (last) await this.processor.markFailed(job.data, err.message);
+    } catch (e) {
+      this.quiet.warn(
+        'mark-failed',
+        `could not record the failed scan of ${job.data.versionId}: ${(e as Error).message}`,
+      );
+    }
   }
 
   async onModuleDestroy(): Promise<void> {

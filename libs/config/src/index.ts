@@ -21,7 +21,16 @@ export interface Config {
     queueSize: number;
     /** port of the embedded server (0: any free port) */
     embeddedPort: number;
+    /** ms to connect, and ms a request may go without any bytes moving */
+    connectTimeoutMs: number;
+    requestTimeoutMs: number;
   };
+  /** ms a PostgreSQL query (and a connection attempt: a fifth of it, at least 2 s) may take */
+  dbTimeoutMs: number;
+  /** ms a Redis command from the API or the reconciler may take; they fail fast while Redis is down */
+  redisTimeoutMs: number;
+  /** the key that signs download links (BRINE_SECRET, or generated once into the data folder); never stored in the database */
+  secret: string | null;
   /** where the embedded S3 server keeps its data */
   dataDir: string;
   /** bootstrap admin token; without it the first start creates one and prints it once */
@@ -48,6 +57,8 @@ export interface Config {
   reconcileIntervalSeconds: number;
   /** BullMQ lock duration of a scan job, ms: a worker that dies loses its job after about this long */
   jobLockMs: number;
+  /** an upload whose process stopped refreshing its heartbeat for this long is swept (parts aborted, object deleted) */
+  uploadStaleSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -133,6 +144,14 @@ function size(env: Env, key: string, fallback: number): number {
   return Number(m[1]) * UNITS[(m[2] ?? 'b').toLowerCase()];
 }
 
+function secretOf(env: Env): string | null {
+  const s = env.BRINE_SECRET?.trim();
+  if (!s) return null;
+  if (s.length < 32)
+    throw new ConfigError('BRINE_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)');
+  return s;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 3000, 0, 65535);
   const host = str(env, 'HOST', '127.0.0.1');
@@ -179,7 +198,12 @@ export function loadConfig(env: Env = process.env): Config {
       partSize,
       queueSize: int(env, 'BRINE_UPLOAD_QUEUE_SIZE', 4, 1, 32),
       embeddedPort: int(env, 'BRINE_EMBEDDED_S3_PORT', 0, 0, 65535),
+      connectTimeoutMs: int(env, 'BRINE_S3_CONNECT_TIMEOUT_MS', 5_000, 100, 600_000),
+      requestTimeoutMs: int(env, 'BRINE_S3_TIMEOUT_MS', 30_000, 100, 3_600_000),
     },
+    dbTimeoutMs: int(env, 'BRINE_DB_TIMEOUT_MS', 30_000, 500, 3_600_000),
+    redisTimeoutMs: int(env, 'BRINE_REDIS_TIMEOUT_MS', 5_000, 100, 600_000),
+    secret: secretOf(env),
     dataDir: resolve(str(env, 'BRINE_DATA_DIR', '.brine-data')),
     adminToken,
     maxUploadBytes: size(env, 'BRINE_MAX_UPLOAD_BYTES', 200 * 1024 ** 3),
@@ -198,5 +222,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     reconcileIntervalSeconds: int(env, 'BRINE_RECONCILE_INTERVAL', 30, 1, 3600),
     jobLockMs: int(env, 'BRINE_JOB_LOCK_MS', 30_000, 1000, 600_000),
+    uploadStaleSeconds: int(env, 'BRINE_UPLOAD_STALE_SECONDS', 120, 2, 86_400),
   };
 }

@@ -3,7 +3,17 @@ import { DataSource, type DataSourceOptions } from 'typeorm';
 import { MIGRATIONS } from '../../../migrations';
 import { ENTITIES } from './entities';
 
-export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
+export interface DatabaseTimeouts {
+  /** ms a query may take (client side, so a server that stops answering cannot hang a request) */
+  queryTimeoutMs: number;
+}
+
+export const DEFAULT_DB_TIMEOUTS: DatabaseTimeouts = { queryTimeoutMs: 30_000 };
+
+export function dataSourceOptions(
+  databaseUrl: string,
+  t: DatabaseTimeouts = DEFAULT_DB_TIMEOUTS,
+): DataSourceOptions {
   return {
     type: 'postgres',
     url: databaseUrl,
@@ -12,9 +22,26 @@ export function dataSourceOptions(databaseUrl: string): DataSourceOptions {
     migrationsTableName: 'migrations',
     synchronize: false,
     logging: false,
-    extra: { max: 20, application_name: 'brine' },
+    extra: {
+      max: 20,
+      application_name: 'brine',
+      connectionTimeoutMillis: Math.max(2_000, Math.floor(t.queryTimeoutMs / 5)),
+      query_timeout: t.queryTimeoutMs,
+      statement_timeout: t.queryTimeoutMs,
+      idle_in_transaction_session_timeout: t.queryTimeoutMs * 2,
+      keepAlive: true,
+    },
   };
 }
+
+/** CREATE DATABASE raced by another process: "already exists" (42P04) or the catalog's unique key (23505) */
+function alreadyExists(e: unknown): boolean {
+  const code = (e as { code?: string }).code;
+  return code === '42P04' || code === '23505';
+}
+
+/** an arbitrary constant: the advisory lock every Brine process takes to run migrations one at a time */
+const MIGRATION_LOCK = 0x6272696e65;
 
 /** Creates the database named in the URL when it does not exist yet (the server must accept the user). */
 export async function ensureDatabase(databaseUrl: string): Promise<void> {
@@ -34,7 +61,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
         await client.query(`CREATE DATABASE "${name}"`);
       } catch (e) {
         // another process created it meanwhile
-        if ((e as { code?: string }).code !== '42P04') throw e;
+        if (!alreadyExists(e)) throw e;
       }
     }
   } finally {
@@ -42,11 +69,28 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   }
 }
 
-/** Connects and runs pending migrations. */
-export async function openDatabase(databaseUrl: string): Promise<DataSource> {
+/**
+ * Connects and runs pending migrations — under a PostgreSQL advisory lock, so an API and several workers that
+ * start together on a fresh database run them once, one after the other, instead of racing on the catalog.
+ */
+export async function openDatabase(
+  databaseUrl: string,
+  t: DatabaseTimeouts = DEFAULT_DB_TIMEOUTS,
+): Promise<DataSource> {
   await ensureDatabase(databaseUrl);
-  const ds = new DataSource(dataSourceOptions(databaseUrl));
+  const ds = new DataSource(dataSourceOptions(databaseUrl, t));
   await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' });
+  const lock = new Client({ connectionString: databaseUrl, application_name: 'brine-migrations' });
+  try {
+    await lock.connect();
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await ds.runMigrations({ transaction: 'each' });
+    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+  } catch (e) {
+    await ds.destroy().catch(() => undefined);
+    throw e;
+  } finally {
+    await lock.end().catch(() => undefined);
+  }
   return ds;
 }

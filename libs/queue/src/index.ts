@@ -11,6 +11,13 @@ export interface ScanJobData {
   versionId: string;
   /** the version's scan generation when the job was queued; older generations are skipped */
   generation: number;
+  /** how often the scan has waited for a dependency so far (it sets the next wait) */
+  waits?: number;
+}
+
+/** the wait before retrying a scan whose dependency failed: doubling from 1 s to a minute, with jitter */
+export function dependencyBackoffMs(waits: number, random = Math.random()): number {
+  return Math.round(Math.min(60_000, 1_000 * 2 ** Math.min(waits, 6)) * (0.75 + random * 0.5));
 }
 
 /** one job per version and generation: re-adding it while it exists is a no-op */
@@ -18,9 +25,30 @@ export function scanJobId(versionId: string, generation: number): string {
   return `scan-${versionId}-g${generation}`;
 }
 
-/** a Redis connection suitable for BullMQ workers (blocking commands must not time out) */
-export function redisConnection(url: string): Redis {
-  return new IORedis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, lazyConnect: false });
+/** a Redis connection suitable for BullMQ workers (blocking commands must not time out; outages are waited out) */
+export function redisConnection(url: string, connectTimeoutMs = 5_000): Redis {
+  return new IORedis(url, {
+    maxRetriesPerRequest: null,
+    enableReadyCheck: true,
+    lazyConnect: false,
+    connectTimeout: connectTimeoutMs,
+  });
+}
+
+/**
+ * A connection for producers (adding jobs, nudges, health checks): while Redis is down its commands fail at once
+ * instead of queueing until Redis returns, and a command without an answer fails after `timeoutMs`. Callers
+ * treat a failure as "not queued now": Postgres holds the work, the reconciler queues it later.
+ */
+export function producerConnection(url: string, timeoutMs = 5_000): Redis {
+  return new IORedis(url, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    enableReadyCheck: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
 }
 
 export function scanQueue(connection: ConnectionOptions, prefix: string): Queue<ScanJobData> {

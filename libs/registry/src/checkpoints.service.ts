@@ -8,12 +8,15 @@ import {
   Logger,
   NotFoundException,
   PayloadTooLargeException,
+  type OnModuleDestroy,
+  type OnModuleInit,
 } from '@nestjs/common';
 import type { Readable } from 'node:stream';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Config } from '@brine/config';
 import { ScanReportEntity, UploadEntity, VersionEntity, type TokenEntity } from '@brine/persistence';
 import { ObjectStore, UploadTooLargeError } from '@brine/storage';
+import { QuietLog } from './dependency-errors';
 import { EventsService } from './events.service';
 import { versionView, type VersionView } from './records';
 import { ScanQueueService } from './scan-queue.service';
@@ -50,10 +53,19 @@ interface VersionRow extends VersionEntity {
 
 const SORTS = new Set(['created', 'version', 'size']);
 
+/** how often an upload's process refreshes its heartbeat: a quarter of the time after which it counts as dead */
+export function uploadHeartbeatMs(config: Config): number {
+  return Math.max(1_000, Math.floor((config.uploadStaleSeconds * 1000) / 4));
+}
+
 /** Checkpoints and their immutable versions: upload, read, download, delete, rescan. */
 @Injectable()
-export class CheckpointsService {
+export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
   private readonly log = new Logger('Checkpoints');
+  private readonly quiet = new QuietLog(this.log);
+  /** uploads this process is streaming now */
+  private readonly inFlight = new Set<string>();
+  private heartbeat: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly db: DataSource,
@@ -116,10 +128,15 @@ export class CheckpointsService {
     await this.db
       .getRepository(UploadEntity)
       .insert({ id: uploadId, objectKey: key, checkpoint: name, version });
+    this.inFlight.add(uploadId);
     let result;
     try {
-      result = await this.store.upload(key, input.body, max);
+      result = await this.store.upload(key, input.body, max, undefined, async (multipartId) => {
+        await this.db.query('UPDATE uploads SET multipart_id = $2 WHERE id = $1', [uploadId, multipartId]);
+      });
     } catch (e) {
+      this.inFlight.delete(uploadId);
+      // the store aborted its multipart upload; the row goes too (if Postgres is down, the sweeper removes it)
       await this.db
         .getRepository(UploadEntity)
         .delete(uploadId)
@@ -131,6 +148,13 @@ export class CheckpointsService {
       }
       throw e;
     }
+    this.inFlight.delete(uploadId);
+    if (result.size === 0) {
+      await this.discard(uploadId, key);
+      throw new BadRequestException(
+        'the body is empty: send the checkpoint file as the request body; nothing was stored',
+      );
+    }
     if (input.sha256 !== null && input.sha256 !== result.sha256) {
       await this.discard(uploadId, key);
       throw new BadRequestException(
@@ -138,38 +162,47 @@ export class CheckpointsService {
       );
     }
 
-    const committed = await this.db.transaction(async (tx) => {
-      const [{ id: checkpointId }] = (await tx.query(
-        `INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
-        [name],
-      )) as Array<{ id: string }>;
-      const inserted = (await tx.query(
-        `INSERT INTO versions (checkpoint_id, version, sha256, size, object_key, filename, framework_version, metadata, metrics, uploaded_by, scan_status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending')
-         ON CONFLICT (checkpoint_id, version) DO NOTHING RETURNING id`,
-        [
-          checkpointId,
+    let committed: string | null;
+    try {
+      committed = await this.db.transaction(async (tx) => {
+        const [{ id: checkpointId }] = (await tx.query(
+          `INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
+          [name],
+        )) as Array<{ id: string }>;
+        // created_at is taken after the checkpoint's row lock (clock_timestamp, not the transaction's start), so
+        // the order of versions is the order in which they were committed
+        const inserted = (await tx.query(
+          `INSERT INTO versions (checkpoint_id, version, sha256, size, object_key, filename, framework_version, metadata, metrics, uploaded_by, scan_status, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', clock_timestamp())
+           ON CONFLICT (checkpoint_id, version) DO NOTHING RETURNING id`,
+          [
+            checkpointId,
+            version,
+            result.sha256,
+            result.size,
+            key,
+            input.filename,
+            input.frameworkVersion,
+            JSON.stringify(input.metadata),
+            JSON.stringify(input.metrics),
+            input.token?.id ?? null,
+          ],
+        )) as Array<{ id: string }>;
+        await tx.delete(UploadEntity, uploadId);
+        if (inserted.length === 0) return null;
+        await this.events.record(tx, 'version.created', name, {
           version,
-          result.sha256,
-          result.size,
-          key,
-          input.filename,
-          input.frameworkVersion,
-          JSON.stringify(input.metadata),
-          JSON.stringify(input.metrics),
-          input.token?.id ?? null,
-        ],
-      )) as Array<{ id: string }>;
-      await tx.delete(UploadEntity, uploadId);
-      if (inserted.length === 0) return null;
-      await this.events.record(tx, 'version.created', name, {
-        version,
-        sha256: result.sha256,
-        size: result.size,
+          sha256: result.sha256,
+          size: result.size,
+        });
+        await this.tags.onVersionCreated(tx, checkpointId, inserted[0].id, input.token);
+        return inserted[0].id;
       });
-      await this.tags.onVersionCreated(tx, checkpointId, inserted[0].id, input.token);
-      return inserted[0].id;
-    });
+    } catch (e) {
+      // nothing half-written: the object goes, and with it the upload row (now, or by the sweeper)
+      await this.discard(uploadId, key).catch(() => undefined);
+      throw e;
+    }
 
     if (committed === null) {
       // another upload of this version won the race
@@ -181,6 +214,7 @@ export class CheckpointsService {
         );
       return this.reupload(winner, { ...input, sha256: result.sha256 });
     }
+    // Redis may be down: the version is pending in Postgres either way, and the reconciler queues it later
     await this.scans.enqueue(committed, 1);
     await this.events.nudge();
     const row = await this.requireVersion(name, version);
@@ -213,11 +247,35 @@ export class CheckpointsService {
     return { created: false, record: await this.view(existing) };
   }
 
+  /** removes what an upload that will not be committed wrote (the sweeper retries whatever this cannot do now) */
   private async discard(uploadId: string, key: string): Promise<void> {
-    await this.store
+    const deleted = await this.store
       .delete(key)
-      .catch((e: unknown) => this.log.warn(`could not delete ${key}: ${(e as Error).message}`));
-    await this.db.getRepository(UploadEntity).delete(uploadId);
+      .then(() => true)
+      .catch((e: unknown) => {
+        this.quiet.warn('discard', `could not delete ${key} (the sweeper will): ${(e as Error).message}`);
+        return false;
+      });
+    if (deleted) await this.db.getRepository(UploadEntity).delete(uploadId);
+  }
+
+  /** keeps the heartbeats of this process's uploads fresh, so the sweeper leaves them alone */
+  private async beat(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    await this.db
+      .query('UPDATE uploads SET heartbeat_at = now() WHERE id = ANY($1)', [[...this.inFlight]])
+      .catch((e: unknown) =>
+        this.quiet.warn('heartbeat', `could not refresh upload heartbeats: ${(e as Error).message}`),
+      );
+  }
+
+  onModuleInit(): void {
+    this.heartbeat = setInterval(() => void this.beat(), uploadHeartbeatMs(this.config));
+    this.heartbeat.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
   }
 
   async list(q: {

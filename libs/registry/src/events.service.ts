@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import type { Queue } from 'bullmq';
 import { DataSource, type EntityManager } from 'typeorm';
 import { deliveryJobId, type WebhookJobData } from '@brine/queue';
+import { QuietLog } from './dependency-errors';
 import { WEBHOOK_QUEUE_TOKEN } from './tokens';
 
 export const EVENT_TYPES = [
@@ -21,7 +22,7 @@ export type EventType = (typeof EVENT_TYPES)[number];
  */
 @Injectable()
 export class EventsService implements OnModuleDestroy {
-  private readonly log = new Logger('Events');
+  private readonly quiet = new QuietLog(new Logger('Events'));
 
   constructor(
     private readonly db: DataSource,
@@ -46,7 +47,10 @@ export class EventsService implements OnModuleDestroy {
     try {
       await this.queue.add('dispatch', { kind: 'dispatch' }, { jobId: `dispatch-${randomUUID()}` });
     } catch (e) {
-      this.log.warn(`could not nudge the webhook dispatcher (the reconciler will): ${(e as Error).message}`);
+      this.quiet.warn(
+        'nudge',
+        `could not nudge the webhook dispatcher (the reconciler will): ${(e as Error).message}`,
+      );
     }
   }
 
@@ -63,7 +67,10 @@ export class EventsService implements OnModuleDestroy {
         { jobId: deliveryJobId(deliveryId, d.attempt_count + 1), delay: Math.max(0, delayMs) },
       );
     } catch (e) {
-      this.log.warn(`could not queue delivery ${deliveryId} (the reconciler will): ${(e as Error).message}`);
+      this.quiet.warn(
+        'schedule',
+        `could not queue delivery ${deliveryId} (the reconciler will): ${(e as Error).message}`,
+      );
     }
   }
 

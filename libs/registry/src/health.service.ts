@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { ObjectStore } from '@brine/storage';
-import { REDIS } from './tokens';
+import { REDIS_PRODUCER } from './tokens';
 
 export interface Check {
   ok: boolean;
@@ -34,7 +34,7 @@ export class HealthService {
   constructor(
     private readonly db: DataSource,
     private readonly store: ObjectStore,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS_PRODUCER) private readonly redis: Redis,
   ) {}
 
   async check(): Promise<{

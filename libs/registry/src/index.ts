@@ -1,5 +1,6 @@
 export * from './auth.guard';
 export * from './checkpoints.service';
+export * from './dependency-errors';
 export * from './events.service';
 export * from './health.service';
 export * from './metrics.service';

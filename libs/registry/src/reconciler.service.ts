@@ -9,15 +9,16 @@ import { DataSource } from 'typeorm';
 import type { Config } from '@brine/config';
 import { ObjectStore } from '@brine/storage';
 import { ScanQueueService } from './scan-queue.service';
+import { QuietLog } from './dependency-errors';
 import { CONFIG } from './tokens';
 
-/** uploads older than this whose row remains belong to a process that died mid-upload */
-const STALE_UPLOAD_HOURS = 24;
+/** multipart uploads the store lists that no upload row accounts for are aborted after this long */
+const ORPHAN_MULTIPART_MS = 3600_000;
 
 /**
- * Postgres is the truth; the queue is a work list rebuilt from it. Periodically re-adds a job for every version
- * still pending or scanning (a no-op while its job exists; after a Redis flush or a lost job it brings it back)
- * and removes the objects of uploads that never committed.
+ * Postgres is the truth; the queue is a work list rebuilt from it. Periodically makes sure every version still
+ * pending or scanning has a live job (after a Redis flush, a lost job or a job that failed during an outage it
+ * brings it back), and sweeps what dead uploads left in the object store: their multipart parts and objects.
  */
 @Injectable()
 export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
@@ -26,6 +27,8 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private running: Promise<void> | null = null;
   /** extra work per pass (the webhook dispatcher registers itself here) */
   private readonly hooks: Array<() => Promise<void>> = [];
+
+  private readonly quiet = new QuietLog(this.log, 60_000);
 
   constructor(
     private readonly db: DataSource,
@@ -56,22 +59,59 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async pass(): Promise<void> {
-    try {
-      const rows = (await this.db.query(
-        `SELECT id, scan_generation FROM versions WHERE scan_status IN ('pending', 'scanning') ORDER BY created_at LIMIT 10000`,
-      )) as Array<{ id: string; scan_generation: number }>;
-      for (const r of rows) await this.scans.enqueue(r.id, r.scan_generation);
-      const stale = (await this.db.query(
-        `SELECT id, object_key FROM uploads WHERE started_at < now() - make_interval(hours => $1)`,
-        [STALE_UPLOAD_HOURS],
-      )) as Array<{ id: string; object_key: string }>;
-      for (const u of stale) {
-        await this.store.delete(u.object_key).catch(() => undefined);
-        await this.db.query('DELETE FROM uploads WHERE id = $1', [u.id]);
+    for (const [what, step] of [
+      ['re-queueing pending scans', () => this.requeue()],
+      ['sweeping dead uploads', () => this.sweepUploads()],
+      ...this.hooks.map((h) => ['a reconcile step', h] as const),
+    ] as const) {
+      try {
+        await step();
+      } catch (e) {
+        this.quiet.warn(what, `reconciler: ${what} failed (next pass retries): ${(e as Error).message}`);
       }
-      for (const hook of this.hooks) await hook();
-    } catch (e) {
-      this.log.warn(`reconcile pass failed: ${(e as Error).message}`);
     }
+  }
+
+  private async requeue(): Promise<void> {
+    const rows = (await this.db.query(
+      `SELECT id, scan_generation FROM versions WHERE scan_status IN ('pending', 'scanning') ORDER BY created_at LIMIT 10000`,
+    )) as Array<{ id: string; scan_generation: number }>;
+    for (const r of rows) if (!(await this.scans.enqueue(r.id, r.scan_generation))) return;
+  }
+
+  /**
+   * Uploads whose process stopped beating (it crashed or was killed): abort the multipart upload, delete any
+   * object, drop the row. Then multipart uploads the store still lists that no row accounts for, and on the
+   * embedded server (which cannot abort) part folders nobody has written to lately.
+   */
+  async sweepUploads(): Promise<void> {
+    const stale = (await this.db.query(
+      `SELECT id, object_key, multipart_id FROM uploads WHERE heartbeat_at < now() - make_interval(secs => $1)`,
+      [this.config.uploadStaleSeconds],
+    )) as Array<{ id: string; object_key: string; multipart_id: string | null }>;
+    const aborted: string[] = [];
+    for (const u of stale) {
+      if (u.multipart_id) {
+        await this.store.abortMultipart(u.object_key, u.multipart_id).catch(() => undefined);
+        aborted.push(u.multipart_id);
+      }
+      await this.store.delete(u.object_key);
+      await this.db.query('DELETE FROM uploads WHERE id = $1', [u.id]);
+    }
+    const live = new Set(
+      (
+        (await this.db.query('SELECT multipart_id FROM uploads WHERE multipart_id IS NOT NULL')) as Array<{
+          multipart_id: string;
+        }>
+      ).map((r) => r.multipart_id),
+    );
+    for (const m of await this.store.multipartUploads('objects/')) {
+      if (live.has(m.uploadId)) continue;
+      if (m.initiated && Date.now() - m.initiated.getTime() < ORPHAN_MULTIPART_MS) continue;
+      await this.store.abortMultipart(m.key, m.uploadId);
+    }
+    const freed = await this.store.discardParts(aborted, this.config.uploadStaleSeconds * 1000 * 4);
+    if (stale.length > 0 || freed > 0)
+      this.log.log(`swept ${stale.length} dead upload(s), ${freed} bytes of parts freed`);
   }
 }

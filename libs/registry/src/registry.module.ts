@@ -15,7 +15,7 @@ import { ScanProcessor } from './scan-processor.service';
 import { ScanQueueService } from './scan-queue.service';
 import { TagsService } from './tags.service';
 import { TokensService } from './tokens.service';
-import { CONFIG, REDIS, SCAN_QUEUE_TOKEN, WEBHOOK_QUEUE_TOKEN } from './tokens';
+import { CONFIG, LINK_SECRET, REDIS, REDIS_PRODUCER, SCAN_QUEUE_TOKEN, WEBHOOK_QUEUE_TOKEN } from './tokens';
 import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
 import { WebhooksService } from './webhooks/webhooks.service';
 
@@ -43,7 +43,8 @@ export class RegistryModule {
       global: true,
       imports: [
         TypeOrmModule.forRootAsync({
-          useFactory: () => dataSourceOptions(rt.config.databaseUrl),
+          useFactory: () =>
+            dataSourceOptions(rt.config.databaseUrl, { queryTimeoutMs: rt.config.dbTimeoutMs }),
           dataSourceFactory: async () => rt.dataSource,
         }),
         TypeOrmModule.forFeature(ENTITIES),
@@ -52,14 +53,20 @@ export class RegistryModule {
         { provide: CONFIG, useValue: rt.config },
         { provide: ObjectStore, useValue: rt.store },
         { provide: REDIS, useValue: rt.redis },
-        { provide: SCAN_QUEUE_TOKEN, useFactory: () => scanQueue(rt.redis, rt.config.queuePrefix) },
-        { provide: WEBHOOK_QUEUE_TOKEN, useFactory: () => webhookQueue(rt.redis, rt.config.queuePrefix) },
+        { provide: REDIS_PRODUCER, useValue: rt.redisProducer },
+        { provide: LINK_SECRET, useValue: rt.secret },
+        { provide: SCAN_QUEUE_TOKEN, useFactory: () => scanQueue(rt.redisProducer, rt.config.queuePrefix) },
+        {
+          provide: WEBHOOK_QUEUE_TOKEN,
+          useFactory: () => webhookQueue(rt.redisProducer, rt.config.queuePrefix),
+        },
         ...SERVICES,
       ],
       exports: [
         CONFIG,
         ObjectStore,
         REDIS,
+        REDIS_PRODUCER,
         SCAN_QUEUE_TOKEN,
         WEBHOOK_QUEUE_TOKEN,
         TypeOrmModule,

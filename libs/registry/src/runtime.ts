@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { Config } from '@brine/config';
 import { openDatabase } from '@brine/persistence';
-import { redisConnection } from '@brine/queue';
+import { producerConnection, redisConnection } from '@brine/queue';
 import { ObjectStore, startEmbeddedS3, type EmbeddedS3 } from '@brine/storage';
 
 /** The connections a Brine process needs, opened once before Nest starts. */
@@ -11,9 +13,36 @@ export interface Runtime {
   config: Config;
   dataSource: DataSource;
   store: ObjectStore;
+  /** for BullMQ workers (blocking commands; waits out outages) */
   redis: Redis;
+  /** for everything that must not wait on Redis: queueing, nudges, health (fails fast while Redis is down) */
+  redisProducer: Redis;
   /** the embedded S3 server, when S3_ENDPOINT is not set */
   embedded: EmbeddedS3 | null;
+  /** the key that signs download links: BRINE_SECRET, or one generated once into the data folder */
+  secret: string;
+}
+
+/**
+ * The signing secret never lives in the database (a copy of the database must not let anyone forge links):
+ * BRINE_SECRET when set (every API instance of a deployment needs the same one), else a random key generated on
+ * first start into `<BRINE_DATA_DIR>/secret`, readable by its owner only.
+ */
+export function resolveSecret(config: Config): string {
+  if (config.secret) return config.secret;
+  const file = join(config.dataDir, 'secret');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    mkdirSync(config.dataDir, { recursive: true });
+    const secret = randomBytes(32).toString('base64url');
+    try {
+      writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+      return secret;
+    } catch {
+      return readFileSync(file, 'utf8').trim(); // another process wrote it first
+    }
+  }
 }
 
 export async function startRuntime(config: Config): Promise<Runtime> {
@@ -23,7 +52,16 @@ export async function startRuntime(config: Config): Promise<Runtime> {
     embedded = await startEmbeddedS3(join(config.dataDir, 's3'), config.s3.embeddedPort);
     endpoint = embedded.endpoint;
   }
-  const store = new ObjectStore({ ...config.s3, endpoint });
+  const store = new ObjectStore({
+    ...config.s3,
+    endpoint,
+    connectTimeoutMs: config.s3.connectTimeoutMs,
+    requestTimeoutMs: config.s3.requestTimeoutMs,
+  });
+  if (embedded) {
+    const e = embedded;
+    store.discardParts = (ids, staleMs) => e.removeUploads(config.s3.bucket, ids, staleMs);
+  }
   try {
     await store.ensureBucket();
   } catch (e) {
@@ -34,26 +72,29 @@ export async function startRuntime(config: Config): Promise<Runtime> {
   }
   let dataSource: DataSource;
   try {
-    dataSource = await openDatabase(config.databaseUrl);
+    dataSource = await openDatabase(config.databaseUrl, { queryTimeoutMs: config.dbTimeoutMs });
   } catch (e) {
     await embedded?.close();
     throw new Error(`cannot open the database: ${(e as Error).message}`);
   }
-  const redis = redisConnection(config.redisUrl);
+  const redis = redisConnection(config.redisUrl, config.redisTimeoutMs);
+  const redisProducer = producerConnection(config.redisUrl, config.redisTimeoutMs);
   try {
     await redis.ping();
   } catch (e) {
     redis.disconnect();
+    redisProducer.disconnect();
     await dataSource.destroy();
     await embedded?.close();
     throw new Error(`cannot reach Redis: ${(e as Error).message}`);
   }
-  return { config, dataSource, store, redis, embedded };
+  return { config, dataSource, store, redis, redisProducer, embedded, secret: resolveSecret(config) };
 }
 
 /** closes what Nest does not own (Nest destroys the data source when its application closes) */
 export async function stopRuntime(rt: Runtime): Promise<void> {
   rt.redis.disconnect();
+  rt.redisProducer.disconnect();
   rt.store.destroy();
   if (rt.dataSource.isInitialized) await rt.dataSource.destroy();
   await rt.embedded?.close();

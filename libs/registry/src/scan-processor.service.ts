@@ -183,6 +183,28 @@ export class ScanProcessor {
     return true;
   }
 
+  /**
+   * A dependency failed while scanning: the scan waits for it. The version goes back to pending with the reason,
+   * and the attempt does not count (only the file's own content, or a worker that keeps dying on it, can make
+   * a version unknown).
+   */
+  async markWaiting(job: ScanJobData, message: string): Promise<void> {
+    await this.db.query(
+      `UPDATE versions SET scan_status = 'pending', scan_error = $3, scan_attempts = greatest(scan_attempts - 1, 0)
+        WHERE id = $1 AND scan_generation = $2 AND scan_status IN ('pending', 'scanning')`,
+      [job.versionId, job.generation, message.slice(0, 1000)],
+    );
+  }
+
+  /** how many times a scan of this generation was started and did not finish */
+  async attempts(job: ScanJobData): Promise<number> {
+    const [r] = (await this.db.query(
+      'SELECT scan_attempts FROM versions WHERE id = $1 AND scan_generation = $2',
+      [job.versionId, job.generation],
+    )) as Array<{ scan_attempts: number }>;
+    return r?.scan_attempts ?? 0;
+  }
+
   /** the last attempt failed: the version gets verdict unknown and the reason, and an unsafe event goes out */
   async markFailed(job: ScanJobData, message: string): Promise<void> {
     await this.db.transaction(async (tx) => {

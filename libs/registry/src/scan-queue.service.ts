@@ -1,24 +1,39 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { scanJobId, type ScanJobData } from '@brine/queue';
+import { QuietLog } from './dependency-errors';
 import { SCAN_QUEUE_TOKEN } from './tokens';
 
 /**
  * Queues scans. A failure to reach Redis is not an error for the caller: the version row is already committed
- * as pending, and the reconciler re-queues every pending scan.
+ * as pending, and the reconciler re-queues every pending scan (the queue's connection fails fast, so a Redis
+ * outage never holds up an upload).
  */
 @Injectable()
 export class ScanQueueService implements OnModuleDestroy {
-  private readonly log = new Logger('ScanQueue');
+  private readonly quiet = new QuietLog(new Logger('ScanQueue'));
 
   constructor(@Inject(SCAN_QUEUE_TOKEN) readonly queue: Queue<ScanJobData>) {}
 
+  /**
+   * Makes sure a live job exists for this scan: adds it, or replaces a job of the same id that has already
+   * completed or failed (a job id is kept for a day after it fails, so re-adding alone would be a no-op and the
+   * version would stay pending forever).
+   */
   async enqueue(versionId: string, generation: number): Promise<boolean> {
+    const jobId = scanJobId(versionId, generation);
     try {
-      await this.queue.add('scan', { versionId, generation }, { jobId: scanJobId(versionId, generation) });
+      const existing = await this.queue.getJob(jobId);
+      if (existing) {
+        const state = await existing.getState();
+        if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return true;
+        await existing.remove();
+      }
+      await this.queue.add('scan', { versionId, generation }, { jobId });
       return true;
     } catch (e) {
-      this.log.warn(
+      this.quiet.warn(
+        'enqueue',
         `could not queue the scan of ${versionId} (the reconciler will): ${(e as Error).message}`,
       );
       return false;

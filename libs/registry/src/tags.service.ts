@@ -298,22 +298,29 @@ export class TagsService {
     await this.events.record(tx, 'tag.moved', name, { tag, from: from?.version ?? null, to, actor, reason });
   }
 
-  /** `latest` follows every new version */
+  /**
+   * `latest` follows the newest version — the same one the checkpoint's summary calls latest (newest created_at,
+   * then version), decided under the checkpoint's row lock, so concurrent uploads cannot leave it on an older one
+   */
   async onVersionCreated(
     tx: EntityManager,
     checkpointId: string,
-    versionId: string,
+    _versionId: string,
     token: TokenEntity | null,
   ): Promise<void> {
     const [c] = (await tx.query('SELECT name FROM checkpoints WHERE id = $1 FOR UPDATE', [
       checkpointId,
     ])) as Array<{ name: string }>;
+    const [newest] = (await tx.query(
+      'SELECT id FROM versions WHERE checkpoint_id = $1 ORDER BY created_at DESC, version DESC LIMIT 1',
+      [checkpointId],
+    )) as Array<{ id: string }>;
     await this.move(
       tx,
       checkpointId,
       c.name,
       'latest',
-      versionId,
+      newest.id,
       'latest',
       token,
       'latest follows the newest version',

@@ -4,7 +4,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
 import type { Config } from '@brine/config';
 import { TokenEntity, type Scope } from '@brine/persistence';
-import { CONFIG } from './tokens';
+import { CONFIG, LINK_SECRET } from './tokens';
 
 export interface TokenView {
   id: string;
@@ -44,6 +44,7 @@ export class TokensService {
   constructor(
     @InjectRepository(TokenEntity) private readonly tokens: Repository<TokenEntity>,
     @Inject(CONFIG) private readonly config: Config,
+    @Inject(LINK_SECRET) private readonly secret: string,
   ) {}
 
   static hash(secret: string): string {
@@ -80,25 +81,29 @@ export class TokensService {
 
   /**
    * A download link for a browser, which cannot put a header on a plain link: `<token id>.<expiry>.<HMAC>` over
-   * what the link fetches, keyed with the token's stored hash. Any API instance can check it, it expires after
-   * `ttlSeconds`, and it dies with the token.
+   * the token, what the link fetches and when it expires, keyed with the server's secret (never stored in the
+   * database). Every API instance with the same secret can check it; it lives at most LINK_TTL_SECONDS and dies
+   * with the token.
    */
-  signLink(token: TokenEntity, target: string, ttlSeconds: number, now = Date.now()): string {
-    const expires = Math.floor(now / 1000) + ttlSeconds;
-    return `${token.id}.${expires}.${linkMac(token.hash, target, expires)}`;
+  signLink(token: TokenEntity, target: string, ttlSeconds = LINK_TTL_SECONDS, now = Date.now()): string {
+    const expires = Math.floor(now / 1000) + Math.min(ttlSeconds, LINK_TTL_SECONDS);
+    return `${token.id}.${expires}.${linkMac(this.secret, token.id, target, expires)}`;
   }
 
-  /** the token a link was signed with, or null when the link is malformed, expired, forged or revoked */
+  /**
+   * The token a link was signed with, or null when the link is malformed, expired, promises to live longer than
+   * links ever do, is forged, or its token was revoked.
+   */
   async verifyLink(link: string, target: string, now = Date.now()): Promise<TokenEntity | null> {
     const m = /^([0-9a-f-]{36})\.(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(link);
     if (!m) return null;
     const expires = Number(m[2]);
-    if (expires * 1000 < now) return null;
-    const token = await this.tokens.findOne({ where: { id: m[1], revokedAt: IsNull() } });
-    if (!token) return null;
-    const want = Buffer.from(linkMac(token.hash, target, expires));
+    const left = expires * 1000 - now;
+    if (left < 0 || left > (LINK_TTL_SECONDS + LINK_CLOCK_SKEW_SECONDS) * 1000) return null;
+    const want = Buffer.from(linkMac(this.secret, m[1], target, expires));
     const got = Buffer.from(m[3]);
-    return want.length === got.length && timingSafeEqual(want, got) ? token : null;
+    if (want.length !== got.length || !timingSafeEqual(want, got)) return null;
+    return this.tokens.findOne({ where: { id: m[1], revokedAt: IsNull() } });
   }
 
   list(): Promise<TokenEntity[]> {
@@ -143,6 +148,13 @@ export class TokensService {
   }
 }
 
-function linkMac(key: string, target: string, expires: number): string {
-  return createHmac('sha256', key).update(`brine-link\n${target}\n${expires}`).digest('base64url');
+/** how long a download link works */
+export const LINK_TTL_SECONDS = 300;
+/** clocks of API instances may differ by this much */
+const LINK_CLOCK_SKEW_SECONDS = 30;
+
+function linkMac(secret: string, tokenId: string, target: string, expires: number): string {
+  return createHmac('sha256', secret)
+    .update(`brine-link\n${tokenId}\n${target}\n${expires}`)
+    .digest('base64url');
 }

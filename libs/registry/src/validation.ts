@@ -75,7 +75,34 @@ export function checkMetadata(header: string | undefined): Record<string, unknow
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
     throw new BadRequestException('x-brine-metadata must be a JSON object, e.g. {"dataset":"imagenet"}');
   }
+  checkJsonb(v, 'x-brine-metadata');
   return v as Record<string, unknown>;
+}
+
+/** text PostgreSQL's jsonb cannot hold: NUL, or a UTF-16 surrogate without its pair */
+const JSONB_UNSAFE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * Checks a parsed JSON value against what PostgreSQL's jsonb accepts before anything is written, so a bad value is
+ * a 400 that says what to change rather than a failed write: no NUL characters, no unpaired surrogates in keys or
+ * strings, and at most 32 levels of nesting.
+ */
+export function checkJsonb(v: unknown, what: string, depth = 0): void {
+  if (depth > 32) throw new BadRequestException(`${what} nests deeper than 32 levels`);
+  const bad = (s: string) => {
+    if (JSONB_UNSAFE.test(s))
+      throw new BadRequestException(
+        `${what} holds a NUL character or an unpaired UTF-16 surrogate (${shown(s)}), which PostgreSQL cannot store; remove it`,
+      );
+  };
+  if (typeof v === 'string') bad(v);
+  else if (Array.isArray(v)) for (const x of v) checkJsonb(x, what, depth + 1);
+  else if (typeof v === 'object' && v !== null) {
+    for (const [k, x] of Object.entries(v)) {
+      bad(k);
+      checkJsonb(x, what, depth + 1);
+    }
+  }
 }
 
 export const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
@@ -89,6 +116,7 @@ export function checkMetrics(v: unknown, where: string): Record<string, number> 
   }
   const out: Record<string, number> = {};
   const entries = Object.entries(v as Record<string, unknown>);
+  for (const [k] of entries) checkJsonb(k, where);
   if (entries.length > 64) throw new BadRequestException(`${where} may hold at most 64 metrics`);
   for (const [k, x] of entries) {
     if (!METRIC_NAME.test(k))

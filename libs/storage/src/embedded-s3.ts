@@ -1,9 +1,16 @@
 import { mkdirSync } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import S3rver from 's3rver';
 
 export interface EmbeddedS3 {
   endpoint: string;
   close(): Promise<void>;
+  /**
+   * Removes the part files of multipart uploads that will never complete (s3rver cannot abort them): those
+   * named in `uploadIds`, and any not written to for `staleMs`. Returns the bytes freed.
+   */
+  removeUploads(bucket: string, uploadIds: readonly string[], staleMs: number): Promise<number>;
 }
 
 /**
@@ -14,5 +21,41 @@ export async function startEmbeddedS3(directory: string, port = 0): Promise<Embe
   mkdirSync(directory, { recursive: true });
   const server = new S3rver({ port, address: '127.0.0.1', directory, silent: true });
   const addr = await server.run();
-  return { endpoint: `http://127.0.0.1:${addr.port}`, close: () => server.close() };
+  return {
+    endpoint: `http://127.0.0.1:${addr.port}`,
+    close: () => server.close(),
+    removeUploads: (bucket, ids, staleMs) =>
+      removeUploads(join(directory, bucket, '._S3rver_uploads'), ids, staleMs),
+  };
+}
+
+/** s3rver keeps a multipart upload's parts in <directory>/<bucket>/._S3rver_uploads/<upload id>/ */
+async function removeUploads(dir: string, ids: readonly string[], staleMs: number): Promise<number> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  let freed = 0;
+  const now = Date.now();
+  for (const name of names) {
+    const p = join(dir, name);
+    let newest = 0;
+    let bytes = 0;
+    try {
+      for (const f of await readdir(p)) {
+        const st = await stat(join(p, f));
+        newest = Math.max(newest, st.mtimeMs);
+        bytes += st.size;
+      }
+    } catch {
+      continue;
+    }
+    if (ids.includes(name) || now - newest > staleMs) {
+      await rm(p, { recursive: true, force: true });
+      freed += bytes;
+    }
+  }
+  return freed;
 }

@@ -9,11 +9,13 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ByteSource } from '@brine/scanner';
 
 export interface ObjectStoreOptions {
@@ -25,6 +27,15 @@ export interface ObjectStoreOptions {
   forcePathStyle: boolean;
   partSize: number;
   queueSize: number;
+  /** ms to establish a connection, and ms a request may go without any bytes moving, before it fails */
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+export interface MultipartUpload {
+  key: string;
+  uploadId: string;
+  initiated: Date | null;
 }
 
 export class UploadTooLargeError extends Error {
@@ -55,6 +66,11 @@ export class ObjectStore {
       region: opts.region,
       forcePathStyle: opts.forcePathStyle,
       credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey },
+      // a store that stops answering fails the request instead of hanging it (the SDK then retries it)
+      requestHandler: new NodeHttpHandler({
+        connectionTimeout: opts.connectTimeoutMs ?? 5_000,
+        requestTimeout: opts.requestTimeoutMs ?? 30_000,
+      }),
       // streamed bodies would otherwise be sent with aws-chunked framing, which s3rver stores verbatim
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
@@ -90,6 +106,7 @@ export class ObjectStore {
     body: AsyncIterable<Buffer | Uint8Array>,
     maxBytes: number,
     onProgress?: (bytes: number) => void,
+    onMultipartStarted?: (uploadId: string) => void | Promise<void>,
   ): Promise<UploadResult> {
     const hash = createHash('sha256');
     let size = 0;
@@ -114,6 +131,7 @@ export class ObjectStore {
         const r = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }));
         if (!r.UploadId) throw new Error('the object store returned no upload id');
         uploadId = r.UploadId;
+        await onMultipartStarted?.(uploadId);
       }
       const n = nextPart++;
       const p = this.client
@@ -176,12 +194,57 @@ export class ObjectStore {
     } catch (e) {
       await Promise.allSettled(inflight);
       if (uploadId !== null) {
-        await this.client
-          .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }))
-          .catch(() => undefined);
+        const id: string = uploadId;
+        await this.abortMultipart(key, id).catch(() => undefined);
+        await this.discardParts([id], Number.POSITIVE_INFINITY).catch(() => 0);
       }
       throw e;
     }
+  }
+
+  /**
+   * Aborts a multipart upload and frees its parts. s3rver cannot abort; the embedded server's own sweep
+   * (EmbeddedS3.removeUploads) removes its part files instead.
+   */
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    await this.client.send(
+      new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }),
+    );
+  }
+
+  /**
+   * Frees the parts of multipart uploads that will not complete where the server cannot abort them (the embedded
+   * s3rver): the given upload ids, and folders untouched for `staleMs`. Returns the bytes freed; a no-op on S3.
+   */
+  discardParts: (uploadIds: readonly string[], staleMs: number) => Promise<number> = async () => 0;
+
+  /** multipart uploads in progress under `prefix` (empty on servers that cannot list them, like s3rver) */
+  async multipartUploads(prefix: string): Promise<MultipartUpload[]> {
+    const out: MultipartUpload[] = [];
+    let keyMarker: string | undefined;
+    let idMarker: string | undefined;
+    try {
+      do {
+        const r = await this.client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.bucket,
+            Prefix: prefix,
+            KeyMarker: keyMarker,
+            UploadIdMarker: idMarker,
+          }),
+        );
+        for (const u of r.Uploads ?? [])
+          if (u.Key && u.UploadId)
+            out.push({ key: u.Key, uploadId: u.UploadId, initiated: u.Initiated ?? null });
+        keyMarker = r.IsTruncated ? r.NextKeyMarker : undefined;
+        idMarker = r.IsTruncated ? r.NextUploadIdMarker : undefined;
+      } while (keyMarker);
+    } catch (e) {
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 501 || status === 405 || (e as { name?: string }).name === 'NotImplemented') return [];
+      throw e;
+    }
+    return out;
   }
 
   async delete(key: string): Promise<void> {
@@ -244,19 +307,35 @@ export class S3RangeSource implements ByteSource {
     readonly size: number,
   ) {}
 
+  /**
+   * The bytes [offset, offset + length), by a ranged GET whose body is read only as far as asked: a server that
+   * ignores the range (s3rver answers `bytes=0-0` with the whole object) cannot make the reader hold more than
+   * `length` bytes.
+   */
   async read(offset: number, length: number): Promise<Uint8Array> {
     const len = Math.max(0, Math.min(length, this.size - offset));
     if (len === 0) return new Uint8Array(0);
+    // never ask for the one-byte range 0-0 (s3rver returns everything for it): ask for two bytes, keep one
+    const end = offset + Math.max(len, Math.min(2, this.size - offset)) - 1;
     const r = await this.store.client.send(
-      new GetObjectCommand({
-        Bucket: this.store.bucket,
-        Key: this.key,
-        Range: `bytes=${offset}-${offset + len - 1}`,
-      }),
+      new GetObjectCommand({ Bucket: this.store.bucket, Key: this.key, Range: `bytes=${offset}-${end}` }),
     );
-    const bytes = await (r.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray();
-    this.bytesRead += bytes.length;
+    const out = new Uint8Array(len);
+    let filled = 0;
+    const body = r.Body as Readable;
+    try {
+      for await (const chunk of body) {
+        const c = chunk as Uint8Array;
+        const n = Math.min(c.length, len - filled);
+        out.set(c.subarray(0, n), filled);
+        filled += n;
+        if (filled >= len) break;
+      }
+    } finally {
+      body.destroy();
+    }
+    this.bytesRead += filled;
     this.reads++;
-    return bytes.length > len ? bytes.subarray(0, len) : bytes;
+    return filled === len ? out : out.subarray(0, filled);
   }
 }

@@ -28,6 +28,7 @@ import {
   RequireScope,
   TokensService,
   AcceptSignedLink,
+  LINK_TTL_SECONDS,
   linkTarget,
   type AuthedRequest,
 } from '@brine/registry';
@@ -76,6 +77,11 @@ export class CheckpointsController {
     const lengthHeader = req.headers['content-length'];
     if (lengthHeader !== undefined && !/^\d+$/.test(lengthHeader))
       throw new BadRequestException('Content-Length must be a whole number');
+    if (
+      lengthHeader === '0' ||
+      (lengthHeader === undefined && req.headers['transfer-encoding'] === undefined)
+    )
+      throw new BadRequestException('the body is empty: send the checkpoint file as the request body');
     const header = (n: string) => {
       const v = req.headers[n];
       return Array.isArray(v) ? v[0] : v;
@@ -161,7 +167,7 @@ export class CheckpointsController {
     if (typeof ack !== 'boolean') throw new BadRequestException('acknowledgeRisk must be true or false');
     const v = await this.checkpoints.requireVersion(name, version);
     this.checkpoints.checkAcknowledged(v, ack);
-    const ttl = 300;
+    const ttl = LINK_TTL_SECONDS;
     const link = this.tokens.signLink(req.token!, linkTarget(name, version, ack), ttl);
     const query = new URLSearchParams({ ...(ack ? { acknowledgeRisk: 'true' } : {}), link });
     return {

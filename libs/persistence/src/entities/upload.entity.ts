@@ -2,7 +2,8 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 
 /**
  * An upload in progress. Written before any byte goes to the object store and deleted when the version is
- * committed or the upload fails; a row that outlives its process marks an object the janitor removes.
+ * committed or the upload fails. Its process touches `heartbeatAt` while it streams; a row whose heartbeat
+ * stopped marks a multipart upload and an object the sweeper removes.
  */
 @Entity('uploads')
 export class UploadEntity {
@@ -11,4 +12,6 @@ export class UploadEntity {
   @Column('text') checkpoint!: string;
   @Column('text') version!: string;
   @CreateDateColumn({ name: 'started_at', type: 'timestamptz' }) startedAt!: Date;
+  @Column('timestamptz', { name: 'heartbeat_at', default: () => 'now()' }) heartbeatAt!: Date;
+  @Column('text', { name: 'multipart_id', nullable: true }) multipartId!: string | null;
 }

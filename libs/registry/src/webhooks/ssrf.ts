@@ -1,70 +1,42 @@
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 
 /**
  * The SSRF guard for webhook targets: only http(s), no credentials in the URL, and the host must resolve to public
- * addresses only. The check runs at every send and returns the address to connect to, so the connection is pinned
+ * addresses only — classified by ipaddr.js after normalising every IPv6 form that embeds an IPv4 address. The check runs at every send and returns the address to connect to, so the connection is pinned
  * to what was checked (a DNS answer that changes between check and connect — rebinding — cannot redirect it).
  */
 
-const BLOCKED = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8], // "this" network
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10], // carrier-grade NAT
-  ['127.0.0.0', 8], // loopback
-  ['169.254.0.0', 16], // link-local, cloud metadata (169.254.169.254)
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.0.2.0', 24],
-  ['192.88.99.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['198.51.100.0', 24],
-  ['203.0.113.0', 24],
-  ['224.0.0.0', 4], // multicast
-  ['240.0.0.0', 4], // reserved, broadcast
-] as const) {
-  BLOCKED.addSubnet(net, prefix, 'ipv4');
-}
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7], // unique local
-  ['fe80::', 10], // link-local
-  ['ff00::', 8], // multicast
-  ['2001:db8::', 32], // documentation
-  ['100::', 64], // discard
-  ['fd00:ec2::', 32], // AWS metadata over IPv6
-] as const) {
-  BLOCKED.addSubnet(net, prefix, 'ipv6');
+/**
+ * The IPv4 address an IPv6 address carries, for every form that embeds one: IPv4-mapped (::ffff:a.b.c.d),
+ * IPv4-compatible (::a.b.c.d, deprecated but routed by some stacks), NAT64 (64:ff9b::/96) and 6to4 (2002::/16).
+ */
+function embeddedIPv4(ip: ipaddr.IPv6): ipaddr.IPv4 | null {
+  const p = ip.parts;
+  const v4 = (hi: number, lo: number) => new ipaddr.IPv4([hi >> 8, hi & 255, lo >> 8, lo & 255]);
+  if (ip.isIPv4MappedAddress()) return ip.toIPv4Address();
+  if (ip.range() === 'rfc6052') return v4(p[6], p[7]);
+  if (ip.range() === '6to4') return v4(p[1], p[2]);
+  // IPv4-compatible: 96 zero bits, then the address (:: and ::1 are themselves)
+  if (p.slice(0, 6).every((x) => x === 0) && (p[6] !== 0 || p[7] > 1)) return v4(p[6], p[7]);
+  return null;
 }
 
-/** why an address may not be reached, or null when it is public */
+/** why an address may not be reached, or null when it is a public unicast address */
 export function blockedReason(address: string): string | null {
-  const v = isIP(address);
-  if (v === 0) return 'not an IP address';
-  if (v === 4)
-    return BLOCKED.check(address, 'ipv4')
-      ? `${address} is a private, loopback, link-local or reserved address`
-      : null;
-  const lower = address.toLowerCase();
-  // IPv4 inside IPv6: mapped (::ffff:a.b.c.d), compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d)
-  const embedded = /^(?:::ffff:(?:0:)?|::|64:ff9b::)(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
-  if (embedded) {
-    const inner = blockedReason(embedded[1]);
-    return inner ? `${address} maps to ${embedded[1]}: ${inner}` : null;
+  if (!ipaddr.isValid(address)) return 'not an IP address';
+  const parsed = ipaddr.parse(address);
+  let ip: ipaddr.IPv4 | ipaddr.IPv6 = parsed;
+  if (parsed.kind() === 'ipv6') {
+    const inner = embeddedIPv4(parsed as ipaddr.IPv6);
+    if (inner) ip = inner;
   }
-  const hex = /^(?:::ffff:(?:0:)?|64:ff9b::)([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(lower);
-  if (hex) {
-    const n = (parseInt(hex[1], 16) << 16) | parseInt(hex[2], 16);
-    const v4 = [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-    const inner = blockedReason(v4);
-    return inner ? `${address} maps to ${v4}: ${inner}` : null;
-  }
-  return BLOCKED.check(address, 'ipv6')
-    ? `${address} is a private, loopback, link-local or reserved address`
-    : null;
+  const range = ip.range();
+  // Teredo hides an IPv4 address (obfuscated); nothing legitimate sends webhooks to one
+  if (range === 'unicast') return null;
+  const shown = ip === parsed ? address : `${address} (that is ${ip.toString()})`;
+  return `${shown} is a ${range} address, not a public one`;
 }
 
 export class TargetRefused extends Error {}

@@ -1,37 +1,95 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createConnection, createServer, type Server } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '@brine/config';
 import { REPO_ROOT } from './paths';
+
+export type Service = ChildProcess & { output: string[] };
+
+/** the environment a Brine process needs to join this test's database, queue prefix and object store */
+function serviceEnv(config: Config, s3Endpoint: string, extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '',
+    DATABASE_URL: config.databaseUrl,
+    REDIS_URL: config.redisUrl,
+    BRINE_QUEUE_PREFIX: config.queuePrefix,
+    BRINE_DATA_DIR: config.dataDir,
+    S3_ENDPOINT: s3Endpoint,
+    S3_BUCKET: config.s3.bucket,
+    S3_ACCESS_KEY_ID: config.s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: config.s3.secretAccessKey,
+    BRINE_JOB_LOCK_MS: String(config.jobLockMs),
+    BRINE_RECONCILE_INTERVAL: '1',
+    BRINE_WORKER_CONCURRENCY: '1',
+    BRINE_WEBHOOK_ALLOW_PRIVATE: String(config.webhookAllowPrivate),
+    ...extra,
+  };
+}
+
+function spawnService(script: string[], env: NodeJS.ProcessEnv): Service {
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'apps', ...script)], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }) as Service;
+  child.output = [];
+  child.stdout?.on('data', (d: Buffer) => child.output.push(d.toString()));
+  child.stderr?.on('data', (d: Buffer) => child.output.push(d.toString()));
+  return child;
+}
 
 /** a worker-only process (dist/apps/worker) for this test's database, queue prefix and object store */
 export function spawnWorker(
   config: Config,
   s3Endpoint: string,
   extraEnv: Record<string, string> = {},
-): ChildProcess & { output: string[] } {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'apps', 'worker', 'src', 'main.js')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      DATABASE_URL: config.databaseUrl,
-      REDIS_URL: config.redisUrl,
-      BRINE_QUEUE_PREFIX: config.queuePrefix,
-      S3_ENDPOINT: s3Endpoint,
-      S3_BUCKET: config.s3.bucket,
-      S3_ACCESS_KEY_ID: config.s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: config.s3.secretAccessKey,
-      BRINE_JOB_LOCK_MS: String(config.jobLockMs),
-      BRINE_RECONCILE_INTERVAL: '1',
-      BRINE_WORKER_CONCURRENCY: '1',
-      BRINE_WEBHOOK_ALLOW_PRIVATE: String(config.webhookAllowPrivate),
+): Service {
+  return spawnService(['worker', 'src', 'main.js'], serviceEnv(config, s3Endpoint, extraEnv));
+}
+
+/** a free loopback port (for a process that must be told its port in advance) */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
+}
+
+/**
+ * An API process (dist/apps/api, no worker) on the test's database, queue and object store, with the same admin
+ * token; resolves once it answers /health.
+ */
+export async function spawnApi(
+  config: Config,
+  s3Endpoint: string,
+  adminToken: string,
+  extraEnv: Record<string, string> = {},
+): Promise<{ process: Service; url: string }> {
+  const port = await freePort();
+  const child = spawnService(
+    ['api', 'src', 'main.js'],
+    serviceEnv(config, s3Endpoint, {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      BRINE_ADMIN_TOKEN: adminToken,
+      BRINE_RUN_WORKER: 'false',
       ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }) as ChildProcess & { output: string[] };
-  child.output = [];
-  child.stdout?.on('data', (d: Buffer) => child.output.push(d.toString()));
-  child.stderr?.on('data', (d: Buffer) => child.output.push(d.toString()));
-  return child;
+    }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the API process exited: ${child.output.join('')}`);
+    const ok = await fetch(`${url}/health`)
+      .then((r) => r.status < 500)
+      .catch(() => false);
+    if (ok) return { process: child, url };
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`the API process did not start: ${child.output.join('')}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 export async function stopProcess(p: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -46,61 +104,4 @@ export async function stopProcess(p: ChildProcess, signal: NodeJS.Signals = 'SIG
     });
     p.kill(signal);
   });
-}
-
-/**
- * A TCP proxy that passes requests through and throttles responses to `bytesPerSecond`, in front of the real S3
- * server: it makes a scan take long enough for a test to kill the worker in the middle of it.
- */
-export async function slowProxy(
-  targetPort: number,
-  bytesPerSecond: number,
-): Promise<{ endpoint: string; close(): Promise<void> }> {
-  const sockets = new Set<{ destroy(): void }>();
-  const server: Server = createServer((client) => {
-    const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
-    sockets.add(client);
-    sockets.add(upstream);
-    client.pipe(upstream);
-    // responses go out in order, each chunk after its share of time; the end waits for the queue
-    let queue = Promise.resolve();
-    upstream.on('data', (chunk: Buffer) => {
-      upstream.pause();
-      queue = queue.then(
-        () =>
-          new Promise<void>((resolve) =>
-            setTimeout(
-              () => {
-                if (!client.destroyed) client.write(chunk);
-                upstream.resume();
-                resolve();
-              },
-              Math.ceil((chunk.length / bytesPerSecond) * 1000),
-            ),
-          ),
-      );
-    });
-    upstream.on('end', () => void queue.then(() => client.end()));
-    const kill = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    upstream.on('error', kill);
-    client.on('error', kill);
-    client.on('close', () => {
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.close(() => r());
-        for (const sock of sockets) sock.destroy();
-      }),
-  };
 }

@@ -1,5 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import type { Stack } from './stack';
 
 export interface Received {
   path: string;
@@ -63,4 +66,25 @@ export async function startReceiver(
         server.close(() => r());
       }),
   };
+}
+
+export interface Created {
+  id: string;
+  secret: string;
+}
+
+/** subscribes a receiver through the API; the answer carries the signing secret */
+export async function subscribe(s: Stack, body: Record<string, unknown>): Promise<Created> {
+  const r = await s.api('/webhooks', { method: 'POST', json: body });
+  assert.equal(r.status, 201, await r.clone().text());
+  return (await r.json()) as Created;
+}
+
+/** checks a delivery's signature with the standard-webhooks verifier and returns the event */
+export function verify(secret: string, r: Received): { type: string; data: Record<string, unknown> } {
+  return new Webhook(secret).verify(r.body, {
+    'webhook-id': String(r.headers['webhook-id']),
+    'webhook-timestamp': String(r.headers['webhook-timestamp']),
+    'webhook-signature': String(r.headers['webhook-signature']),
+  }) as { type: string; data: Record<string, unknown> };
 }

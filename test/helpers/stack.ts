@@ -8,7 +8,9 @@ import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { loadConfig, type Config } from '@brine/config';
 import { startRuntime, stopRuntime, type Runtime } from '@brine/registry';
+import { startEmbeddedS3, type EmbeddedS3 } from '@brine/storage';
 import { createApiServer } from '../../apps/api/src/server';
+import { FaultProxy } from './fault-proxy';
 
 /**
  * A complete registry for one test file: its own database, queue prefix, data folder and embedded S3 server, on
@@ -20,6 +22,13 @@ export interface Stack {
   config: Config;
   rt: Runtime;
   app: INestApplication;
+  /** the fault proxies the registry reaches its dependencies through (those asked for in startStack's `faults`) */
+  proxies: { postgres?: FaultProxy; redis?: FaultProxy; s3?: FaultProxy };
+  /** the S3 server the stack uses (embedded in the runtime, or started here to sit behind a proxy) */
+  s3: { endpoint: string; server: EmbeddedS3 };
+  /** the database's and Redis's URLs without any proxy, for a test's own checks */
+  directDatabaseUrl: string;
+  directRedisUrl: string;
   /** fetch with the admin token (or another) and JSON handling */
   api(path: string, init?: RequestInit & { token?: string | null; json?: unknown }): Promise<Response>;
   close(): Promise<void>;
@@ -53,16 +62,41 @@ async function sweepOldTestDatabases(): Promise<void> {
   }
 }
 
-export async function startStack(
-  opts: { withWorker?: boolean; env?: Record<string, string> } = {},
-): Promise<Stack> {
+export interface StackOptions {
+  withWorker?: boolean;
+  env?: Record<string, string>;
+  /** put a fault proxy in front of these dependencies (S3 then runs as its own server, not embedded) */
+  faults?: Array<'postgres' | 'redis' | 's3'>;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   await sweepOldTestDatabases();
   const id = testId();
   const dataDir = mkdtempSync(join(tmpdir(), `brine-test-${id}-`));
   const adminToken = `brine_test_${randomBytes(24).toString('base64url')}`;
+  const faults = new Set(opts.faults ?? []);
+  const proxies: Stack['proxies'] = {};
+  const directDatabaseUrl = `${PG_BASE}/brine_test_${id}`;
+  let databaseUrl = directDatabaseUrl;
+  let redisUrl = REDIS;
+  const env: Record<string, string> = {};
+  let s3Server: EmbeddedS3 | null = null;
+  if (faults.has('postgres')) {
+    proxies.postgres = await FaultProxy.start({ port: Number(new URL(PG_BASE).port || 5432) });
+    databaseUrl = proxies.postgres.url(directDatabaseUrl);
+  }
+  if (faults.has('redis')) {
+    proxies.redis = await FaultProxy.start({ port: Number(new URL(REDIS).port || 6379) });
+    redisUrl = proxies.redis.url(REDIS);
+  }
+  if (faults.has('s3')) {
+    s3Server = await startEmbeddedS3(join(dataDir, 's3'), 0);
+    proxies.s3 = await FaultProxy.start({ port: Number(new URL(s3Server.endpoint).port) });
+    env.S3_ENDPOINT = proxies.s3.url(s3Server.endpoint);
+  }
   const config = loadConfig({
-    DATABASE_URL: `${PG_BASE}/brine_test_${id}`,
-    REDIS_URL: REDIS,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
     BRINE_QUEUE_PREFIX: `brine-test-${id}`,
     BRINE_DATA_DIR: dataDir,
     BRINE_ADMIN_TOKEN: adminToken,
@@ -70,9 +104,17 @@ export async function startStack(
     BRINE_RECONCILE_INTERVAL: '1',
     BRINE_JOB_LOCK_MS: '3000',
     BRINE_WEBHOOK_ALLOW_PRIVATE: 'true',
+    ...env,
     ...opts.env,
   });
   const rt = await startRuntime(config);
+  const server = s3Server ?? rt.embedded;
+  if (!server) throw new Error('the test stack needs an s3rver of its own');
+  if (s3Server) {
+    // the runtime does not know its S3 is an s3rver: give it the part-file cleanup the embedded server gets
+    const srv = s3Server;
+    rt.store.discardParts = (which) => srv.removeUploads(config.s3.bucket, which);
+  }
   const { app } = await createApiServer(rt, {
     withWorker: opts.withWorker ?? true,
     logger: process.env.BRINE_TEST_LOGS ? undefined : false,
@@ -98,19 +140,21 @@ export async function startStack(
     config,
     rt,
     app,
+    proxies,
+    s3: { endpoint: s3Server ? s3Server.endpoint : (rt.embedded?.endpoint ?? ''), server },
+    directDatabaseUrl,
+    directRedisUrl: REDIS,
     api,
     async close() {
+      for (const p of Object.values(proxies)) await p.set('pass');
       await app.close();
       await stopRuntime(rt);
-      await dropEverything(config, dataDir);
+      for (const p of Object.values(proxies)) await p.close();
+      await s3Server?.close();
+      await dropDatabaseAndQueues(directDatabaseUrl, REDIS, config.queuePrefix);
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** removes a test run's database, Redis keys and data folder */
-export async function dropEverything(config: Config, dataDir: string): Promise<void> {
-  await dropDatabaseAndQueues(config.databaseUrl, config.redisUrl, config.queuePrefix);
-  rmSync(dataDir, { recursive: true, force: true });
 }
 
 /** drops a throw-away database and every Redis key under a queue prefix (tests and benchmarks) */

@@ -5,7 +5,8 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import IORedis from 'ioredis';
 import type { ChildProcess } from 'node:child_process';
 import { FIXTURES } from '../helpers/paths';
-import { slowProxy, spawnWorker, stopProcess } from '../helpers/processes';
+import { FaultProxy } from '../helpers/fault-proxy';
+import { spawnWorker, stopProcess } from '../helpers/processes';
 import { eventually, put, scanned, startStack, type Stack } from '../helpers/stack';
 
 /**
@@ -46,11 +47,11 @@ async function status(name: string, version: string): Promise<{ status: string; 
 
 describe('resilience', () => {
   it('finishes a scan whose worker was killed in the middle of it', async () => {
-    const embeddedPort = Number(new URL(s.rt.embedded?.endpoint ?? '').port);
-    const proxy = await slowProxy(embeddedPort, 512 * 1024);
+    const proxy = await FaultProxy.start({ port: Number(new URL(s.s3.endpoint).port) });
+    await proxy.set('slow', { bytesPerSecond: 512 * 1024 });
     try {
       assert.equal((await put(s, 'killed', 'v1', bigPickle(6))).status, 201);
-      const first = spawnWorker(s.config, proxy.endpoint);
+      const first = spawnWorker(s.config, proxy.url(s.s3.endpoint));
       children.push(first);
       await eventually(
         async () => ((await status('killed', 'v1')).status === 'scanning' ? true : undefined),
@@ -60,7 +61,7 @@ describe('resilience', () => {
       first.kill('SIGKILL');
       await new Promise((r) => first.once('exit', r));
       assert.equal((await status('killed', 'v1')).status, 'scanning', 'the scan was cut off mid-way');
-      children.push(spawnWorker(s.config, proxy.endpoint));
+      children.push(spawnWorker(s.config, proxy.url(s.s3.endpoint)));
       const done = await scanned(s, 'killed', 'v1', 90_000);
       assert.equal(
         done.scan.status,
@@ -96,7 +97,7 @@ describe('resilience', () => {
     }
     for (const f of files)
       assert.equal((await status('flushed', f.replace(/[^A-Za-z0-9]/g, '-'))).status, 'pending');
-    children.push(spawnWorker(s.config, s.rt.embedded?.endpoint ?? ''));
+    children.push(spawnWorker(s.config, s.s3.endpoint));
     const verdicts = [];
     for (const f of files)
       verdicts.push((await scanned(s, 'flushed', f.replace(/[^A-Za-z0-9]/g, '-'), 60_000)).scan.verdict);

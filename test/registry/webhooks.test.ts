@@ -3,35 +3,15 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Webhook } from 'standardwebhooks';
 import { blockedReason } from '@brine/registry';
 import { FIXTURES } from '../helpers/paths';
 import { spawnWorker, stopProcess } from '../helpers/processes';
-import { startReceiver, type Received } from '../helpers/receiver';
+import { startReceiver, subscribe, verify, type Created } from '../helpers/receiver';
 import { eventually, put, scanned, startStack, type Stack } from '../helpers/stack';
 
 /** Signed webhooks end to end: a real receiver on loopback checks every signature with its own verifier. */
 const hostile = () => readFileSync(join(FIXTURES, 'files', 'h_os_system_zip.pt'));
 const benign = () => readFileSync(join(FIXTURES, 'files', 'b_state_dict.pt'));
-
-interface Created {
-  id: string;
-  secret: string;
-}
-
-async function subscribe(s: Stack, body: Record<string, unknown>): Promise<Created> {
-  const r = await s.api('/webhooks', { method: 'POST', json: body });
-  assert.equal(r.status, 201, await r.clone().text());
-  return (await r.json()) as Created;
-}
-
-function verify(secret: string, r: Received): { type: string; data: Record<string, unknown> } {
-  return new Webhook(secret).verify(r.body, {
-    'webhook-id': String(r.headers['webhook-id']),
-    'webhook-timestamp': String(r.headers['webhook-timestamp']),
-    'webhook-signature': String(r.headers['webhook-signature']),
-  }) as { type: string; data: Record<string, unknown> };
-}
 
 describe('webhooks', () => {
   let s: Stack;
@@ -187,6 +167,15 @@ describe('webhooks', () => {
         'http://10.1.2.3/',
         'http://[::1]/',
         'http://[::ffff:127.0.0.1]/',
+        'http://[::127.0.0.1]/', // IPv4-compatible loopback
+        'http://[::a9fe:a9fe]/', // IPv4-compatible metadata address
+        'http://[::ffff:a9fe:a9fe]/',
+        'http://[64:ff9b::a9fe:a9fe]/', // NAT64
+        'http://[2002:a9fe:a9fe::]/', // 6to4
+        'http://[fe80::1]/',
+        'http://[fd00::1]/',
+        'http://0x7f.0.0.1/',
+        'http://2130706433/',
         'http://localhost/',
         'ftp://example.com/',
         'http://user:pw@example.com/',
@@ -200,6 +189,11 @@ describe('webhooks', () => {
     assert.equal(blockedReason('8.8.8.8'), null);
     assert.ok(blockedReason('::ffff:a9fe:a9fe'), 'mapped metadata address');
     assert.ok(blockedReason('64:ff9b::7f00:1'), 'NAT64 loopback');
+    assert.ok(blockedReason('::127.0.0.1'), 'IPv4-compatible loopback');
+    assert.ok(blockedReason('::a9fe:a9fe'), 'IPv4-compatible metadata address');
+    assert.ok(blockedReason('2002:7f00:1::'), '6to4 loopback');
+    assert.ok(blockedReason('::'), 'unspecified');
+    assert.equal(blockedReason('2606:4700:4700::1111'), null, 'a public IPv6 address passes');
   });
 
   it('signs with both secrets during a rotation, and sends test events', async () => {

@@ -59,6 +59,8 @@ export interface Config {
   jobLockMs: number;
   /** an upload whose process stopped refreshing its heartbeat for this long is swept (parts aborted, object deleted) */
   uploadStaleSeconds: number;
+  /** how long a starting process waits for PostgreSQL, Redis and the object store to answer before it gives up */
+  startupWaitSeconds: number;
 }
 
 export class ConfigError extends Error {}
@@ -223,5 +225,6 @@ export function loadConfig(env: Env = process.env): Config {
     reconcileIntervalSeconds: int(env, 'BRINE_RECONCILE_INTERVAL', 30, 1, 3600),
     jobLockMs: int(env, 'BRINE_JOB_LOCK_MS', 30_000, 1000, 600_000),
     uploadStaleSeconds: int(env, 'BRINE_UPLOAD_STALE_SECONDS', 120, 2, 86_400),
+    startupWaitSeconds: int(env, 'BRINE_STARTUP_WAIT_SECONDS', 60, 0, 86_400),
   };
 }

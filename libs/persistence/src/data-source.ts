@@ -10,6 +10,11 @@ export interface DatabaseTimeouts {
 
 export const DEFAULT_DB_TIMEOUTS: DatabaseTimeouts = { queryTimeoutMs: 30_000 };
 
+/** a connection that takes longer than this to open (a hung server or network) fails */
+function connectTimeoutMs(t: DatabaseTimeouts): number {
+  return Math.max(2_000, Math.floor(t.queryTimeoutMs / 5));
+}
+
 export function dataSourceOptions(
   databaseUrl: string,
   t: DatabaseTimeouts = DEFAULT_DB_TIMEOUTS,
@@ -25,7 +30,7 @@ export function dataSourceOptions(
     extra: {
       max: 20,
       application_name: 'brine',
-      connectionTimeoutMillis: Math.max(2_000, Math.floor(t.queryTimeoutMs / 5)),
+      connectionTimeoutMillis: connectTimeoutMs(t),
       query_timeout: t.queryTimeoutMs,
       statement_timeout: t.queryTimeoutMs,
       idle_in_transaction_session_timeout: t.queryTimeoutMs * 2,
@@ -44,7 +49,10 @@ function alreadyExists(e: unknown): boolean {
 const MIGRATION_LOCK = 0x6272696e65;
 
 /** Creates the database named in the URL when it does not exist yet (the server must accept the user). */
-export async function ensureDatabase(databaseUrl: string): Promise<void> {
+export async function ensureDatabase(
+  databaseUrl: string,
+  t: DatabaseTimeouts = DEFAULT_DB_TIMEOUTS,
+): Promise<void> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (!/^[A-Za-z0-9_-]{1,63}$/.test(name)) {
@@ -52,7 +60,11 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   }
   const admin = new URL(databaseUrl);
   admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
+  const client = new Client({
+    connectionString: admin.toString(),
+    connectionTimeoutMillis: connectTimeoutMs(t),
+    query_timeout: t.queryTimeoutMs,
+  });
   await client.connect();
   try {
     const r = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -77,10 +89,19 @@ export async function openDatabase(
   databaseUrl: string,
   t: DatabaseTimeouts = DEFAULT_DB_TIMEOUTS,
 ): Promise<DataSource> {
-  await ensureDatabase(databaseUrl);
+  await ensureDatabase(databaseUrl, t);
   const ds = new DataSource(dataSourceOptions(databaseUrl, t));
-  await ds.initialize();
-  const lock = new Client({ connectionString: databaseUrl, application_name: 'brine-migrations' });
+  try {
+    await ds.initialize();
+  } catch (e) {
+    if (ds.isInitialized) await ds.destroy().catch(() => undefined);
+    throw e;
+  }
+  const lock = new Client({
+    connectionString: databaseUrl,
+    application_name: 'brine-migrations',
+    connectionTimeoutMillis: connectTimeoutMs(t),
+  });
   try {
     await lock.connect();
     await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);

@@ -81,3 +81,64 @@ export function webhookQueue(connection: ConnectionOptions, prefix: string): Que
     defaultJobOptions: { attempts: 1, removeOnComplete: true, removeOnFail: { age: 24 * 3600 } },
   });
 }
+
+/** a queue that is still waiting for Redis to answer its start-up check */
+export class QueueNotReadyError extends Error {
+  constructor(ms: number) {
+    super(`Redis did not answer within ${ms} ms (the queue is not ready)`);
+    this.name = 'QueueNotReadyError';
+  }
+}
+
+/**
+ * A producer's queue that recovers from a failed start. BullMQ checks a queue's connection once, when the queue is
+ * created, and keeps that promise: a queue created while Redis was unreachable (or whose check was cut off) fails
+ * every call for the rest of the process's life, long after Redis is back. `get()` hands out a queue whose check
+ * passed, and replaces one whose check failed. Errors the queue emits go to `onError` (BullMQ prints them to the
+ * console otherwise).
+ */
+export class QueueHandle<T> {
+  private current: Queue<T>;
+
+  constructor(
+    private readonly make: () => Queue<T>,
+    private readonly onError: (e: Error) => void,
+    /** how long get() waits for a queue that is still starting (it waits for Redis) */
+    private readonly timeoutMs = 5_000,
+  ) {
+    this.current = this.create();
+  }
+
+  private create(): Queue<T> {
+    const q = this.make();
+    q.on('error', this.onError);
+    return q;
+  }
+
+  async get(): Promise<Queue<T>> {
+    const q = this.current;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        q.waitUntilReady(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new QueueNotReadyError(this.timeoutMs)), this.timeoutMs);
+        }),
+      ]);
+      return q;
+    } catch (e) {
+      if (e instanceof QueueNotReadyError) throw e; // still starting: it may yet become ready
+      if (this.current === q) {
+        this.current = this.create();
+        void q.close().catch(() => undefined);
+      }
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.current.close().catch(() => undefined);
+  }
+}

@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { SourceReadError } from '@brine/scanner';
+import { QueueNotReadyError } from '@brine/queue';
+import { StorageStreamError } from '@brine/storage';
 
 /**
  * One place decides whether an error means "a dependency is down or slow" (PostgreSQL, Redis, the object store)
@@ -44,11 +46,25 @@ function field(e: unknown, key: string): unknown {
   return typeof e === 'object' && e !== null ? (e as Record<string, unknown>)[key] : undefined;
 }
 
+/** the configured ports of PostgreSQL and Redis, so a bare socket error names the right dependency */
+const dependencyPorts = new Map<number, Dependency>();
+
+export function registerDependencyPort(url: string, dependency: Dependency): void {
+  try {
+    const u = new URL(url);
+    const port = Number(u.port || (dependency === 'postgres' ? 5432 : dependency === 'redis' ? 6379 : 0));
+    if (port > 0) dependencyPorts.set(port, dependency);
+  } catch {
+    // an unparsable URL fails elsewhere with a better message
+  }
+}
+
 /** which dependency an error says is unavailable, or null when the error is about something else */
 export function unavailableDependency(e: unknown, depth = 0): Dependency | null {
   if (depth > 4 || typeof e !== 'object' || e === null) return null;
   if (e instanceof DependencyUnavailable) return e.dependency;
-  if (e instanceof SourceReadError) return 's3';
+  if (e instanceof SourceReadError || e instanceof StorageStreamError) return 's3';
+  if (e instanceof QueueNotReadyError) return 'redis';
   const name = String(field(e, 'name') ?? '');
   const message = String(field(e, 'message') ?? '');
   const code = String(field(e, 'code') ?? '');
@@ -79,11 +95,11 @@ export function unavailableDependency(e: unknown, depth = 0): Dependency | null 
   )
     return 'redis';
   if (NETWORK_CODES.has(code)) {
-    // a bare socket error: the port tells whose it was
+    // a bare socket error: the port tells whose it was when it is known; the object store's errors always come
+    // through the AWS SDK (with $metadata) or StorageStreamError, and Redis's through ioredis's messages, so a bare
+    // one without a known port is the database driver's
     const port = Number(field(e, 'port') ?? 0);
-    if (port === 5432) return 'postgres';
-    if (port === 6379) return 'redis';
-    return 's3';
+    return dependencyPorts.get(port) ?? (port === 6379 ? 'redis' : 'postgres');
   }
   return unavailableDependency(field(e, 'cause'), depth + 1);
 }

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import { DataSource, type EntityManager } from 'typeorm';
-import { deliveryJobId, type WebhookJobData } from '@brine/queue';
+import { deliveryJobId, type QueueHandle, type WebhookJobData } from '@brine/queue';
 import { QuietLog } from './dependency-errors';
 import { WEBHOOK_QUEUE_TOKEN } from './tokens';
 
@@ -26,7 +25,7 @@ export class EventsService implements OnModuleDestroy {
 
   constructor(
     private readonly db: DataSource,
-    @Inject(WEBHOOK_QUEUE_TOKEN) private readonly queue: Queue<WebhookJobData>,
+    @Inject(WEBHOOK_QUEUE_TOKEN) private readonly queue: QueueHandle<WebhookJobData>,
   ) {}
 
   async record(
@@ -45,7 +44,9 @@ export class EventsService implements OnModuleDestroy {
   /** after a commit that recorded events: have a worker turn them into deliveries now */
   async nudge(): Promise<void> {
     try {
-      await this.queue.add('dispatch', { kind: 'dispatch' }, { jobId: `dispatch-${randomUUID()}` });
+      await (
+        await this.queue.get()
+      ).add('dispatch', { kind: 'dispatch' }, { jobId: `dispatch-${randomUUID()}` });
     } catch (e) {
       this.quiet.warn(
         'nudge',
@@ -61,7 +62,9 @@ export class EventsService implements OnModuleDestroy {
     ])) as Array<{ attempt_count: number }>;
     if (!d) return;
     try {
-      await this.queue.add(
+      await (
+        await this.queue.get()
+      ).add(
         'deliver',
         { kind: 'deliver', deliveryId },
         { jobId: deliveryJobId(deliveryId, d.attempt_count + 1), delay: Math.max(0, delayMs) },

@@ -110,7 +110,12 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       if (m.initiated && Date.now() - m.initiated.getTime() < ORPHAN_MULTIPART_MS) continue;
       await this.store.abortMultipart(m.key, m.uploadId);
     }
-    const freed = await this.store.discardParts(aborted, this.config.uploadStaleSeconds * 1000 * 4);
+    // parts of live uploads stay however slowly they arrive; others untouched for a while belong to nobody
+    const freed = await this.store.discardParts({
+      remove: aborted,
+      keep: [...live],
+      staleMs: this.config.uploadStaleSeconds * 1000 * 4,
+    });
     if (stale.length > 0 || freed > 0)
       this.log.log(`swept ${stale.length} dead upload(s), ${freed} bytes of parts freed`);
   }

@@ -1,10 +1,11 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions, ENTITIES } from '@brine/persistence';
-import { scanQueue, webhookQueue } from '@brine/queue';
+import { QueueHandle, scanQueue, webhookQueue } from '@brine/queue';
 import { ObjectStore } from '@brine/storage';
 import { AuthGuard } from './auth.guard';
 import { CheckpointsService } from './checkpoints.service';
+import { QuietLog } from './dependency-errors';
 import { EventsService } from './events.service';
 import { HealthService } from './health.service';
 import { MetricsService } from './metrics.service';
@@ -34,6 +35,9 @@ const SERVICES = [
   WebhookDeliveryService,
 ];
 
+/** one rate-limited log for what the producer queues report while Redis is away */
+const queueLog = new QuietLog(new Logger('Queues'));
+
 /** The registry's services over an opened runtime (database, object store, Redis). */
 @Module({})
 export class RegistryModule {
@@ -55,10 +59,23 @@ export class RegistryModule {
         { provide: REDIS, useValue: rt.redis },
         { provide: REDIS_PRODUCER, useValue: rt.redisProducer },
         { provide: LINK_SECRET, useValue: rt.secret },
-        { provide: SCAN_QUEUE_TOKEN, useFactory: () => scanQueue(rt.redisProducer, rt.config.queuePrefix) },
+        {
+          provide: SCAN_QUEUE_TOKEN,
+          useFactory: () =>
+            new QueueHandle(
+              () => scanQueue(rt.redisProducer, rt.config.queuePrefix),
+              (e) => queueLog.warn('scans', `scan queue: ${e.message}`),
+              rt.config.redisTimeoutMs,
+            ),
+        },
         {
           provide: WEBHOOK_QUEUE_TOKEN,
-          useFactory: () => webhookQueue(rt.redisProducer, rt.config.queuePrefix),
+          useFactory: () =>
+            new QueueHandle(
+              () => webhookQueue(rt.redisProducer, rt.config.queuePrefix),
+              (e) => queueLog.warn('webhooks', `webhook queue: ${e.message}`),
+              rt.config.redisTimeoutMs,
+            ),
         },
         ...SERVICES,
       ],

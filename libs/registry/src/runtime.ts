@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import type { Config } from '@brine/config';
 import { openDatabase } from '@brine/persistence';
 import { producerConnection, redisConnection } from '@brine/queue';
 import { ObjectStore, startEmbeddedS3, type EmbeddedS3 } from '@brine/storage';
+import { registerDependencyPort, unavailableDependency, withTimeout } from './dependency-errors';
 
 /** The connections a Brine process needs, opened once before Nest starts. */
 export interface Runtime {
@@ -19,8 +21,11 @@ export interface Runtime {
   redisProducer: Redis;
   /** the embedded S3 server, when S3_ENDPOINT is not set */
   embedded: EmbeddedS3 | null;
-  /** the key that signs download links: BRINE_SECRET, or one generated once into the data folder */
-  secret: string;
+  /**
+   * the key that signs download links: BRINE_SECRET, or one generated once into the data folder (read on first
+   * use, so a worker-only process never writes one)
+   */
+  secret: () => string;
 }
 
 /**
@@ -45,7 +50,32 @@ export function resolveSecret(config: Config): string {
   }
 }
 
+/**
+ * Runs `attempt` until it succeeds. While the dependency is unavailable (refused, reset, timed out) it waits and
+ * tries again, saying so in the log, until `deadline`; any other error (bad credentials, a bad URL) fails at once.
+ */
+async function untilAvailable<T>(what: string, deadline: number, attempt: () => Promise<T>): Promise<T> {
+  let delay = 500;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (e) {
+      const message = (e as Error).message;
+      if (unavailableDependency(e) === null) throw new Error(`cannot use ${what}: ${message}`);
+      if (Date.now() + delay > deadline)
+        throw new Error(
+          `cannot reach ${what}: ${message} (waited BRINE_STARTUP_WAIT_SECONDS; is it running and is its URL right?)`,
+        );
+      if (n === 1 || n % 10 === 0) Logger.warn(`waiting for ${what} to answer: ${message}`, 'Brine');
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 5_000);
+    }
+  }
+}
+
 export async function startRuntime(config: Config): Promise<Runtime> {
+  registerDependencyPort(config.databaseUrl, 'postgres');
+  registerDependencyPort(config.redisUrl, 'redis');
   let embedded: EmbeddedS3 | null = null;
   let endpoint = config.s3.endpoint;
   if (endpoint === null) {
@@ -60,35 +90,40 @@ export async function startRuntime(config: Config): Promise<Runtime> {
   });
   if (embedded) {
     const e = embedded;
-    store.discardParts = (ids, staleMs) => e.removeUploads(config.s3.bucket, ids, staleMs);
+    store.discardParts = (which) => e.removeUploads(config.s3.bucket, which);
   }
-  try {
-    await store.ensureBucket();
-  } catch (e) {
-    await embedded?.close();
-    throw new Error(
-      `cannot reach the object store at ${endpoint} (bucket ${config.s3.bucket}): ${(e as Error).message}`,
-    );
-  }
-  let dataSource: DataSource;
-  try {
-    dataSource = await openDatabase(config.databaseUrl, { queryTimeoutMs: config.dbTimeoutMs });
-  } catch (e) {
-    await embedded?.close();
-    throw new Error(`cannot open the database: ${(e as Error).message}`);
-  }
+  const deadline = Date.now() + config.startupWaitSeconds * 1000;
+  let dataSource: DataSource | null = null;
   const redis = redisConnection(config.redisUrl, config.redisTimeoutMs);
   const redisProducer = producerConnection(config.redisUrl, config.redisTimeoutMs);
   try {
-    await redis.ping();
+    await untilAvailable(`the object store at ${endpoint} (bucket ${config.s3.bucket})`, deadline, () =>
+      store.ensureBucket(),
+    );
+    dataSource = await untilAvailable('PostgreSQL', deadline, () =>
+      openDatabase(config.databaseUrl, { queryTimeoutMs: config.dbTimeoutMs }),
+    );
+    await untilAvailable('Redis', deadline, () =>
+      withTimeout(redisProducer.ping(), config.redisTimeoutMs, 'redis', 'PING'),
+    );
   } catch (e) {
     redis.disconnect();
     redisProducer.disconnect();
-    await dataSource.destroy();
+    store.destroy();
+    await dataSource?.destroy();
     await embedded?.close();
-    throw new Error(`cannot reach Redis: ${(e as Error).message}`);
+    throw e;
   }
-  return { config, dataSource, store, redis, redisProducer, embedded, secret: resolveSecret(config) };
+  let secret: string | null = null;
+  return {
+    config,
+    dataSource,
+    store,
+    redis,
+    redisProducer,
+    embedded,
+    secret: () => (secret ??= resolveSecret(config)),
+  };
 }
 
 /** closes what Nest does not own (Nest destroys the data source when its application closes) */

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { scanJobId, type ScanJobData } from '@brine/queue';
+import { scanJobId, type QueueHandle, type ScanJobData } from '@brine/queue';
 import { QuietLog } from './dependency-errors';
 import { SCAN_QUEUE_TOKEN } from './tokens';
 
@@ -13,7 +13,12 @@ import { SCAN_QUEUE_TOKEN } from './tokens';
 export class ScanQueueService implements OnModuleDestroy {
   private readonly quiet = new QuietLog(new Logger('ScanQueue'));
 
-  constructor(@Inject(SCAN_QUEUE_TOKEN) readonly queue: Queue<ScanJobData>) {}
+  constructor(@Inject(SCAN_QUEUE_TOKEN) private readonly handle: QueueHandle<ScanJobData>) {}
+
+  /** the scan queue (BullMQ), for operations this service does not wrap: pausing, counting */
+  queue(): Promise<Queue<ScanJobData>> {
+    return this.handle.get();
+  }
 
   /**
    * Makes sure a live job exists for this scan: adds it, or replaces a job of the same id that has already
@@ -23,13 +28,14 @@ export class ScanQueueService implements OnModuleDestroy {
   async enqueue(versionId: string, generation: number): Promise<boolean> {
     const jobId = scanJobId(versionId, generation);
     try {
-      const existing = await this.queue.getJob(jobId);
+      const queue = await this.handle.get();
+      const existing = await queue.getJob(jobId);
       if (existing) {
         const state = await existing.getState();
         if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return true;
         await existing.remove();
       }
-      await this.queue.add('scan', { versionId, generation }, { jobId });
+      await queue.add('scan', { versionId, generation }, { jobId });
       return true;
     } catch (e) {
       this.quiet.warn(
@@ -41,6 +47,6 @@ export class ScanQueueService implements OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.queue.close();
+    await this.handle.close();
   }
 }

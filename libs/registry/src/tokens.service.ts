@@ -44,7 +44,7 @@ export class TokensService {
   constructor(
     @InjectRepository(TokenEntity) private readonly tokens: Repository<TokenEntity>,
     @Inject(CONFIG) private readonly config: Config,
-    @Inject(LINK_SECRET) private readonly secret: string,
+    @Inject(LINK_SECRET) private readonly secret: () => string,
   ) {}
 
   static hash(secret: string): string {
@@ -87,7 +87,7 @@ export class TokensService {
    */
   signLink(token: TokenEntity, target: string, ttlSeconds = LINK_TTL_SECONDS, now = Date.now()): string {
     const expires = Math.floor(now / 1000) + Math.min(ttlSeconds, LINK_TTL_SECONDS);
-    return `${token.id}.${expires}.${linkMac(this.secret, token.id, target, expires)}`;
+    return `${token.id}.${expires}.${linkMac(this.secret(), token.id, target, expires)}`;
   }
 
   /**
@@ -100,7 +100,7 @@ export class TokensService {
     const expires = Number(m[2]);
     const left = expires * 1000 - now;
     if (left < 0 || left > (LINK_TTL_SECONDS + LINK_CLOCK_SKEW_SECONDS) * 1000) return null;
-    const want = Buffer.from(linkMac(this.secret, m[1], target, expires));
+    const want = Buffer.from(linkMac(this.secret(), m[1], target, expires));
     const got = Buffer.from(m[3]);
     if (want.length !== got.length || !timingSafeEqual(want, got)) return null;
     return this.tokens.findOne({ where: { id: m[1], revokedAt: IsNull() } });

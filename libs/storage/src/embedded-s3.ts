@@ -7,10 +7,17 @@ export interface EmbeddedS3 {
   endpoint: string;
   close(): Promise<void>;
   /**
-   * Removes the part files of multipart uploads that will never complete (s3rver cannot abort them): those
-   * named in `uploadIds`, and any not written to for `staleMs`. Returns the bytes freed.
+   * Removes the part files of multipart uploads that will never complete (s3rver cannot abort them). Returns
+   * the bytes freed.
    */
-  removeUploads(bucket: string, uploadIds: readonly string[], staleMs: number): Promise<number>;
+  removeUploads(bucket: string, which: PartDiscard): Promise<number>;
+}
+
+/** which multipart uploads' parts to free: those in `remove`, and any not in `keep` untouched for `staleMs` */
+export interface PartDiscard {
+  remove: readonly string[];
+  keep: readonly string[];
+  staleMs: number;
 }
 
 /**
@@ -24,13 +31,12 @@ export async function startEmbeddedS3(directory: string, port = 0): Promise<Embe
   return {
     endpoint: `http://127.0.0.1:${addr.port}`,
     close: () => server.close(),
-    removeUploads: (bucket, ids, staleMs) =>
-      removeUploads(join(directory, bucket, '._S3rver_uploads'), ids, staleMs),
+    removeUploads: (bucket, which) => removeUploads(join(directory, bucket, '._S3rver_uploads'), which),
   };
 }
 
 /** s3rver keeps a multipart upload's parts in <directory>/<bucket>/._S3rver_uploads/<upload id>/ */
-async function removeUploads(dir: string, ids: readonly string[], staleMs: number): Promise<number> {
+async function removeUploads(dir: string, { remove, keep, staleMs }: PartDiscard): Promise<number> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -40,6 +46,7 @@ async function removeUploads(dir: string, ids: readonly string[], staleMs: numbe
   let freed = 0;
   const now = Date.now();
   for (const name of names) {
+    if (keep.includes(name) && !remove.includes(name)) continue;
     const p = join(dir, name);
     let newest = 0;
     let bytes = 0;
@@ -52,7 +59,7 @@ async function removeUploads(dir: string, ids: readonly string[], staleMs: numbe
     } catch {
       continue;
     }
-    if (ids.includes(name) || now - newest > staleMs) {
+    if (remove.includes(name) || now - newest > staleMs) {
       await rm(p, { recursive: true, force: true });
       freed += bytes;
     }

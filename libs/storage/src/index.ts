@@ -2,8 +2,9 @@ export { fileBodyStream, LocalFileSource, sha256File } from './local-file-source
 export {
   ObjectStore,
   S3RangeSource,
+  StorageStreamError,
   UploadTooLargeError,
   type ObjectStoreOptions,
   type UploadResult,
 } from './object-store';
-export { startEmbeddedS3, type EmbeddedS3 } from './embedded-s3';
+export { startEmbeddedS3, type EmbeddedS3, type PartDiscard } from './embedded-s3';

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ByteSource } from '@brine/scanner';
+import type { PartDiscard } from './embedded-s3';
 
 export interface ObjectStoreOptions {
   endpoint: string | null;
@@ -27,7 +28,10 @@ export interface ObjectStoreOptions {
   forcePathStyle: boolean;
   partSize: number;
   queueSize: number;
-  /** ms to establish a connection, and ms a request may go without any bytes moving, before it fails */
+  /**
+   * ms to establish a connection; ms from sending a request (with its body) to its response, and that a socket
+   * may stay silent while a body streams, before the request fails
+   */
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
 }
@@ -41,6 +45,19 @@ export interface MultipartUpload {
 export class UploadTooLargeError extends Error {
   constructor(readonly limit: number) {
     super(`the body is larger than the limit of ${limit} bytes`);
+  }
+}
+
+/** the object store failed while a response body was streaming in (its request itself had succeeded) */
+export class StorageStreamError extends Error {
+  constructor(
+    readonly key: string,
+    cause: unknown,
+  ) {
+    super(`reading ${key} from the object store failed: ${(cause as Error)?.message ?? String(cause)}`, {
+      cause,
+    });
+    this.name = 'StorageStreamError';
   }
 }
 
@@ -66,10 +83,14 @@ export class ObjectStore {
       region: opts.region,
       forcePathStyle: opts.forcePathStyle,
       credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey },
-      // a store that stops answering fails the request instead of hanging it (the SDK then retries it)
+      // a store that stops answering fails the request instead of hanging it (the SDK then retries it): no
+      // connection within connectTimeoutMs, no response within requestTimeoutMs of sending the request, or a
+      // socket silent for requestTimeoutMs (a body that stops moving either way)
       requestHandler: new NodeHttpHandler({
         connectionTimeout: opts.connectTimeoutMs ?? 5_000,
         requestTimeout: opts.requestTimeoutMs ?? 30_000,
+        throwOnRequestTimeout: true,
+        socketTimeout: opts.requestTimeoutMs ?? 30_000,
       }),
       // streamed bodies would otherwise be sent with aws-chunked framing, which s3rver stores verbatim
       requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -196,7 +217,7 @@ export class ObjectStore {
       if (uploadId !== null) {
         const id: string = uploadId;
         await this.abortMultipart(key, id).catch(() => undefined);
-        await this.discardParts([id], Number.POSITIVE_INFINITY).catch(() => 0);
+        await this.discardParts({ remove: [id], keep: [], staleMs: Number.POSITIVE_INFINITY }).catch(() => 0);
       }
       throw e;
     }
@@ -214,9 +235,9 @@ export class ObjectStore {
 
   /**
    * Frees the parts of multipart uploads that will not complete where the server cannot abort them (the embedded
-   * s3rver): the given upload ids, and folders untouched for `staleMs`. Returns the bytes freed; a no-op on S3.
+   * s3rver). Returns the bytes freed; a no-op on S3, where AbortMultipartUpload does it.
    */
-  discardParts: (uploadIds: readonly string[], staleMs: number) => Promise<number> = async () => 0;
+  discardParts: (which: PartDiscard) => Promise<number> = async () => 0;
 
   /** multipart uploads in progress under `prefix` (empty on servers that cannot list them, like s3rver) */
   async multipartUploads(prefix: string): Promise<MultipartUpload[]> {
@@ -331,6 +352,8 @@ export class S3RangeSource implements ByteSource {
         filled += n;
         if (filled >= len) break;
       }
+    } catch (e) {
+      throw new StorageStreamError(this.key, e);
     } finally {
       body.destroy();
     }

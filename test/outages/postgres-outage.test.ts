@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { ScanQueueService } from '@brine/registry';
 import {
@@ -9,6 +8,7 @@ import {
   fixtureMix,
   scanStates,
 } from '../helpers/outage';
+import { streamedPut } from '../helpers/streaming';
 import { eventually, put, startStack, type Stack } from '../helpers/stack';
 
 /**
@@ -33,40 +33,6 @@ after(async () => {
   await s?.close();
 });
 
-/** a PUT whose body is sent in `chunks` pieces; `between(i)` runs before piece i */
-function streamedPut(
-  path: string,
-  chunks: number,
-  between: (i: number) => Promise<void>,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      new URL(path, s.url),
-      {
-        method: 'PUT',
-        headers: {
-          authorization: `Bearer ${s.adminToken}`,
-          'content-type': 'application/octet-stream',
-          'transfer-encoding': 'chunked',
-        },
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('error', reject);
-    void (async () => {
-      for (let i = 0; i < chunks && !req.destroyed; i++) {
-        await between(i);
-        req.write(Buffer.alloc(256 * 1024, i));
-      }
-      req.end();
-    })();
-  });
-}
-
 describe('PostgreSQL outage', () => {
   it('dropped during uploads and scans: 503s that store nothing, then every version gets its verdict', async () => {
     // 20 scans queued (the queue held while they arrive), to start the moment PostgreSQL goes
@@ -77,9 +43,13 @@ describe('PostgreSQL outage', () => {
       assert.equal((await put(s, 'pgdrop', `v${String(i).padStart(2, '0')}`, f.bytes)).status, 201);
 
     // an upload whose body is still arriving when PostgreSQL goes: it cannot commit
-    const cutMidBody = streamedPut('/checkpoints/pgdrop/cut', 16, async (i) => {
-      if (i === 8) await s.proxies.postgres!.set('drop');
-      await new Promise((r) => setTimeout(r, 50));
+    const cutMidBody = streamedPut(`${s.url}/checkpoints/pgdrop/cut`, s.adminToken, {
+      chunks: 16,
+      chunkBytes: 256 * 1024,
+      between: async (i) => {
+        if (i === 8) await s.proxies.postgres!.set('drop');
+        await new Promise((r) => setTimeout(r, 50));
+      },
     });
     const cut = await cutMidBody;
     await queue.resume();

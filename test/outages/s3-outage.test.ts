@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { FaultProxy } from '../helpers/fault-proxy';
 import { spawnWorker, stopProcess, type Service } from '../helpers/processes';
@@ -11,6 +10,7 @@ import {
   scanStates,
 } from '../helpers/outage';
 import { startReceiver, subscribe, verify } from '../helpers/receiver';
+import { streamedPut } from '../helpers/streaming';
 import { eventually, put, startStack, type Stack } from '../helpers/stack';
 
 /**
@@ -39,44 +39,6 @@ afterEach(async () => {
 after(async () => {
   await s?.close();
 });
-
-/** a body sent slowly in `chunks` pieces of `chunkBytes`, with a hook between pieces */
-function streamedPut(
-  path: string,
-  chunks: number,
-  chunkBytes: number,
-  between: (i: number) => Promise<void>,
-): Promise<{ status: number; body: string }> {
-  const url = new URL(path, s.url);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'PUT',
-        headers: {
-          authorization: `Bearer ${s.adminToken}`,
-          'content-type': 'application/octet-stream',
-          'transfer-encoding': 'chunked',
-        },
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    void (async () => {
-      const piece = Buffer.alloc(chunkBytes, 0x61);
-      for (let i = 0; i < chunks && !req.destroyed; i++) {
-        await between(i);
-        if (!req.write(piece)) await new Promise((r) => req.once('drain', r));
-      }
-      req.end();
-    })().catch(() => undefined);
-  });
-}
 
 describe('S3 outage', () => {
   it('a 15-second outage during 40 queued scans: every version gets its real verdict, no false alert', async () => {
@@ -204,11 +166,15 @@ describe('S3 outage', () => {
   it('a multipart upload whose S3 goes away mid-body: 503, and no part or object is left', async () => {
     // 40 MiB in 1 MiB chunks (five 8 MiB parts); S3 starts refusing after the first part went up
     let cut = false;
-    const r = await streamedPut('/checkpoints/mp/v1', 40, 1024 * 1024, async (i) => {
-      if (i === 12 && !cut) {
-        cut = true;
-        await s.proxies.s3!.set('refuse');
-      }
+    const r = await streamedPut(`${s.url}/checkpoints/mp/v1`, s.adminToken, {
+      chunks: 40,
+      chunkBytes: 1024 * 1024,
+      between: async (i) => {
+        if (i === 12 && !cut) {
+          cut = true;
+          await s.proxies.s3!.set('refuse');
+        }
+      },
     });
     assert.equal(r.status, 503, r.body);
     await s.proxies.s3!.set('pass');

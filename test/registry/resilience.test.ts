@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { UnrecoverableError, Worker } from 'bullmq';
 import IORedis from 'ioredis';
+import { SCAN_QUEUE, type ScanJobData } from '@brine/queue';
 import type { ChildProcess } from 'node:child_process';
 import { FIXTURES } from '../helpers/paths';
 import { FaultProxy } from '../helpers/fault-proxy';
@@ -101,6 +103,39 @@ describe('resilience', () => {
     const verdicts = [];
     for (const f of files)
       verdicts.push((await scanned(s, 'flushed', f.replace(/[^A-Za-z0-9]/g, '-'), 60_000)).scan.verdict);
+    assert.deepEqual(verdicts, ['safe', 'dangerous']);
+  });
+
+  it('scans versions whose job already failed or completed (whatever state the job is in)', async () => {
+    const files = ['b_state_dict.pt', 'h_os_system.pkl'];
+    for (const f of files)
+      assert.equal(
+        (await put(s, 'stuckjobs', f.replace(/[^A-Za-z0-9]/g, '-'), readFileSync(join(FIXTURES, 'files', f))))
+          .status,
+        201,
+      );
+    // a stand-in worker takes both jobs and ends them without scanning: one failed for good, one completed
+    const connection = new IORedis(s.config.redisUrl, { maxRetriesPerRequest: null });
+    const manual = new Worker<ScanJobData>(SCAN_QUEUE, null, { connection, prefix: s.config.queuePrefix });
+    try {
+      const token = 'test-token';
+      const first = await manual.getNextJob(token);
+      const second = await manual.getNextJob(token);
+      assert.ok(first && second, 'both jobs were waiting');
+      await first.moveToFailed(new UnrecoverableError('lost in an outage'), token);
+      await second.moveToCompleted('gone', token, false);
+      assert.equal(await first.getState(), 'failed');
+      assert.equal(await second.getState(), 'completed');
+    } finally {
+      await manual.close();
+      connection.disconnect();
+    }
+    for (const f of files)
+      assert.equal((await status('stuckjobs', f.replace(/[^A-Za-z0-9]/g, '-'))).status, 'pending');
+    children.push(spawnWorker(s.config, s.s3.endpoint));
+    const verdicts = [];
+    for (const f of files)
+      verdicts.push((await scanned(s, 'stuckjobs', f.replace(/[^A-Za-z0-9]/g, '-'), 60_000)).scan.verdict);
     assert.deepEqual(verdicts, ['safe', 'dangerous']);
   });
 });

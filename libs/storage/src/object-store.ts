@@ -66,6 +66,34 @@ export interface UploadResult {
   sha256: string;
 }
 
+/** `count` buffers of `size` bytes, made when first needed and then reused; first come first served */
+class BufferPool {
+  private readonly free: Buffer[] = [];
+  private made = 0;
+  private readonly waiting: Array<(b: Buffer) => void> = [];
+
+  constructor(
+    private readonly count: number,
+    private readonly size: number,
+  ) {}
+
+  async acquire(): Promise<Buffer> {
+    const b = this.free.pop();
+    if (b) return b;
+    if (this.made < this.count) {
+      this.made++;
+      return Buffer.allocUnsafe(this.size);
+    }
+    return new Promise<Buffer>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(b: Buffer): void {
+    const next = this.waiting.shift();
+    if (next) next(b);
+    else this.free.push(b);
+  }
+}
+
 /**
  * The object store: S3, MinIO or the embedded s3rver through @aws-sdk/client-s3. Uploads stream as multipart
  * uploads with a bounded number of parts in memory and the SHA-256 computed on the way; reads use explicit byte
@@ -75,7 +103,8 @@ export class ObjectStore {
   readonly client: S3Client;
   readonly bucket: string;
   private readonly partSize: number;
-  private readonly queueSize: number;
+  /** buffers for the parts in flight across every upload of this process (BRINE_UPLOAD_QUEUE_SIZE of them) */
+  private readonly partBuffers: BufferPool;
 
   constructor(opts: ObjectStoreOptions) {
     this.client = new S3Client({
@@ -98,7 +127,7 @@ export class ObjectStore {
     });
     this.bucket = opts.bucket;
     this.partSize = opts.partSize;
-    this.queueSize = opts.queueSize;
+    this.partBuffers = new BufferPool(opts.queueSize, opts.partSize);
   }
 
   async ensureBucket(): Promise<void> {
@@ -131,23 +160,34 @@ export class ObjectStore {
   ): Promise<UploadResult> {
     const hash = createHash('sha256');
     let size = 0;
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
+    // the part being filled: one buffer per upload, reused for every part
+    const fill = Buffer.allocUnsafe(this.partSize);
+    let filled = 0;
     let uploadId: string | null = null;
     const parts: Array<{ PartNumber: number; ETag: string }> = [];
     const inflight = new Set<Promise<void>>();
     let nextPart = 1;
     let failure: unknown = null;
 
-    const take = (n: number): Buffer => {
-      const all = pending.length === 1 ? pending[0] : Buffer.concat(pending, pendingBytes);
-      const part = all.subarray(0, n);
-      const rest = all.subarray(n);
-      pending = rest.length > 0 ? [rest] : [];
-      pendingBytes = rest.length;
-      return part;
+    /**
+     * Sends the filled part once one of the process's part buffers is free (until then this upload reads no more
+     * of its body): the memory of all uploads together is one fill buffer each plus the shared part buffers,
+     * however many arrive at once, and nothing is left for the garbage collector to catch up with.
+     */
+    const sendPart = async (): Promise<void> => {
+      const buffer = await this.partBuffers.acquire();
+      let launched = false;
+      try {
+        fill.copy(buffer, 0, 0, filled);
+        const part = buffer.subarray(0, filled);
+        filled = 0;
+        await launch(part, () => this.partBuffers.release(buffer));
+        launched = true;
+      } finally {
+        if (!launched) this.partBuffers.release(buffer);
+      }
     };
-    const sendPart = async (part: Buffer): Promise<void> => {
+    const launch = async (part: Buffer, done: () => void): Promise<void> => {
       if (uploadId === null) {
         const r = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }));
         if (!r.UploadId) throw new Error('the object store returned no upload id');
@@ -172,9 +212,11 @@ export class ObjectStore {
         .catch((e: unknown) => {
           failure ??= e;
         })
-        .finally(() => inflight.delete(p));
+        .finally(() => {
+          inflight.delete(p);
+          done();
+        });
       inflight.add(p);
-      while (inflight.size >= this.queueSize) await Promise.race(inflight);
       if (failure) throw failure;
     };
 
@@ -186,19 +228,23 @@ export class ObjectStore {
         size += buf.length;
         if (size > maxBytes) throw new UploadTooLargeError(maxBytes);
         hash.update(buf);
-        pending.push(buf);
-        pendingBytes += buf.length;
         onProgress?.(size);
-        while (pendingBytes >= this.partSize) await sendPart(take(this.partSize));
+        for (let off = 0; off < buf.length; ) {
+          const n = Math.min(buf.length - off, this.partSize - filled);
+          buf.copy(fill, filled, off, off + n);
+          filled += n;
+          off += n;
+          if (filled === this.partSize) await sendPart();
+        }
       }
       if (uploadId === null) {
         // small bodies are a single PUT
-        const all = take(pendingBytes);
+        const all = fill.subarray(0, filled);
         await this.client.send(
           new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: all, ContentLength: all.length }),
         );
       } else {
-        if (pendingBytes > 0) await sendPart(take(pendingBytes));
+        if (filled > 0) await sendPart();
         await Promise.all(inflight);
         if (failure) throw failure;
         parts.sort((a, b) => a.PartNumber - b.PartNumber);

@@ -229,7 +229,7 @@ export class ObjectStore {
         if (size > maxBytes) throw new UploadTooLargeError(maxBytes);
         hash.update(buf);
         onProgress?.(size);
-        for (let off = 0; off < buf.length; ) {
+        for (let off = 0; off < buf.length;) {
           const n = Math.min(buf.length - off, this.partSize - filled);
           buf.copy(fill, filled, off, off + n);
           filled += n;

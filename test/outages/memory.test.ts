@@ -80,6 +80,7 @@ describe('bounded memory', () => {
     );
     assert.ok(apiPeak < LIMIT, `API peak RSS ${apiPeak} bytes`);
     assert.ok(workerPeak < LIMIT, `worker peak RSS ${workerPeak} bytes`);
-    await assertNothingOrphaned(s, 0);
+    // s3rver removes a completed upload's part files just after answering: give it a moment
+    await assertNothingOrphaned(s, 10_000);
   });
 });

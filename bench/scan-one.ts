@@ -1,5 +1,5 @@
 import { scan } from '@brine/scanner';
-import { LocalFileSource } from '@brine/storage';
+import { LocalFileSource } from '@brine/storage/local-file';
 
 /** scans one file and prints {ms, rssMB} — run in its own process so the RSS is the scan's alone */
 async function main(): Promise<void> {

@@ -1,7 +1,4 @@
-import { pullCommand } from './pull-command';
-import { pushCommand } from './push-command';
-import { SCAN_USAGE, scanCommand } from './scan-command';
-import { tagCommand } from './tag-command';
+import { SCAN_USAGE } from './scan-usage';
 import { UsageError } from './usage-error';
 
 const USAGE = `usage: brine <command> [options]
@@ -20,12 +17,15 @@ ${SCAN_USAGE}`;
 
 type Command = (argv: string[]) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = {
-  scan: scanCommand,
-  push: pushCommand,
-  pull: pullCommand,
-  tag: tagCommand,
+/** each command's module is loaded only when it runs: `brine scan` never pays for the HTTP client, and so on */
+/* eslint-disable @typescript-eslint/no-require-imports -- lazy loading is the point */
+const COMMANDS: Record<string, () => Command> = {
+  scan: () => (require('./scan-command') as typeof import('./scan-command.js')).scanCommand,
+  push: () => (require('./push-command') as typeof import('./push-command.js')).pushCommand,
+  pull: () => (require('./pull-command') as typeof import('./pull-command.js')).pullCommand,
+  tag: () => (require('./tag-command') as typeof import('./tag-command.js')).tagCommand,
 };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Runs the CLI; resolves to the exit status. */
 export async function main(argv: string[]): Promise<number> {
@@ -34,13 +34,13 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return name ? 0 : 2;
   }
-  const run = COMMANDS[name];
-  if (!run) {
+  const load = COMMANDS[name];
+  if (!load) {
     console.error(`brine: unknown command "${name}"\n\n${USAGE}`);
     return 2;
   }
   try {
-    return await run(rest);
+    return await load()(rest);
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(`brine ${name}: ${e.message}`);

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { fileBodyStream, sha256File } from '@brine/storage';
+import { fileBodyStream, sha256File } from '@brine/storage/local-file';
 import { apiError, ApiError, call, remote, type Remote } from './client';
 import { bold, dim, ProgressBar, red, verdictLabel } from './format';
 import { UsageError } from './usage-error';

@@ -8,27 +8,12 @@ import {
   type ScanReport,
   type TorchVersion,
 } from '@brine/scanner';
-import { LocalFileSource, sha256File } from '@brine/storage';
+import { LocalFileSource, sha256File } from '@brine/storage/local-file';
 import { parseCommand } from './arguments';
 import { bold, dim, humanBytes, humanCount, red, verdictLabel, yellow } from './format';
-import { toSarif } from './sarif';
+import { SCAN_USAGE } from './scan-usage';
 import { collectTargets, type Skipped } from './scan-targets';
 import { UsageError } from './usage-error';
-
-export const SCAN_USAGE = `usage: brine scan [options] PATH...
-
-Scans checkpoint files (folders are walked) without executing anything.
-  --format F      text (default), json (one JSON array of reports) or sarif (SARIF 2.1.0 for code scanning)
-  --json          the same as --format json
-  --output FILE   write the json or sarif output to FILE instead of standard output
-  --torch V       the torch version the verdict is about: ${TORCH_VERSIONS.join(', ')} (default 2.14)
-  --allow NAME    treat NAME as a safe global, as torch.serialization.add_safe_globals would (repeatable)
-  --include GLOB  in folders, scan only paths that match (repeatable; e.g. '**/*.pt')
-  --exclude GLOB  in folders, skip paths that match (repeatable; e.g. 'tests/**')
-  --no-hash       skip the SHA-256 of each file
-In folders, .git, .hg, .svn and node_modules are passed over, and so are images, fonts, PDFs and text files that
-are not pickles; files named on the command line are always scanned.
-Exit status: 0 when every file is safe, 1 when any is not, 2 on a usage error, 3 when a file could not be read.`;
 
 /** the scan stopped because a file could not be read: exit status 3 */
 class ReadFailure extends Error {}
@@ -86,11 +71,16 @@ export async function scanCommand(argv: string[]): Promise<number> {
   }
   if (format === 'text') printSummary(reports, skipped);
   else {
+    // the SARIF writer is loaded only when asked for (start-up time counts for every scan)
     const out =
       format === 'json'
         ? JSON.stringify(reports, null, 2)
         : JSON.stringify(
-            toSarif(reports, (r) => files.get(r) as string),
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            (require('./sarif') as typeof import('./sarif.js')).toSarif(
+              reports,
+              (r) => files.get(r) as string,
+            ),
             null,
             2,
           );

@@ -266,6 +266,19 @@ export function lineText(line: Uint8Array): string {
 }
 
 export function lineInt(m: Machine, line: Uint8Array, base0: boolean): number | bigint {
+  // the common case, `[+-]?digits` of up to 15 digits, without a string: Python's int() of it is its value
+  // (base 0 refuses leading zeros, so "007" takes the general path and fails there as Python fails)
+  const n = line.length;
+  let i = n > 0 && (line[0] === 0x2d || line[0] === 0x2b) ? 1 : 0;
+  if (n - i >= 1 && n - i <= 15 && !(base0 && line[i] === 0x30 && n - i > 1)) {
+    let v = 0;
+    for (; i < n; i++) {
+      const d = line[i] - 0x30;
+      if (d < 0 || d > 9) break;
+      v = v * 10 + d;
+    }
+    if (i === n) return line[0] === 0x2d ? -v : v;
+  }
   const v = parsePythonInt(lineText(line), base0);
   if (v === null)
     m.fail('ValueError', `invalid literal for int(): '${lineText(line).slice(0, 40)}'`, 'value');

@@ -1,3 +1,6 @@
+// The public face of the pickle machine. Hot paths (the scanner) import the modules themselves
+// ('@brine/pickle/values', …): TypeScript compiles these re-exports into getters that all share one megamorphic
+// body, which cost a fifth of the scan time of a large state dict when called per opcode.
 export * from './values';
 export * from './machine';
 export * from './opcodes';

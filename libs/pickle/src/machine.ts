@@ -25,6 +25,7 @@ import { decodeAscii, DecodeError } from './text';
 import {
   PyBytes,
   PyDict,
+  FLOAT_SUMMARY,
   PyFloat,
   PyList,
   PySet,
@@ -228,7 +229,11 @@ export class Machine {
 
   /** Hands the machine the bytes [base, base + buf.length) of a stream that ends at streamEnd. */
   setWindow(buf: Uint8Array, base: number, streamEnd: number): void {
-    this.buf = buf;
+    // a plain Uint8Array view, not a Node Buffer: subarray() on a Buffer builds a Buffer, several times dearer
+    this.buf =
+      Object.getPrototypeOf(buf) === Uint8Array.prototype
+        ? buf
+        : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.base = base;
     this.pos = 0;
@@ -702,7 +707,6 @@ const LIST_SUMMARIES = new Map<string, PyList>();
 const SET_SUMMARIES = new Map<string, PySet>();
 const TUPLE_SUMMARY = new PyTuple([]);
 const TUPLE_SUMMARIES = new Map<string, PyTuple>();
-const FLOAT_SUMMARY = new PyFloat(NaN);
 const BYTES_SUMMARY = new PyBytes(0, null, false);
 
 export function dictSummary(cls: string): PyDict {

@@ -8,11 +8,12 @@ import {
   type TextLine,
 } from './arguments';
 import type { Machine } from './machine';
-import { decodeUtf8 } from './text';
+import { decodeLatin1, decodeUtf8 } from './text';
 import {
   isObject,
   PyBytes,
   PyDict,
+  FLOAT_SUMMARY,
   PyFloat,
   PyInstance,
   PyList,
@@ -172,6 +173,7 @@ function stringLiteral(m: Machine, raw: Uint8Array): PyValue {
 
 /** UNICODE's argument: raw-unicode-escape (\uXXXX and \UXXXXXXXX; everything else is Latin-1) */
 function rawUnicodeEscape(raw: Uint8Array): string {
+  if (raw.indexOf(0x5c) < 0) return decodeLatin1(raw, 0, raw.length);
   let s = '';
   for (let i = 0; i < raw.length; i++) {
     const c = raw[i];
@@ -189,11 +191,15 @@ function rawUnicodeEscape(raw: Uint8Array): string {
   return s;
 }
 
+const SIMPLE_FLOAT = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/;
 const FLOAT_LITERAL = /^[+-]?(\d(_?\d)*)?(\.(\d(_?\d)*)?)?([eE][+-]?\d(_?\d)*)?$/;
 
 /** Python's float() of a text argument (FLOAT opcode) */
 function floatText(m: Machine, raw: Uint8Array): PyFloat {
   const t = A.lineText(raw).trim();
+  // what repr(float) writes (the usual case) needs no further checks; once the retention budget is spent a
+  // float's value is never consulted, as for BINFLOAT
+  if (SIMPLE_FLOAT.test(t)) return m.retainBudget > 0 ? new PyFloat(Number(t)) : FLOAT_SUMMARY;
   const special = /^([+-]?)(inf|infinity|nan)$/i.exec(t);
   if (special) {
     const v = special[2].toLowerCase() === 'nan' ? NaN : Infinity;

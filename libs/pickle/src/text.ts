@@ -34,10 +34,26 @@ export function decodeUtf8(b: Uint8Array, start: number, end: number, surrogateP
   return decodeWithSurrogates(b, start, end);
 }
 
+/**
+ * A short string of code points 0–255 (ASCII, or Latin-1) as one flat string. (Appending a character at a time would build a rope of one node per
+ * character, which V8 keeps as is when the string is stored: a state dict's keys then cost ~30 bytes per byte.)
+ */
 function asciiShort(b: Uint8Array, start: number, end: number): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += String.fromCharCode(b[i]);
-  return s;
+  const f = String.fromCharCode;
+  switch (end - start) {
+    case 0:
+      return '';
+    case 1:
+      return f(b[start]);
+    case 2:
+      return f(b[start], b[start + 1]);
+    case 3:
+      return f(b[start], b[start + 1], b[start + 2]);
+    case 4:
+      return f(b[start], b[start + 1], b[start + 2], b[start + 3]);
+    default:
+      return f.apply(null, b.subarray(start, end) as unknown as number[]);
+  }
 }
 
 export function decodeAscii(b: Uint8Array, start: number, end: number): string {
@@ -48,7 +64,8 @@ export function decodeAscii(b: Uint8Array, start: number, end: number): string {
 }
 
 export function decodeLatin1(b: Uint8Array, start: number, end: number): string {
-  return latin1.decode(b.subarray(start, end));
+  // bytes 0x00–0xff are the code points U+0000–U+00FF: the short-string path decodes Latin-1 as it is
+  return end - start < 64 ? asciiShort(b, start, end) : latin1.decode(b.subarray(start, end));
 }
 
 /** Returns whether encoded surrogates were seen; throws DecodeError like CPython's UTF-8 codec. */

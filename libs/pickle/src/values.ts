@@ -109,14 +109,14 @@ export class PyGlobal extends PyObjectBase {
   get kind(): 'global' {
     return 'global';
   }
+  /** `module.name`, made once: every judge and model asks for it */
+  readonly fullName: string;
   constructor(
     readonly module: string,
     readonly name: string,
   ) {
     super();
-  }
-  get fullName(): string {
-    return `${this.module}.${this.name}`;
+    this.fullName = `${module}.${name}`;
   }
 }
 
@@ -350,3 +350,6 @@ export function pyHashable(v: PyValue): boolean {
       return true;
   }
 }
+
+/** the one float that stands for every float once the retention budget is spent (its value is never consulted) */
+export const FLOAT_SUMMARY = new PyFloat(NaN);

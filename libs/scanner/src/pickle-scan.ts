@@ -1,23 +1,26 @@
 import {
   Machine,
-  mapPython2Name,
+  type CallEvent,
+  type ImportEvent,
+  type MachineHost,
+  type PickleFailure,
+  type RunResult,
+  type StructuralNote,
+} from '@brine/pickle/machine';
+import { mapPython2Name } from '@brine/pickle/python2-names';
+import {
   PyBytes,
   PyDict,
   PyGlobal,
   PyInstance,
   PyStorage,
+  PyTensor,
   PyTuple,
   pyStr,
   toSafeInt,
   UNKNOWN,
-  type CallEvent,
-  type ImportEvent,
-  type MachineHost,
-  type PickleFailure,
   type PyValue,
-  type RunResult,
-  type StructuralNote,
-} from '@brine/pickle';
+} from '@brine/pickle/values';
 import { CHAINED_LOADERS } from './analysis/threats';
 import type { Severity } from './report';
 import type { ScanContext } from './scan-context';
@@ -61,6 +64,16 @@ export interface PickleWalkResult {
   end: number;
   protocol: number;
   opcodes: number;
+}
+
+/** whether a call's arguments hold a tensor (directly or one tuple down): the call wraps it */
+function wrapsTensor(args: PyValue): boolean {
+  if (!(args instanceof PyTuple)) return false;
+  for (const a of args.items) {
+    if (a instanceof PyTensor) return true;
+    if (a instanceof PyTuple && a.items.some((x) => x instanceof PyTensor)) return true;
+  }
+  return false;
 }
 
 /**
@@ -113,11 +126,16 @@ class ScanHost implements MachineHost {
       mode: ev.opcode === 'NEWOBJ' ? 'new' : 'call',
       uncertain: false,
     };
+    let value: PyValue;
     try {
-      return evaluateCall(c, ev.callee, ev.args);
+      value = evaluateCall(c, ev.callee, ev.args);
     } catch {
       return new PyInstance(ev.callee, ev.args, ev.opcode);
     }
+    // a tensor rebuilt from storage (not a wrapper around a tensor, like a Parameter) counts once
+    if (value instanceof PyTensor && !wrapsTensor(ev.args))
+      this.ctx.tensorsRebuilt.add(value.dtype, value.numel);
+    return value;
   }
 
   /** calls whose arguments change what the rest of the stream means */

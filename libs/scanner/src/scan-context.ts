@@ -1,4 +1,6 @@
-import { mapPython2Name, type ImportEvent } from '@brine/pickle';
+import { TensorTotals } from './analysis/structure';
+import { type ImportEvent } from '@brine/pickle/machine';
+import { mapPython2Name } from '@brine/pickle/python2-names';
 import { threatOf } from './analysis/threats';
 import {
   SEVERITY_RANK,
@@ -45,7 +47,7 @@ export const DEFAULT_SCAN_LIMITS: Readonly<ScanLimits> = Object.freeze({
   maxInflatedBytes: 512 * 1024 * 1024,
   maxEntries: 1_000_000,
   maxDepth: 4,
-  maxListedTensors: 100_000,
+  maxListedTensors: 10_000,
   windowBytes: 4 * 1024 * 1024,
 });
 
@@ -91,6 +93,8 @@ export class ScanContext {
   readonly allow: readonly string[];
   readonly judge: WeightsOnlyJudge;
   opcodes = 0;
+  /** every tensor the walks rebuilt (the report's totals when the kept object graph holds fewer) */
+  readonly tensorsRebuilt = new TensorTotals();
   /** something could not be read to the end: never "safe" */
   incomplete = false;
   private readonly findingKeys = new Set<string>();
@@ -116,6 +120,7 @@ export class ScanContext {
    */
   absorb(child: ScanContext, what: 'all' | 'dangerous'): void {
     this.opcodes += child.opcodes;
+    if (what === 'all') this.tensorsRebuilt.absorb(child.tensorsRebuilt);
     const keep = (f: Finding) => what === 'all' || f.severity === 'dangerous';
     for (const f of child.findings) if (keep(f)) this.add(f);
     for (const [k, imp] of child.imports) {

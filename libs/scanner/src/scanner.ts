@@ -86,7 +86,7 @@ async function scanAtDepth(source: ByteSource, input: ScanInput, depth: number):
       message: `torch ${target} refuses it with weights_only=True: ${targetResult.reason}`,
     });
   }
-  const tensors = outcome.inventory.result();
+  const tensors = outcome.inventory.result(ctx.tensorsRebuilt);
   const findings = sortFindings(ctx.findings);
   const verdict = decideVerdict(findings, outcome.format, targetResult, ctx.incomplete);
   const imports = [...ctx.imports.values()].sort(

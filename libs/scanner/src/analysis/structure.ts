@@ -1,4 +1,13 @@
-import { PyDict, PyGlobal, PyInstance, PyList, PyTensor, PyTuple, pyStr, type PyValue } from '@brine/pickle';
+import {
+  PyDict,
+  PyGlobal,
+  PyInstance,
+  PyList,
+  PyTensor,
+  PyTuple,
+  pyStr,
+  type PyValue,
+} from '@brine/pickle/values';
 import type { Kind, TensorInventory, TensorRecord } from '../report';
 import { dtypeBytes } from '../torch/dtypes';
 
@@ -105,8 +114,54 @@ export class InventoryBuilder {
     }
   }
 
-  result(): TensorInventory {
-    return this.inv;
+  /**
+   * The inventory. Its names come from the object graph the walk kept, which the retention budget bounds; the
+   * tensors the walk rebuilt (`created`) are all counted. When the graph holds fewer than were rebuilt, the
+   * totals are the rebuilt ones and the list says it is incomplete.
+   */
+  result(created?: TensorTotals): TensorInventory {
+    const inv = this.inv;
+    if (created && created.count > inv.count) {
+      inv.count = created.count;
+      inv.parameters = created.parameters;
+      inv.bytes = created.bytes;
+      inv.byDtype = Object.fromEntries([...created.byDtype].map(([d, t]) => [d, { ...t }]));
+      inv.truncated = true;
+    }
+    return inv;
+  }
+}
+
+/** what the walks of one file rebuilt, counted as each tensor is made (no names, no list: bounded) */
+export class TensorTotals {
+  count = 0;
+  parameters = 0;
+  bytes = 0;
+  readonly byDtype = new Map<string, { count: number; numel: number; bytes: number }>();
+
+  add(dtype: string, numel: number): void {
+    const bytes = dtypeBytes(dtype, numel);
+    this.count++;
+    this.parameters += numel;
+    this.bytes += bytes;
+    let d = this.byDtype.get(dtype);
+    if (!d) this.byDtype.set(dtype, (d = { count: 0, numel: 0, bytes: 0 }));
+    d.count++;
+    d.numel += numel;
+    d.bytes += bytes;
+  }
+
+  absorb(other: TensorTotals): void {
+    for (const [dtype, t] of other.byDtype) {
+      this.count += t.count;
+      this.parameters += t.numel;
+      this.bytes += t.bytes;
+      let d = this.byDtype.get(dtype);
+      if (!d) this.byDtype.set(dtype, (d = { count: 0, numel: 0, bytes: 0 }));
+      d.count += t.count;
+      d.numel += t.numel;
+      d.bytes += t.bytes;
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { PyList, PyStorage, pyStr, type PyValue } from '@brine/pickle';
+import { PyList, PyStorage, pyStr, type PyValue } from '@brine/pickle/values';
 import {
   TAR_PYTHONS,
   torchTarRead,

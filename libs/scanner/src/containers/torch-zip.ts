@@ -1,4 +1,4 @@
-import { PyGlobal, PyInstance, PyTensor, type PyValue } from '@brine/pickle';
+import { PyGlobal, PyInstance, PyTensor, type PyValue } from '@brine/pickle/values';
 import { isNpy, readNpyHeader } from '../formats/numpy';
 import { analyseTorchScript } from '../formats/torchscript-code';
 import { walkPickle, walkTentatively } from '../pickle-scan';

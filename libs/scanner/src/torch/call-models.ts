@@ -1,3 +1,4 @@
+import { type Machine } from '@brine/pickle/machine';
 import {
   isObject,
   PyBytes,
@@ -14,9 +15,8 @@ import {
   pyStr,
   pyTypeName,
   toSafeInt,
-  type Machine,
   type PyValue,
-} from '@brine/pickle';
+} from '@brine/pickle/values';
 import { DTYPES, dtypeOfGlobal } from './dtypes';
 import type { TorchProfile } from './profiles';
 

@@ -104,9 +104,24 @@ export const DTYPE_SCALAR_NAME: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** full name of a GLOBAL → the dtype it denotes, for `torch.float32`, `torch.FloatStorage`, `torch.cuda.FloatTensor` … */
-export function dtypeOfGlobal(
-  full: string,
-): { dtype: string; via: 'dtype' | 'storage' | 'tensor-class' } | null {
+export function dtypeOfGlobal(full: string): GlobalDtype | null {
+  let r = DTYPE_OF_GLOBAL.get(full);
+  if (r === undefined) {
+    r = findDtypeOfGlobal(full);
+    if (DTYPE_OF_GLOBAL.size < 10_000) DTYPE_OF_GLOBAL.set(full, r);
+  }
+  return r;
+}
+
+export interface GlobalDtype {
+  readonly dtype: string;
+  readonly via: 'dtype' | 'storage' | 'tensor-class';
+}
+
+/** answers by name, kept (bounded) because a state dict asks the same few names once per tensor */
+const DTYPE_OF_GLOBAL = new Map<string, GlobalDtype | null>();
+
+function findDtypeOfGlobal(full: string): GlobalDtype | null {
   const m = /^torch\.(?:cuda\.)?(?:sparse\.)?([A-Za-z0-9_]+)$/.exec(full);
   if (!m) return null;
   const n = m[1];

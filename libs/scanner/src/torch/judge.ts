@@ -1,5 +1,6 @@
+import { type CallEvent, type ImportEvent, type Machine, type PickleFailure } from '@brine/pickle/machine';
+import { mapPython2Name } from '@brine/pickle/python2-names';
 import {
-  mapPython2Name,
   PyBytes,
   PyDict,
   PyGlobal,
@@ -12,12 +13,8 @@ import {
   pyStr,
   pyTypeName,
   toSafeInt,
-  type CallEvent,
-  type ImportEvent,
-  type Machine,
-  type PickleFailure,
   type PyValue,
-} from '@brine/pickle';
+} from '@brine/pickle/values';
 import { TORCH_VERSIONS, type TorchVersion, type VersionResult } from '../report';
 import {
   CallError,

@@ -1,4 +1,4 @@
-import { OPCODES_BY_NAME } from '@brine/pickle';
+import { OPCODES_BY_NAME } from '@brine/pickle/opcodes';
 import type { TorchVersion } from '../report';
 import { ALLOWLISTS } from './allowlists.generated';
 

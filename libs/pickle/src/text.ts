@@ -52,6 +52,8 @@ function asciiShort(b: Uint8Array, start: number, end: number): string {
     case 4:
       return f(b[start], b[start + 1], b[start + 2], b[start + 3]);
     default:
+      // apply takes the typed array as it is; a spread would run the iterator protocol per byte
+      // eslint-disable-next-line prefer-spread
       return f.apply(null, b.subarray(start, end) as unknown as number[]);
   }
 }

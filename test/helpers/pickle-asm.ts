@@ -61,6 +61,7 @@ export const OPS = {
   TUPLE3: 0x87,
   EMPTY_TUPLE: 0x29,
   EMPTY_LIST: 0x5d,
+  LIST: 0x6c,
   EMPTY_DICT: 0x7d,
   EMPTY_SET: 0x8f,
   APPEND: 0x61,

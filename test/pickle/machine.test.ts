@@ -96,6 +96,9 @@ obj = {
   'consts': [True, False, None],
   'big': {str(i): i for i in range(1500)},
 }
+# the same string objects twice over: the second time they come from the memo (GET), decoded from the packed store
+s1, s2, s3, s4 = 'caf\u00e9', '\u6f22\u5b57 \U0001f600', 'y' * 70000, 'ascii only'
+obj['repeats'] = [s1, s2, s3, s4, s1, s2, s3, s4, s4]
 def plain(x):
     if isinstance(x, bool) or x is None: return x
     if isinstance(x, int): return x if abs(x) <= 2**53 - 1 else 'n%d' % x
@@ -138,7 +141,8 @@ describe('machine against CPython', () => {
   for (const [proto, hex] of Object.entries(data.pickles)) {
     for (const window of [0, 7]) {
       it(`rebuilds protocol ${proto} pickles exactly${window ? ' when fed in 7-byte windows' : ''}`, () => {
-        const { machine, result } = run(Buffer.from(hex, 'hex'), {}, window);
+        // protocol 0 writes the 70,000-character string on one line: past the scanner's default line limit
+        const { machine, result } = run(Buffer.from(hex, 'hex'), { maxLineBytes: 1 << 20 }, window);
         assert.equal(result, 'stop', String(machine.failure));
         const got = JSON.parse(
           JSON.stringify(plain(machine.result), (_k, v) => (v === Infinity ? '__inf__' : v)),
@@ -263,6 +267,28 @@ describe('limits', () => {
     for (let i = 0; i < 300; i++) memo.raw([0x72, i & 0xff, i >> 8, 0, 0]);
     const m = run(memo.op('STOP').bytes(), { maxMemoEntries: 100 });
     assert.equal(m.machine.failure?.kind, 'limit');
+  });
+
+  it('remembers memoized strings within their byte budget, and fails a GET of one past it', () => {
+    const b = new PickleAsm()
+      .proto(4)
+      .op('MARK')
+      .shortStr('abcdefghij')
+      .op('MEMOIZE')
+      .shortStr('klm')
+      .op('MEMOIZE');
+    b.binget(0).binget(1).op('LIST').op('STOP');
+    const within = run(b.bytes(), { maxMemoStringBytes: 13 });
+    assert.equal(within.result, 'stop');
+    assert.deepEqual(plain(within.machine.result), ['abcdefghij', 'klm', 'abcdefghij', 'klm']);
+    const past = run(b.bytes(), { maxMemoStringBytes: 12 });
+    assert.equal(past.result, 'failed');
+    assert.equal(past.machine.failure?.kind, 'limit');
+    assert.match(past.machine.failure?.message ?? '', /memoized string/);
+    // a string past the budget that is never fetched costs nothing
+    const unused = new PickleAsm().proto(4).shortStr('abcdefghij').op('MEMOIZE').op('POP');
+    unused.shortStr('klm').op('MEMOIZE').op('STOP');
+    assert.equal(run(unused.bytes(), { maxMemoStringBytes: 12 }).result, 'stop');
   });
 
   it('checks a declared length against the stream before allocating', () => {

@@ -39,6 +39,7 @@ const NOTE_SEVERITY: Readonly<Record<string, Severity>> = {
   'large-allocation': 'suspicious',
   'line-at-eof': 'info',
   'retention-budget': 'info',
+  'memo-budget': 'info',
   'long-string': 'info',
   'long-int': 'info',
 };

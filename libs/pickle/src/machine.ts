@@ -21,7 +21,8 @@ import {
   type OpcodeDef,
 } from './opcodes';
 import { mapPython2Name } from './python2-names';
-import { decodeAscii, decodeLatin1, DecodeError } from './text';
+import { DROPPED_STRING, Memo, PUT_DROPPED, PUT_SPREAD } from './memo';
+import { decodeAscii, DecodeError } from './text';
 import {
   PyBytes,
   PyDict,
@@ -30,7 +31,6 @@ import {
   PyList,
   PySet,
   PyTuple,
-  PyUnknown,
   UNKNOWN,
   type PyObject,
   type PyValue,
@@ -191,10 +191,7 @@ export class Machine {
   /** end of the range returned by popMarkRange() */
   markEnd = 0;
   private readonly maxStack: number;
-  memo: PyValue[] = [];
-  memoCount = 0;
-  /** memoized strings, packed (see memoPut): their characters, and per memo slot where they are */
-  private strArena = new StringArena();
+  memo: Memo;
   /** PROTO argument, -1 before any PROTO opcode */
   proto = -1;
   /** highest PROTO seen in this pickle */
@@ -231,6 +228,7 @@ export class Machine {
     this.maxStack = this.limits.maxStackItems;
     this.retainBudget = this.limits.maxRetainedItems;
     this.watched = host.watchedOpcodes ?? new Uint8Array(256);
+    this.memo = new Memo(this.limits.maxMemoStringBytes, this.limits.maxMemoEntries);
   }
 
   /** Hands the machine the bytes [base, base + buf.length) of a stream that ends at streamEnd. */
@@ -258,9 +256,7 @@ export class Machine {
     this.sp = 0;
     this.fence = 0;
     this.marks.length = 0;
-    this.memo = [];
-    this.memoCount = 0;
-    this.strArena = new StringArena();
+    this.memo = new Memo(this.limits.maxMemoStringBytes, this.limits.maxMemoEntries);
     this.proto = -1;
     this.opcodeCount = 0;
     this.result = null;
@@ -570,45 +566,37 @@ export class Machine {
   memoPut(index: number): void {
     if (index < 0) this.fail('ValueError', 'negative PUT argument', 'value');
     let v = this.top();
-    if (this.memo[index] === undefined) {
-      if (++this.memoCount > this.limits.maxMemoEntries)
-        this.failLimit(`more than ${this.limits.maxMemoEntries} memo entries`);
-    }
+    if (!this.memo.has(index) && this.memo.count >= this.limits.maxMemoEntries)
+      this.failLimit(`more than ${this.limits.maxMemoEntries} memo entries`);
     // once the retention budget is spent, plain data containers are remembered by type only, so millions of
     // memoized records do not all stay alive; imports, storages, tensors and instances keep their identity
     if (this.retainBudget <= 0 && typeof v === 'object' && v !== null) v = summaryOf(v);
-    else if (typeof v === 'string' && v.length > 0 && v.length <= 0xffff) {
-      // strings are kept as packed characters, not as millions of live JS strings (which the garbage collector
-      // would trace and copy again and again): a GET decodes one again. Past the byte budget a string cannot be
-      // remembered, and a GET of it stops the walk with a limit failure: never a guess.
-      if (!this.strArena.put(index, v, this.limits.maxMemoStringBytes)) {
-        this.note(
-          'memo-budget',
-          `memoized strings exceed ${this.limits.maxMemoStringBytes} bytes; later ones are not remembered`,
-        );
-        v = MEMO_STRING_DROPPED;
-      } else v = MEMO_STRING;
-    }
-    this.memo[index] = v;
+    const r = this.memo.put(index, v);
+    if (r === PUT_DROPPED)
+      this.note(
+        'memo-budget',
+        `memoized strings exceed ${this.limits.maxMemoStringBytes} bytes; later ones are not remembered`,
+      );
+    else if (r === PUT_SPREAD)
+      this.failLimit(`memo indices spread wider than ${this.limits.maxMemoEntries} slots`);
   }
 
   memoGet(index: number): PyValue {
-    const v = this.memo[index];
+    const v = this.memo.get(index);
     if (v === undefined) {
       if (this.lenient) return UNKNOWN;
       this.fail('KeyError', String(index), 'memo');
     }
-    if (v === MEMO_STRING) {
-      // decoded once, then kept as a string: a string fetched from the memo is usually fetched again
-      const s = this.strArena.get(index);
-      this.memo[index] = s;
-      return s;
-    }
-    if (v === MEMO_STRING_DROPPED) {
+    if (v === DROPPED_STRING) {
       if (this.lenient) return UNKNOWN;
       this.failLimit(`a memoized string past the ${this.limits.maxMemoStringBytes}-byte budget was fetched`);
     }
     return v;
+  }
+
+  /** the number of memo entries (len(memo) in CPython: where MEMOIZE writes) */
+  get memoCount(): number {
+    return this.memo.count;
   }
 
   // ---- imports and calls ----
@@ -802,75 +790,4 @@ function dictIndexOf(d: PyDict, k: PyValue): number {
     d.index = index;
   }
   return index.get(key) ?? -1;
-}
-
-/** the memo slot's string is in the machine's StringArena */
-const MEMO_STRING = new PyUnknown('memoized string');
-/** the memo slot's string was past the budget and not kept */
-const MEMO_STRING_DROPPED = new PyUnknown('memoized string past the budget');
-
-/**
- * Memoized strings as packed characters: one growing byte array, and per memo slot an offset (negative, -1 - off,
- * when the string takes two bytes per character) and a length. A pickle that memoizes millions of short strings
- * costs their bytes plus 6 per slot, with nothing for the garbage collector to trace.
- */
-class StringArena {
-  private bytes = new Uint8Array(0);
-  private used = 0;
-  private offsets = new Int32Array(0);
-  private lengths = new Uint16Array(0);
-
-  /** stores `s` (at most 65535 characters) for memo slot `index`; false when it would pass `budget` bytes */
-  put(index: number, s: string, budget: number): boolean {
-    const n = s.length;
-    if (index > 0x7fffffff) return false;
-    let wide = false;
-    for (let i = 0; i < n; i++) {
-      if (s.charCodeAt(i) > 0xff) {
-        wide = true;
-        break;
-      }
-    }
-    const size = wide ? 2 * n : n;
-    if (this.used + size > budget) return false;
-    if (this.used + size > this.bytes.length) {
-      const grown = new Uint8Array(Math.min(budget, Math.max(1 << 16, Math.ceil(1.5 * (this.used + size)))));
-      grown.set(this.bytes.subarray(0, this.used));
-      this.bytes = grown;
-    }
-    if (index >= this.offsets.length) {
-      const cap = Math.max(1024, Math.ceil(1.5 * (index + 1)));
-      const o = new Int32Array(cap);
-      o.set(this.offsets);
-      this.offsets = o;
-      const l = new Uint16Array(cap);
-      l.set(this.lengths);
-      this.lengths = l;
-    }
-    const b = this.bytes;
-    let p = this.used;
-    if (wide) {
-      for (let i = 0; i < n; i++) {
-        const c = s.charCodeAt(i);
-        b[p++] = c & 0xff;
-        b[p++] = c >> 8;
-      }
-    } else for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
-    this.offsets[index] = wide ? -1 - this.used : this.used;
-    this.lengths[index] = n;
-    this.used = p;
-    return true;
-  }
-
-  get(index: number): string {
-    const off = this.offsets[index];
-    const n = this.lengths[index];
-    if (off >= 0) return decodeLatin1(this.bytes, off, off + n);
-    const start = -1 - off;
-    let s = '';
-    const units: number[] = [];
-    for (let k = 0; k < n; k++) units.push(this.bytes[start + 2 * k] | (this.bytes[start + 2 * k + 1] << 8));
-    for (let k = 0; k < n; k += 4096) s += String.fromCharCode(...units.slice(k, k + 4096));
-    return s;
-  }
 }

@@ -41,7 +41,7 @@ export const DEFAULT_SCAN_LIMITS: Readonly<ScanLimits> = Object.freeze({
   maxMemoEntries: 20_000_000,
   maxStackItems: 10_000_000,
   maxMarkDepth: 100_000,
-  maxRetainedItems: 200_000,
+  maxRetainedItems: 50_000,
   maxRetainedBytes: 1 << 20,
   maxLineBytes: 64 * 1024,
   maxInflatedBytes: 512 * 1024 * 1024,

@@ -565,13 +565,13 @@ export class Machine {
 
   memoPut(index: number): void {
     if (index < 0) this.fail('ValueError', 'negative PUT argument', 'value');
-    let v = this.top();
+    const v = this.top();
     if (!this.memo.has(index) && this.memo.count >= this.limits.maxMemoEntries)
       this.failLimit(`more than ${this.limits.maxMemoEntries} memo entries`);
     // once the retention budget is spent, plain data containers are remembered by type only, so millions of
     // memoized records do not all stay alive; imports, storages, tensors and instances keep their identity
-    if (this.retainBudget <= 0 && typeof v === 'object' && v !== null) v = summaryOf(v);
-    const r = this.memo.put(index, v);
+    const kept = this.retainBudget <= 0 && typeof v === 'object' && v !== null ? summaryOf(v) : v;
+    const r = this.memo.put(index, kept, kept !== v || SUMMARIES.has(kept));
     if (r === PUT_DROPPED)
       this.note(
         'memo-budget',
@@ -725,22 +725,33 @@ const SET_SUMMARIES = new Map<string, PySet>();
 const TUPLE_SUMMARY = new PyTuple([]);
 const TUPLE_SUMMARIES = new Map<string, PyTuple>();
 const BYTES_SUMMARY = new PyBytes(0, null, false);
+/** every stand-in above, so the memo can store them by number rather than one reference per slot */
+const SUMMARIES = new Set<PyValue>([TUPLE_SUMMARY, BYTES_SUMMARY, FLOAT_SUMMARY]);
 
 export function dictSummary(cls: string): PyDict {
   let d = DICT_SUMMARIES.get(cls);
-  if (d === undefined) DICT_SUMMARIES.set(cls, (d = new PyDict(cls)));
+  if (d === undefined) {
+    DICT_SUMMARIES.set(cls, (d = new PyDict(cls)));
+    SUMMARIES.add(d);
+  }
   return d;
 }
 
 export function listSummary(cls: string): PyList {
   let l = LIST_SUMMARIES.get(cls);
-  if (l === undefined) LIST_SUMMARIES.set(cls, (l = new PyList(cls)));
+  if (l === undefined) {
+    LIST_SUMMARIES.set(cls, (l = new PyList(cls)));
+    SUMMARIES.add(l);
+  }
   return l;
 }
 
 function setSummary(cls: string): PySet {
   let x = SET_SUMMARIES.get(cls);
-  if (x === undefined) SET_SUMMARIES.set(cls, (x = new PySet(cls)));
+  if (x === undefined) {
+    SET_SUMMARIES.set(cls, (x = new PySet(cls)));
+    SUMMARIES.add(x);
+  }
   return x;
 }
 
@@ -751,6 +762,7 @@ function tupleSummary(cls: string | null): PyTuple {
     t = new PyTuple([]);
     t.cls = cls;
     TUPLE_SUMMARIES.set(cls, t);
+    SUMMARIES.add(t);
   }
   return t;
 }

@@ -16,6 +16,9 @@ export class Memo {
   count = 0;
   private pages: Array<MemoPage | undefined> = [];
   private readonly values: PyValue[] = [];
+  /** values many slots share (the stand-ins of plain data past the retention budget): stored once, by number */
+  private readonly shared: PyValue[] = [];
+  private readonly sharedIds = new Map<PyValue, number>();
   private readonly chunks: Uint8Array[] = [];
   private chunkUsed = CHUNK_BYTES;
   private stringBytes = 0;
@@ -34,10 +37,11 @@ export class Memo {
   }
 
   /**
-   * memo[index] = v. Returns PUT_DROPPED when `v` is a string that did not fit in the string budget (the slot is
+   * memo[index] = v; `sharedValue` says `v` is one of few values many slots hold (it is then kept once). Returns
+   * PUT_DROPPED when `v` is a string that did not fit in the string budget (the slot is
    * then marked dropped), PUT_SPREAD when the index needs a page past `maxSlots` (nothing is written).
    */
-  put(index: number, v: PyValue): PutResult {
+  put(index: number, v: PyValue, sharedValue = false): PutResult {
     const page = this.page(index);
     if (page === null) return PUT_SPREAD;
     const i = index & PAGE_MASK;
@@ -51,7 +55,21 @@ export class Memo {
       return PUT_OK;
     }
     if (kind === VALUE) this.values[page.ref[i]] = v;
-    else {
+    else if (sharedValue) {
+      let id = this.sharedIds.get(v);
+      if (id === undefined && this.shared.length < MAX_SHARED) {
+        id = this.shared.length;
+        this.shared.push(v);
+        this.sharedIds.set(v, id);
+      }
+      if (id !== undefined) {
+        page.kind[i] = SHARED;
+        page.ref[i] = id;
+        return PUT_OK;
+      }
+      page.ref[i] = this.values.length;
+      this.values.push(v);
+    } else {
       page.ref[i] = this.values.length;
       this.values.push(v);
     }
@@ -67,6 +85,8 @@ export class Memo {
     switch (page.kind[i]) {
       case VALUE:
         return this.values[page.ref[i]];
+      case SHARED:
+        return this.shared[page.ref[i]];
       case NARROW:
       case WIDE: {
         // decoded once, then kept as a value: a string fetched from the memo is usually fetched again (a dict
@@ -174,6 +194,8 @@ const VALUE = 1;
 const NARROW = 2;
 const WIDE = 3;
 const DROPPED = 4;
+const SHARED = 5;
+const MAX_SHARED = 1 << 16;
 
 const PAGE_BITS = 16;
 const PAGE_SLOTS = 1 << PAGE_BITS;

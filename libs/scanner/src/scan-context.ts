@@ -48,7 +48,7 @@ export const DEFAULT_SCAN_LIMITS: Readonly<ScanLimits> = Object.freeze({
   maxEntries: 1_000_000,
   maxDepth: 4,
   maxListedTensors: 10_000,
-  windowBytes: 4 * 1024 * 1024,
+  windowBytes: 1024 * 1024,
 });
 
 export interface ScanProgress {

@@ -104,9 +104,14 @@ export class WeightsOnlyJudge {
     return this.open > 0;
   }
 
-  alive(): ProfileState[] {
-    return this.states.filter((s) => s.failure === null && !s.settled);
+  /** the versions still open, as one array rebuilt only when one closes (the walk asks per container it fills) */
+  alive(): readonly ProfileState[] {
+    if (this.aliveCache === null)
+      this.aliveCache = this.states.filter((s) => s.failure === null && !s.settled);
+    return this.aliveCache;
   }
+
+  private aliveCache: ProfileState[] | null = null;
 
   state(v: TorchVersion): ProfileState {
     const s = this.states.find((x) => x.profile.version === v);
@@ -118,6 +123,7 @@ export class WeightsOnlyJudge {
     if (s.failure === null && !s.settled) {
       s.failure = f;
       this.open--;
+      this.aliveCache = null;
     }
   }
 
@@ -126,6 +132,7 @@ export class WeightsOnlyJudge {
     const s = this.state(v);
     if (s.settled || s.failure !== null) return;
     this.open--;
+    this.aliveCache = null;
     s.failure = failure;
     s.uncertain ||= uncertain;
     s.settled = true;
@@ -337,9 +344,11 @@ export class WeightsOnlyJudge {
   }
 
   append(target: PyValue, opcode: string): void {
+    // the common case, a plain list, is fine for every version
+    if (target instanceof PyList && target.cls === 'builtins.list') return;
+    const t = typeName(target);
     for (const s of this.alive()) {
       const p = s.profile;
-      const t = typeName(target);
       const ok =
         (target instanceof PyList && t === 'builtins.list') ||
         (p.appendToAllowlistedListSubclass && target instanceof PyList && s.user.has(t));
@@ -351,11 +360,19 @@ export class WeightsOnlyJudge {
 
   /** SETITEM(S) on `target` with the key/value pairs in items[start:end] */
   setItems(target: PyValue, items: readonly PyValue[], start: number, end: number, opcode: string): void {
+    const t = typeName(target);
+    const mappingType =
+      t === 'builtins.dict' || t === 'collections.OrderedDict' || t === 'collections.Counter';
+    // whether a key is hashable does not depend on the version: looked up once
+    let unhashable = -1;
+    if (target instanceof PyDict)
+      for (let i = start; i < end; i += 2)
+        if (!pyHashable(items[i])) {
+          unhashable = i;
+          break;
+        }
     for (const s of this.alive()) {
       const p = s.profile;
-      const t = typeName(target);
-      const mappingType =
-        t === 'builtins.dict' || t === 'collections.OrderedDict' || t === 'collections.Counter';
       if (p.setitemTypeCheck && !mappingType) {
         this.fail(
           s,
@@ -366,12 +383,8 @@ export class WeightsOnlyJudge {
         continue;
       }
       if (target instanceof PyDict) {
-        for (let i = start; i < end; i += 2) {
-          if (!pyHashable(items[i])) {
-            this.fail(s, runtime('TypeError', `unhashable type: '${pyTypeName(items[i])}'`));
-            break;
-          }
-        }
+        if (unhashable >= 0)
+          this.fail(s, runtime('TypeError', `unhashable type: '${pyTypeName(items[unhashable])}'`));
       } else if (target instanceof PyList) {
         for (let i = start; i < end; i += 2) {
           const idx = toSafeInt(items[i]);

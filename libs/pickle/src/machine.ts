@@ -21,7 +21,7 @@ import {
   type OpcodeDef,
 } from './opcodes';
 import { mapPython2Name } from './python2-names';
-import { DROPPED_STRING, Memo, PUT_DROPPED, PUT_SPREAD } from './memo';
+import { DROPPED_STRING, Memo, PUT_DROPPED, PUT_LIMIT, PUT_SPREAD, type PutResult } from './memo';
 import { decodeAscii, DecodeError } from './text';
 import {
   PyBytes,
@@ -30,6 +30,7 @@ import {
   PyFloat,
   PyList,
   PySet,
+  PyTensor,
   PyTuple,
   UNKNOWN,
   type PyObject,
@@ -566,13 +567,16 @@ export class Machine {
   memoPut(index: number): void {
     if (index < 0) this.fail('ValueError', 'negative PUT argument', 'value');
     const v = this.top();
-    if (!this.memo.has(index) && this.memo.count >= this.limits.maxMemoEntries)
-      this.failLimit(`more than ${this.limits.maxMemoEntries} memo entries`);
-    // once the retention budget is spent, plain data containers are remembered by type only, so millions of
-    // memoized records do not all stay alive; imports, storages, tensors and instances keep their identity
-    const kept = this.retainBudget <= 0 && typeof v === 'object' && v !== null ? summaryOf(v) : v;
-    const r = this.memo.put(index, kept, kept !== v || SUMMARIES.has(kept));
-    if (r === PUT_DROPPED)
+    let r: PutResult;
+    if (typeof v === 'string') r = this.memo.put(index, v, false);
+    else if (this.retainBudget <= 0 && typeof v === 'object' && v !== null) {
+      // once the retention budget is spent, plain data containers are remembered by type only, so millions of
+      // memoized records do not all stay alive; imports, storages and instances keep their identity
+      const kept = summaryOf(v);
+      r = this.memo.put(index, kept, kept !== v || SUMMARIES.has(kept));
+    } else r = this.memo.put(index, v, false);
+    if (r === PUT_LIMIT) this.failLimit(`more than ${this.limits.maxMemoEntries} memo entries`);
+    else if (r === PUT_DROPPED)
       this.note(
         'memo-budget',
         `memoized strings exceed ${this.limits.maxMemoStringBytes} bytes; later ones are not remembered`,
@@ -755,6 +759,25 @@ function setSummary(cls: string): PySet {
   return x;
 }
 
+const TENSOR_SUMMARIES = new Map<string, PyTensor>();
+
+/**
+ * A tensor stands for all tensors of its type, dtype and layout once the retention budget is spent: each tensor
+ * was checked and counted when it was rebuilt; what a later reference to it needs is its type.
+ */
+function tensorSummary(t: PyTensor): PyTensor {
+  const key = `${t.isParameter ? 'P' : 'T'}|${t.subclass ?? ''}|${t.dtype}|${t.layout}`;
+  let s = TENSOR_SUMMARIES.get(key);
+  if (s === undefined) {
+    s = new PyTensor(t.dtype, [], null, t.layout);
+    s.isParameter = t.isParameter;
+    s.subclass = t.subclass;
+    TENSOR_SUMMARIES.set(key, s);
+    SUMMARIES.add(s);
+  }
+  return s;
+}
+
 function tupleSummary(cls: string | null): PyTuple {
   if (cls === null) return TUPLE_SUMMARY;
   let t = TUPLE_SUMMARIES.get(cls);
@@ -775,6 +798,7 @@ function summaryOf(v: PyObject): PyValue {
   if (v instanceof PyList) return listSummary(v.cls);
   if (v instanceof PySet) return setSummary(v.cls);
   if (v instanceof PyBytes) return BYTES_SUMMARY;
+  if (v instanceof PyTensor) return tensorSummary(v);
   return v;
 }
 

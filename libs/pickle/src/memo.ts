@@ -39,14 +39,18 @@ export class Memo {
   /**
    * memo[index] = v; `sharedValue` says `v` is one of few values many slots hold (it is then kept once). Returns
    * PUT_DROPPED when `v` is a string that did not fit in the string budget (the slot is
-   * then marked dropped), PUT_SPREAD when the index needs a page past `maxSlots` (nothing is written).
+   * then marked dropped), PUT_SPREAD when the index needs a page past `maxSlots`, PUT_LIMIT when it would be
+   * slot number `maxSlots + 1` (nothing is written in those two cases).
    */
   put(index: number, v: PyValue, sharedValue = false): PutResult {
     const page = this.page(index);
     if (page === null) return PUT_SPREAD;
     const i = index & PAGE_MASK;
     const kind = page.kind[i];
-    if (kind === EMPTY) this.count++;
+    if (kind === EMPTY) {
+      if (this.count >= this.maxSlots) return PUT_LIMIT;
+      this.count++;
+    }
     if (typeof v === 'string' && v.length > 0 && v.length <= 0xffff) {
       if (!this.putString(page, i, v)) {
         page.kind[i] = DROPPED;
@@ -178,7 +182,8 @@ export class Memo {
 export const PUT_OK = 0;
 export const PUT_DROPPED = 1;
 export const PUT_SPREAD = 2;
-export type PutResult = typeof PUT_OK | typeof PUT_DROPPED | typeof PUT_SPREAD;
+export const PUT_LIMIT = 3;
+export type PutResult = typeof PUT_OK | typeof PUT_DROPPED | typeof PUT_SPREAD | typeof PUT_LIMIT;
 
 /** what Memo.get returns for a string that was past the budget */
 export const DROPPED_STRING: unique symbol = Symbol('dropped memo string');

@@ -254,8 +254,9 @@ class ScanHost implements MachineHost {
       });
     }
     const storage = new PyStorage(dtype, el, record, numel, pyStr(location));
-    this.storages.set(keyStr, storage);
+    // a zip's storages are looked up again here (one record per key); a legacy file's are the loader's
     if (loader.kind === 'legacy') loader.storages.set(keyStr, storage);
+    else this.storages.set(keyStr, storage);
     return storage;
   }
 

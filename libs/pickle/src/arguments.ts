@@ -118,9 +118,30 @@ function counted(
   };
 }
 
+/**
+ * A copy of buf[start, start + len). Short payloads share 64 KiB slabs (a view each) rather than an ArrayBuffer
+ * apiece: a pickle of millions of small bytes objects would otherwise make millions of buffers outside the heap.
+ * (Nothing writes into a PyBytes' data.)
+ */
+function copyBytes(buf: Uint8Array, start: number, len: number): Uint8Array {
+  if (len > SLAB_ITEM) return buf.slice(start, start + len);
+  if (slabUsed + len > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + len);
+  for (let k = 0; k < len; k++) out[k] = buf[start + k];
+  slabUsed += len;
+  return out;
+}
+const SLAB_BYTES = 64 * 1024;
+const SLAB_ITEM = 256;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabUsed = 0;
+
 function bytesValue(mutable: boolean) {
   return (m: Machine, start: number, len: number, kept: boolean): PyValue =>
-    new PyBytes(len, kept ? m.buf.slice(start, start + len) : null, mutable, m.base + start);
+    new PyBytes(len, kept ? copyBytes(m.buf, start, len) : null, mutable, m.base + start);
 }
 
 function strValue(codec: 'utf-8' | 'utf-8-surrogatepass' | 'bytes-or-str') {

@@ -26,10 +26,13 @@ export class Memo {
   private pagesAllocated = 0;
 
   constructor(
+    /** at most 1 GiB: a slot's reference holds the chunk number in 11 bits */
     private readonly maxStringBytes: number,
     /** slots the pages may cover in all: memo indices far apart would otherwise cost a page each */
     private readonly maxSlots: number,
-  ) {}
+  ) {
+    this.maxStringBytes = Math.min(maxStringBytes, 1 << 30);
+  }
 
   has(index: number): boolean {
     const page = this.pages[index >>> PAGE_BITS];
@@ -134,6 +137,27 @@ export class Memo {
 
   private putString(page: MemoPage, i: number, s: string): boolean {
     const n = s.length;
+    // assume one byte per character (the usual case) and copy as it checks; start over wide if not
+    if (this.stringBytes + n <= this.maxStringBytes) {
+      if (this.chunkUsed + n > CHUNK_BYTES) this.newChunk(n);
+      const c = this.chunks.length - 1;
+      const chunk = this.chunks[c];
+      const start = this.chunkUsed;
+      let k = 0;
+      for (; k < n; k++) {
+        const code = s.charCodeAt(k);
+        if (code > 0xff) break;
+        chunk[start + k] = code;
+      }
+      if (k === n) {
+        this.chunkUsed = start + n;
+        this.stringBytes += n;
+        page.kind[i] = NARROW;
+        page.ref[i] = (c << CHUNK_BITS) | start;
+        page.len[i] = n;
+        return true;
+      }
+    }
     let wide = false;
     for (let k = 0; k < n; k++) {
       if (s.charCodeAt(k) > 0xff) {
@@ -144,11 +168,7 @@ export class Memo {
     const size = wide ? 2 * n : n;
     if (this.stringBytes + size > this.maxStringBytes) return false;
     // a string never straddles chunks: a new chunk starts when it does not fit (the rest of the last one is lost)
-    if (this.chunkUsed + size > CHUNK_BYTES) {
-      this.chunks.push(new Uint8Array(Math.max(CHUNK_BYTES, size)));
-      this.chunkUsed = 0;
-      if (this.chunks.length > 1 << (31 - CHUNK_BITS)) return false;
-    }
+    if (this.chunkUsed + size > CHUNK_BYTES) this.newChunk(size);
     const c = this.chunks.length - 1;
     const chunk = this.chunks[c];
     let p = this.chunkUsed;
@@ -166,6 +186,11 @@ export class Memo {
     page.ref[i] = ref;
     page.len[i] = n;
     return true;
+  }
+
+  private newChunk(size: number): void {
+    this.chunks.push(new Uint8Array(Math.max(CHUNK_BYTES, size)));
+    this.chunkUsed = 0;
   }
 
   private wideString(ref: number, n: number): string {

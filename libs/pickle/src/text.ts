@@ -51,7 +51,27 @@ function asciiShort(b: Uint8Array, start: number, end: number): string {
       return f(b[start], b[start + 1], b[start + 2]);
     case 4:
       return f(b[start], b[start + 1], b[start + 2], b[start + 3]);
+    case 5:
+      return f(b[start], b[start + 1], b[start + 2], b[start + 3], b[start + 4]);
+    case 6:
+      return f(b[start], b[start + 1], b[start + 2], b[start + 3], b[start + 4], b[start + 5]);
+    case 7:
+      return f(b[start], b[start + 1], b[start + 2], b[start + 3], b[start + 4], b[start + 5], b[start + 6]);
+    case 8:
+      return f(
+        b[start],
+        b[start + 1],
+        b[start + 2],
+        b[start + 3],
+        b[start + 4],
+        b[start + 5],
+        b[start + 6],
+        b[start + 7],
+      );
     default:
+      // up to 32 characters: pieces of 8 (V8 makes fromCharCode with a fixed count of arguments fast; joining
+      // a few pieces makes at most a few rope nodes, not one per character)
+      if (end - start <= 32) return asciiShort(b, start, start + 8) + asciiShort(b, start + 8, end);
       // apply takes the typed array as it is; a spread would run the iterator protocol per byte
       // eslint-disable-next-line prefer-spread
       return f.apply(null, b.subarray(start, end) as unknown as number[]);

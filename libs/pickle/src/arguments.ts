@@ -209,12 +209,18 @@ export const long4: ArgReader = {
 /** one newline-terminated line; the newline is consumed but not returned */
 function readLine(m: Machine): Uint8Array {
   const i = m.pos;
+  return m.buf.subarray(i, lineEnd(m));
+}
+
+/** where the line at m.pos ends (its newline, not included), with m.pos moved past the newline */
+function lineEnd(m: Machine): number {
+  const i = m.pos;
   const max = m.limits.maxLineBytes;
   const stop = Math.min(m.end, i + max + 1);
   for (let k = i; k < stop; k++) {
     if (m.buf[k] === 0x0a) {
       m.pos = k + 1;
-      return m.buf.subarray(i, k);
+      return k;
     }
   }
   if (stop - i > max) m.fail('UnpicklingError', `a text argument is longer than ${max} bytes`, 'limit');
@@ -223,7 +229,7 @@ function readLine(m: Machine): Uint8Array {
     if (i === m.end) m.fail('EOFError', '', 'truncated');
     m.pos = m.end;
     m.note('line-at-eof', 'a text argument ends at the end of the stream without a newline');
-    return m.buf.subarray(i, m.end - 1);
+    return m.end - 1;
   }
   m.needMore(m.end - i + 1);
 }
@@ -239,6 +245,18 @@ export const decimalnl: ArgReader = {
   size: -1,
   kind: ARG_READER,
   read: (m) => ({ line: readLine(m) }),
+};
+/** GET and PUT: a memo index as a decimal line, Python's int() of it (base 10), decoded here */
+export const memoIndexnl: ArgReader = {
+  name: 'decimalnl_short',
+  size: -1,
+  kind: ARG_READER,
+  read(m) {
+    const start = m.pos;
+    const end = lineEnd(m);
+    const v = simpleInt(m.buf, start, end, false);
+    return v ?? lineInt(m, m.buf.subarray(start, end), false);
+  },
 };
 export const floatnl: ArgReader = {
   name: 'floatnl',
@@ -286,20 +304,27 @@ export function lineText(line: Uint8Array): string {
   return decodeLatin1(line, 0, line.length);
 }
 
-export function lineInt(m: Machine, line: Uint8Array, base0: boolean): number | bigint {
-  // the common case, `[+-]?digits` of up to 15 digits, without a string: Python's int() of it is its value
-  // (base 0 refuses leading zeros, so "007" takes the general path and fails there as Python fails)
-  const n = line.length;
-  let i = n > 0 && (line[0] === 0x2d || line[0] === 0x2b) ? 1 : 0;
-  if (n - i >= 1 && n - i <= 15 && !(base0 && line[i] === 0x30 && n - i > 1)) {
-    let v = 0;
-    for (; i < n; i++) {
-      const d = line[i] - 0x30;
-      if (d < 0 || d > 9) break;
-      v = v * 10 + d;
-    }
-    if (i === n) return line[0] === 0x2d ? -v : v;
+/**
+ * The common case of a text integer, `[+-]?digits` of up to 15 digits, read from the bytes without a string:
+ * Python's int() of it is its value. Null for anything else (base 0 refuses leading zeros, so "007" is left to
+ * the general path, which fails as Python fails).
+ */
+function simpleInt(b: Uint8Array, start: number, end: number, base0: boolean): number | null {
+  let i = start < end && (b[start] === 0x2d || b[start] === 0x2b) ? start + 1 : start;
+  const digits = end - i;
+  if (digits < 1 || digits > 15 || (base0 && b[i] === 0x30 && digits > 1)) return null;
+  let v = 0;
+  for (; i < end; i++) {
+    const d = b[i] - 0x30;
+    if (d < 0 || d > 9) return null;
+    v = v * 10 + d;
   }
+  return b[start] === 0x2d ? -v : v;
+}
+
+export function lineInt(m: Machine, line: Uint8Array, base0: boolean): number | bigint {
+  const simple = simpleInt(line, 0, line.length, base0);
+  if (simple !== null) return simple;
   const v = parsePythonInt(lineText(line), base0);
   if (v === null)
     m.fail('ValueError', `invalid literal for int(): '${lineText(line).slice(0, 40)}'`, 'value');

@@ -349,12 +349,10 @@ export const OPCODE_LIST: readonly OpcodeDef[] = [
   }),
 
   // ---- memo ----
-  op('g', 'GET', 0, A.decimalnl, '', 'any', (m, a) =>
-    m.push(m.memoGet(Number(A.lineInt(m, line(a), false)))),
-  ),
+  op('g', 'GET', 0, A.memoIndexnl, '', 'any', (m, a) => m.push(m.memoGet(Number(a as number | bigint)))),
   op('h', 'BINGET', 1, A.uint1, '', 'any', { effect: EFFECT_MEMO_GET }),
   op('j', 'LONG_BINGET', 1, A.uint4, '', 'any', { effect: EFFECT_MEMO_GET }),
-  op('p', 'PUT', 0, A.decimalnl, 'any', 'any', (m, a) => m.memoPut(Number(A.lineInt(m, line(a), false)))),
+  op('p', 'PUT', 0, A.memoIndexnl, 'any', 'any', (m, a) => m.memoPut(Number(a as number | bigint))),
   op('q', 'BINPUT', 1, A.uint1, 'any', 'any', { effect: EFFECT_MEMO_PUT }),
   op('r', 'LONG_BINPUT', 1, A.uint4, 'any', 'any', { effect: EFFECT_MEMO_PUT }),
   op(0x94, 'MEMOIZE', 4, null, 'any', 'any', { effect: EFFECT_MEMOIZE }),

@@ -766,6 +766,21 @@ const TENSOR_SUMMARIES = new Map<string, PyTensor>();
  * was checked and counted when it was rebuilt; what a later reference to it needs is its type.
  */
 function tensorSummary(t: PyTensor): PyTensor {
+  const last = lastTensorSummary;
+  if (
+    last !== null &&
+    last.dtype === t.dtype &&
+    last.layout === t.layout &&
+    last.isParameter === t.isParameter &&
+    last.subclass === t.subclass
+  )
+    return last;
+  lastTensorSummary = tensorSummaryByKey(t);
+  return lastTensorSummary;
+}
+let lastTensorSummary: PyTensor | null = null;
+
+function tensorSummaryByKey(t: PyTensor): PyTensor {
   const key = `${t.isParameter ? 'P' : 'T'}|${t.subclass ?? ''}|${t.dtype}|${t.layout}`;
   let s = TENSOR_SUMMARIES.get(key);
   if (s === undefined) {

@@ -226,7 +226,11 @@ class ScanHost implements MachineHost {
       return pid.items[1];
     }
     if (tag !== 'storage' || pid.items.length < 5) return new PyInstance(UNKNOWN, pid, 'PERSID');
-    const [, storageType, key, location, numelV] = pid.items;
+    const items = pid.items;
+    const storageType = items[1];
+    const key = items[2];
+    const location = items[3];
+    const numelV = items[4];
     const st = calleeName(storageType);
     let dtype = 'unknown';
     if (st === 'torch.storage.UntypedStorage') dtype = 'uint8';

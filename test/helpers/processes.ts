@@ -22,6 +22,8 @@ function serviceEnv(config: Config, s3Endpoint: string, extra: Record<string, st
     BRINE_RECONCILE_INTERVAL: '1',
     BRINE_WORKER_CONCURRENCY: '1',
     BRINE_WEBHOOK_ALLOW_PRIVATE: String(config.webhookAllowPrivate),
+    // a worker's health server on any free port (several workers share this machine)
+    BRINE_WORKER_HEALTH_PORT: '0',
     ...extra,
   };
 }

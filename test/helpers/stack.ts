@@ -117,7 +117,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   }
   const { app } = await createApiServer(rt, {
     withWorker: opts.withWorker ?? true,
-    logger: process.env.BRINE_TEST_LOGS ? undefined : false,
+    logs: process.env.BRINE_TEST_LOGS ? 'text' : 'off',
   });
   await app.listen(0, '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { AuthGuard, RegistryModule, type Runtime } from '@brine/registry';
+import { AuthGuard, loggingModule, RegistryModule, type LogFormat, type Runtime } from '@brine/registry';
 import { WorkerModule } from '../../worker/src/worker.module';
 import { CheckpointsController } from './controllers/checkpoints.controller';
 import { DocsController } from './controllers/docs.controller';
@@ -14,10 +14,10 @@ import { HttpErrorFilter } from './http-error.filter';
 /** The HTTP API; with `withWorker` (the quick start) the same process also runs the scan worker and reconciler. */
 @Module({})
 export class ApiModule {
-  static forRuntime(rt: Runtime, withWorker: boolean): DynamicModule {
+  static forRuntime(rt: Runtime, withWorker: boolean, logs: LogFormat = 'off'): DynamicModule {
     return {
       module: ApiModule,
-      imports: [RegistryModule.forRuntime(rt), ...(withWorker ? [WorkerModule] : [])],
+      imports: [loggingModule(logs), RegistryModule.forRuntime(rt), ...(withWorker ? [WorkerModule] : [])],
       // TagsController first: /checkpoints/:name/tags/… must not be read as /checkpoints/:name/:version/…
       controllers: [
         HealthController,

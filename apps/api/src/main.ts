@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from '@brine/config';
-import { startRuntime, stopRuntime } from '@brine/registry';
+import { logFormat, startRuntime, stopRuntime } from '@brine/registry';
 import { announce, createApiServer } from './server';
 
 /** `npm start`: the API, plus the scan worker unless BRINE_RUN_WORKER=false, plus embedded S3 without S3_ENDPOINT. */
@@ -9,7 +9,10 @@ async function main(): Promise<void> {
   const rt = await startRuntime(config);
   if (rt.embedded)
     Logger.log(`embedded S3 server at ${rt.embedded.endpoint} (data in ${config.dataDir}/s3)`, 'Brine');
-  const { app, newAdminToken } = await createApiServer(rt, { withWorker: config.runWorker });
+  const { app, newAdminToken } = await createApiServer(rt, {
+    withWorker: config.runWorker,
+    logs: logFormat(),
+  });
   await app.listen(config.port, config.host);
   announce(newAdminToken, config.publicUrl);
   let stopping = false;

@@ -86,11 +86,40 @@ export function openApiDocument(serverUrl: string): Json {
     paths: {
       '/health': {
         get: {
-          summary: 'Postgres, Redis and object-store health',
+          summary: 'The same as /health/ready (kept for existing probes)',
           security: [],
           responses: {
             '200': json(ref('Health'), 'all dependencies answer'),
             '503': json(ref('Health'), 'a dependency does not answer'),
+          },
+        },
+      },
+      '/health/ready': {
+        get: {
+          summary: 'Readiness: Postgres, Redis and the object store answer',
+          security: [],
+          responses: {
+            '200': json(ref('Health'), 'all dependencies answer'),
+            '503': json(ref('Health'), 'a dependency does not answer'),
+          },
+        },
+      },
+      '/health/live': {
+        get: {
+          summary: 'Liveness: the process answers',
+          security: [],
+          responses: { '200': json({ type: 'object', properties: { status: { const: 'ok' } } }, 'alive') },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics (uploads, scans, verdicts, queues, webhook deliveries, dependencies)',
+          security: [],
+          responses: {
+            '200': {
+              description: 'the Prometheus text exposition format',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
           },
         },
       },

@@ -2,11 +2,12 @@ import 'reflect-metadata';
 import { createServer, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { dirname, join } from 'node:path';
-import { Logger, type INestApplication, type LogLevel, type NestApplicationOptions } from '@nestjs/common';
+import { Logger, type INestApplication, type NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { TokensService, type Runtime } from '@brine/registry';
+import { Logger as PinoLogger } from 'nestjs-pino';
+import { TokensService, type LogFormat, type Runtime } from '@brine/registry';
 import { ApiModule } from './api.module';
 import { REASONS } from './http-error.filter';
 
@@ -102,13 +103,19 @@ export interface ApiServer {
 /** builds the API application over an opened runtime; `main` and the tests both use it */
 export async function createApiServer(
   rt: Runtime,
-  opts: { withWorker: boolean; logger?: LogLevel[] | false },
+  opts: { withWorker: boolean; logs?: LogFormat },
 ): Promise<ApiServer> {
+  const logs = opts.logs ?? 'text';
   const app = await NestFactory.create<NestExpressApplication>(
-    ApiModule.forRuntime(rt, opts.withWorker),
+    ApiModule.forRuntime(rt, opts.withWorker, logs),
     new BrineExpressAdapter(),
-    { bodyParser: false, logger: opts.logger ?? ['log', 'warn', 'error'] },
+    {
+      bodyParser: false,
+      logger: logs === 'off' ? false : ['log', 'warn', 'error'],
+      bufferLogs: logs === 'json',
+    },
   );
+  if (logs === 'json') app.useLogger(app.get(PinoLogger));
   // uploads of many GB take longer than Node's default of 5 minutes for a whole request; a stalled client is
   // dropped by the idle timeout instead
   const http = app.getHttpServer() as Server;

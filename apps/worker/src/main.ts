@@ -2,7 +2,9 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig } from '@brine/config';
-import { startRuntime, stopRuntime } from '@brine/registry';
+import { Logger as PinoLogger } from 'nestjs-pino';
+import { HealthService, logFormat, startRuntime, stopRuntime, TelemetryService } from '@brine/registry';
+import { startHealthServer } from './health-server';
 import { WorkerModule } from './worker.module';
 
 /** A worker-only process: `node dist/apps/worker/src/main.js` (needs S3_ENDPOINT: workers share the object store). */
@@ -14,11 +16,25 @@ async function main(): Promise<void> {
     );
   }
   const rt = await startRuntime(config);
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRuntime(rt), {
-    logger: ['log', 'warn', 'error'],
+  const logs = logFormat();
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRuntime(rt, logs), {
+    logger: logs === 'off' ? false : ['log', 'warn', 'error'],
+    bufferLogs: logs === 'json',
   });
+  if (logs === 'json') app.useLogger(app.get(PinoLogger));
+  const health =
+    config.workerHealthPort === null
+      ? null
+      : await startHealthServer(
+          app.get(HealthService),
+          app.get(TelemetryService),
+          config.workerHealthPort,
+          config.host,
+        );
+  if (health) Logger.log(`health and metrics on http://${config.host}:${health.port}/health/ready`, 'Worker');
   const stop = async (signal: string) => {
     Logger.log(`${signal}: finishing current scans`, 'Worker');
+    health?.server.close();
     await app.close();
     await stopRuntime(rt);
     process.exit(0);

@@ -39,6 +39,8 @@ export interface Config {
   workerConcurrency: number;
   /** the API process also runs the scan worker (the quick start); false in a split deployment */
   runWorker: boolean;
+  /** port of a worker process's health and metrics server (/health/live, /health/ready, /metrics); null: none */
+  workerHealthPort: number | null;
   /** torch version the verdicts are about */
   scanTarget: '1.13' | '2.6' | '2.14';
   /** base URL used in links (webhook payloads); defaults to http://host:port */
@@ -211,6 +213,10 @@ export function loadConfig(env: Env = process.env): Config {
     maxUploadBytes: size(env, 'BRINE_MAX_UPLOAD_BYTES', 200 * 1024 ** 3),
     workerConcurrency: int(env, 'BRINE_WORKER_CONCURRENCY', 2, 1, 64),
     runWorker: bool(env, 'BRINE_RUN_WORKER', true),
+    workerHealthPort:
+      (env.BRINE_WORKER_HEALTH_PORT ?? '').trim().toLowerCase() === 'off'
+        ? null
+        : int(env, 'BRINE_WORKER_HEALTH_PORT', 3001, 0, 65535),
     scanTarget: target,
     publicUrl: (
       url(env, 'BRINE_PUBLIC_URL', null, ['http:', 'https:']) ??

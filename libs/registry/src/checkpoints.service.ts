@@ -21,6 +21,7 @@ import { EventsService } from './events.service';
 import { versionView, type VersionView } from './records';
 import { ScanQueueService } from './scan-queue.service';
 import { TagsService } from './tags.service';
+import { TelemetryService } from './telemetry.service';
 import { CONFIG } from './tokens';
 import { checkLimit, checkName } from './validation';
 
@@ -74,6 +75,7 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
     private readonly events: EventsService,
     private readonly tags: TagsService,
     @Inject(CONFIG) private readonly config: Config,
+    private readonly telemetry: TelemetryService,
   ) {}
 
   get baseUrl(): string {
@@ -110,6 +112,18 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
    * two uploads of one version compete on the (checkpoint, version) unique key and exactly one wins.
    */
   async upload(input: UploadInput): Promise<{ created: boolean; record: VersionView }> {
+    try {
+      const r = await this.receive(input);
+      this.telemetry.uploads.inc({ result: r.created ? 'created' : 'existing' });
+      if (r.created) this.telemetry.uploadBytes.inc(r.record.size);
+      return r;
+    } catch (e) {
+      this.telemetry.uploads.inc({ result: 'rejected' });
+      throw e;
+    }
+  }
+
+  private async receive(input: UploadInput): Promise<{ created: boolean; record: VersionView }> {
     const { name, version } = input;
     checkName('name', name);
     checkName('version', version);

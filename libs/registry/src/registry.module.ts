@@ -15,6 +15,7 @@ import type { Runtime } from './runtime';
 import { ScanProcessor } from './scan-processor.service';
 import { ScanQueueService } from './scan-queue.service';
 import { TagsService } from './tags.service';
+import { TelemetryService } from './telemetry.service';
 import { TokensService } from './tokens.service';
 import { CONFIG, LINK_SECRET, REDIS, REDIS_PRODUCER, SCAN_QUEUE_TOKEN, WEBHOOK_QUEUE_TOKEN } from './tokens';
 import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
@@ -33,6 +34,7 @@ const SERVICES = [
   MetricsService,
   WebhooksService,
   WebhookDeliveryService,
+  TelemetryService,
 ];
 
 /** one rate-limited log for what the producer queues report while Redis is away */

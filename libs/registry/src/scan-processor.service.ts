@@ -8,6 +8,7 @@ import { ObjectStore } from '@brine/storage';
 import { EventsService } from './events.service';
 import { PolicyService } from './policy.service';
 import { TagsService } from './tags.service';
+import { TelemetryService } from './telemetry.service';
 import { CONFIG } from './tokens';
 
 export type ScanOutcome = 'scanned' | 'stale' | 'gone';
@@ -70,6 +71,7 @@ export class ScanProcessor {
     private readonly events: EventsService,
     private readonly tags: TagsService,
     @Inject(CONFIG) private readonly config: Config,
+    private readonly telemetry: TelemetryService,
   ) {}
 
   async process(job: ScanJobData, onProgress?: (p: ScanProgress) => void): Promise<ScanOutcome> {
@@ -99,6 +101,8 @@ export class ScanProcessor {
     const stored = await this.db.transaction((tx) => this.storeReport(tx, v, name, job.generation, report));
     if (stored) await this.events.nudge();
     if (stored) {
+      this.telemetry.scanDuration.observe({ format: report.format }, (Date.now() - started) / 1000);
+      this.telemetry.verdicts.inc({ verdict: report.verdict });
       this.log.log(
         `${name}:${v.version} → ${report.verdict} (${report.format}/${report.kind}) in ${Date.now() - started} ms, ${source.bytesRead} bytes read`,
       );
@@ -226,6 +230,7 @@ export class ScanProcessor {
       };
       await this.events.record(tx, 'scan.completed', r.name, payload);
       await this.events.record(tx, 'scan.unsafe', r.name, payload);
+      this.telemetry.verdicts.inc({ verdict: 'unknown' });
     });
     await this.events.nudge();
   }

@@ -1,17 +1,41 @@
-import { Controller, Get, Res } from '@nestjs/common';
+import { Controller, Get, Header, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { HealthService, Public } from '@brine/registry';
+import { HealthService, Public, TelemetryService } from '@brine/registry';
 
-@Controller('health')
+@Controller()
 @Public()
 export class HealthController {
-  constructor(private readonly health: HealthService) {}
+  constructor(
+    private readonly health: HealthService,
+    private readonly telemetry: TelemetryService,
+  ) {}
+
+  /** the process answers (for a liveness probe: restart it when this fails) */
+  @Get('health/live')
+  live() {
+    return { status: 'ok' };
+  }
 
   /** 200 when Postgres, Redis and the object store answer, 503 otherwise (with which one failed) */
-  @Get()
-  async check(@Res({ passthrough: true }) res: Response) {
+  @Get('health/ready')
+  async ready(@Res({ passthrough: true }) res: Response) {
     const r = await this.health.check();
     res.status(r.status === 'ok' ? 200 : 503);
     return r;
+  }
+
+  /** the same as /health/ready (kept for existing probes) */
+  @Get('health')
+  async check(@Res({ passthrough: true }) res: Response) {
+    return this.ready(res);
+  }
+
+  /** Prometheus metrics */
+  @Get('metrics')
+  @Header('Cache-Control', 'no-store')
+  async metrics(@Res() res: Response): Promise<void> {
+    const m = await this.telemetry.scrape();
+    res.setHeader('Content-Type', m.contentType);
+    res.send(m.body);
   }
 }

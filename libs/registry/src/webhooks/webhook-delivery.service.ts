@@ -6,6 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import type { Config } from '@brine/config';
 import { EventsService } from '../events.service';
+import { TelemetryService } from '../telemetry.service';
 import { CONFIG } from '../tokens';
 import { resolveTarget, TargetRefused, type ResolvedTarget } from './ssrf';
 import type { WebhookFilter } from './webhooks.service';
@@ -92,6 +93,7 @@ export class WebhookDeliveryService {
     private readonly db: DataSource,
     private readonly events: EventsService,
     @Inject(CONFIG) private readonly config: Config,
+    private readonly telemetry: TelemetryService,
   ) {}
 
   /** undispatched events → one delivery per matching subscription; returns how many deliveries were made */
@@ -270,6 +272,7 @@ export class WebhookDeliveryService {
       }
     });
     if (retryDelay !== null) await this.events.schedule(d.id, retryDelay);
+    this.telemetry.deliveries.inc({ outcome: result! });
     return result!;
   }
 }

@@ -54,14 +54,17 @@ export class TelemetryService {
     @Inject(WEBHOOK_QUEUE_TOKEN) private readonly webhooks: QueueHandle<WebhookJobData>,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'brine_process_' });
-    const self = this;
+    // collect() runs with the gauge as `this`; these reach the service
+    const queueCounts = () => this.queueCounts();
+    const oldestAges = () => this.oldestAges();
+    const check = () => this.health.check();
     new Gauge({
       name: 'brine_queue_jobs',
       help: 'jobs in each queue, by state',
       labelNames: ['queue', 'state'] as const,
       registers: [this.registry],
       async collect() {
-        for (const [queue, counts] of await self.queueCounts())
+        for (const [queue, counts] of await queueCounts())
           for (const [state, n] of Object.entries(counts)) this.set({ queue, state }, n);
       },
     });
@@ -71,7 +74,7 @@ export class TelemetryService {
       labelNames: ['queue'] as const,
       registers: [this.registry],
       async collect() {
-        for (const [queue, age] of await self.oldestAges()) this.set({ queue }, age);
+        for (const [queue, age] of await oldestAges()) this.set({ queue }, age);
       },
     });
     new Gauge({
@@ -80,7 +83,7 @@ export class TelemetryService {
       labelNames: ['dependency'] as const,
       registers: [this.registry],
       async collect() {
-        const r = await self.health.check();
+        const r = await check();
         for (const [dep, c] of Object.entries(r.checks)) this.set({ dependency: dep }, c.ok ? 1 : 0);
       },
     });

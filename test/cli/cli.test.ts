@@ -120,15 +120,52 @@ describe('brine push, pull and tag', () => {
     );
     assert.equal(bad.code, 1);
     assert.match(bad.stdout, /DANGEROUS/);
+    // nothing stored: other bytes under an existing version (4), refused before the file is hashed
     const conflict = await brine(['push', fx('b_tensor.pt'), '--name', 'cli-model', '--version', 'v1'], env);
-    assert.equal(conflict.code, 1);
-    assert.match(conflict.stderr, /409.*immutable/);
+    assert.equal(conflict.code, 4);
+    assert.match(conflict.stderr, /already exists with other content.*immutable/);
+    assert.doesNotMatch(conflict.stderr, /hashing/);
+    // the same bytes again with a new metric: the metric is recorded, nothing is uploaded
+    const metric = await brine(
+      ['push', fx('b_state_dict.pt'), '--name', 'cli-model', '--version', 'v1', '--metric', 'accuracy=0.9'],
+      env,
+    );
+    assert.equal(metric.code, 0, metric.stderr);
+    assert.match(metric.stdout, /already there \(same bytes\); metrics updated/);
     const v = (await (await s.api('/checkpoints/cli-model/v1')).json()) as {
       metrics: Record<string, number>;
       filename: string;
+      uploadedBy: string;
     };
-    assert.deepEqual(v.metrics, { val_loss: 0.25 });
+    assert.deepEqual(v.metrics, { val_loss: 0.25, accuracy: 0.9 });
     assert.equal(v.filename, 'b_state_dict.pt');
+    assert.equal(v.uploadedBy, 'bootstrap-admin', 'the uploader is shown by its token name');
+    // nothing stored: a token the registry does not know (3), one that may only read (3), a registry that is
+    // not there (5) — all before hashing
+    const badToken = await brine(['push', fx('b_tensor.pt'), '--name', 'cli-model', '--version', 'v9'], {
+      ...env,
+      BRINE_TOKEN: 'brine_not-a-real-token-at-all-000000000',
+    });
+    assert.equal(badToken.code, 3, badToken.stderr);
+    assert.doesNotMatch(badToken.stderr, /hashing/);
+    const reader = (await (
+      await s.api('/tokens', { method: 'POST', json: { name: 'cli-reader', scopes: ['read'] } })
+    ).json()) as { token: string };
+    const readOnly = await brine(['push', fx('b_tensor.pt'), '--name', 'cli-model', '--version', 'v9'], {
+      ...env,
+      BRINE_TOKEN: reader.token,
+    });
+    assert.equal(readOnly.code, 3);
+    assert.match(readOnly.stderr, /"cli-reader" may not upload/);
+    const away = await brine(['push', fx('b_tensor.pt'), '--name', 'cli-model', '--version', 'v9'], {
+      ...env,
+      BRINE_URL: 'http://127.0.0.1:9',
+    });
+    assert.equal(away.code, 5, away.stderr);
+    const badName = await brine(['push', fx('b_tensor.pt'), '--name', 'bad name', '--version', 'v9'], env);
+    assert.equal(badName.code, 2);
+    assert.match(badName.stderr, /name must be a letter or digit/);
+    assert.equal((await s.api('/checkpoints/cli-model/v9')).status, 404, 'nothing was stored');
     assert.equal((await brine(['push', fx('b_tensor.pt'), '--name', 'x'], env)).code, 2);
     assert.equal(
       (await brine(['push', fx('b_tensor.pt'), '--name', 'x', '--version', 'v', '--metric', 'loss=low'], env))
@@ -159,6 +196,14 @@ describe('brine push, pull and tag', () => {
       (await brine(['tag', 'cli-model', 'production', 'v1', '--reason', 'validated'], env)).code,
       0,
     );
+    // without a version or tag: the newest safe version, and it says which
+    const newest = await brine(['pull', 'cli-model', '-o', join(dir, 'newest.pt')], env);
+    assert.equal(newest.code, 0, newest.stderr);
+    assert.match(newest.stdout, /cli-model:v1 \(latest-safe\)/);
+    const tagBad = await brine(['tag', 'cli-model', 'canary', 'v2'], env);
+    assert.equal(tagBad.code, 1);
+    assert.match(tagBad.stderr, /not known to be safe/);
+    assert.equal((await brine(['tag', 'cli-model', 'canary', 'v2', '--acknowledge-risk'], env)).code, 0);
     const byTag = join(dir, 'prod.pt');
     assert.equal((await brine(['pull', 'cli-model:production', '-o', byTag], env)).code, 0);
     assert.deepEqual(readFileSync(byTag), readFileSync(fx('b_state_dict.pt')));

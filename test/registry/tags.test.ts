@@ -150,7 +150,11 @@ describe('metrics and tags', () => {
       tag: string;
       version: string;
     }>;
-    assert.deepEqual(tags.map((t) => `${t.tag}=${t.version}`).sort(), ['latest=v2', 'production=v1']);
+    assert.deepEqual(tags.map((t) => `${t.tag}=${t.version}`).sort(), [
+      'latest-safe=v2',
+      'latest=v2',
+      'production=v1',
+    ]);
     const writer = (await (
       await s.api('/tokens', { method: 'POST', json: { name: 'ci', scopes: ['write'] } })
     ).json()) as { token: string };

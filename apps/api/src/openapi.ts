@@ -476,6 +476,12 @@ export function openApiDocument(serverUrl: string): Json {
           responses: { '204': { description: 'removed' }, ...authErrors, ...notFound },
         },
       },
+      '/tokens/me': {
+        get: {
+          summary: "The calling token's name and scopes",
+          responses: { '200': json(ref('Token'), 'the token') },
+        },
+      },
       '/tokens': {
         post: {
           summary: 'Create a token (scope admin); the secret is shown once',
@@ -715,7 +721,7 @@ const SCHEMAS: Json = {
       metadata: { type: 'object' },
       metrics: { type: 'object', additionalProperties: { type: 'number' } },
       tags: { type: 'array', items: { type: 'string' } },
-      uploadedBy: { type: ['string', 'null'], format: 'uuid' },
+      uploadedBy: { type: ['string', 'null'], description: 'the name of the token that uploaded it' },
       createdAt: { type: 'string', format: 'date-time' },
       scan: {
         type: 'object',

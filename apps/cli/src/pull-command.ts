@@ -8,7 +8,8 @@ import { parseCommand, REMOTE_OPTIONS } from './arguments';
 
 export const PULL_USAGE = `usage: brine pull NAME[:VERSION|:TAG] [-o FILE] [--acknowledge-risk] [--url URL] [--token TOKEN]
 
-Downloads a version (default tag: latest) and verifies its SHA-256; the file appears only when it matches.
+Downloads a version and verifies its SHA-256; the file appears only when it matches. Without a version or tag it
+takes "latest-safe", the newest version whose verdict is safe, and says which version that was.
   --tag                 read the part after ':' as a tag even if a version has that name
   --acknowledge-risk    download a version whose verdict is not safe`;
 
@@ -34,7 +35,7 @@ export async function pullCommand(argv: string[]): Promise<number> {
   const get = (path: string) =>
     fetch(`${base}/${path}/file${query}`, { headers: { authorization: `Bearer ${r.token}` } });
   try {
-    if (ref === null) res = await get('tags/latest');
+    if (ref === null) res = await get('tags/latest-safe');
     else if (values.tag) res = await get(`tags/${encodeURIComponent(ref)}`);
     else {
       // a version first, then a tag of that name
@@ -81,8 +82,9 @@ export async function pullCommand(argv: string[]): Promise<number> {
     return 1;
   }
   await rename(partial, out);
+  const taken = decodeURIComponent(res.headers.get('x-brine-version') ?? '?');
   console.log(
-    `${out}  ${got} bytes  sha256 ${actual} (verified)  verdict ${res.headers.get('x-brine-verdict') ?? '?'}`,
+    `${out}  ${name}:${taken}${ref === null ? ' (latest-safe)' : ''}  ${got} bytes  sha256 ${actual} (verified)  verdict ${res.headers.get('x-brine-verdict') ?? '?'}`,
   );
   return 0;
 }

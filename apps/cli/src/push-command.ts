@@ -3,22 +3,42 @@ import { basename } from 'node:path';
 import { fileBodyStream, sha256File } from '@brine/storage/local-file';
 import { apiError, ApiError, call, remote, type Remote } from './client';
 import { bold, dim, ProgressBar, red, verdictLabel } from './format';
+import { METRIC_NAME, nameProblem } from '@brine/contracts';
 import { UsageError } from './usage-error';
 import { parseCommand, REMOTE_OPTIONS } from './arguments';
 
 export const PUSH_USAGE = `usage: brine push FILE --name NAME --version VERSION [--metric name=value]... [--no-wait] [--url URL] [--token TOKEN]
 
-Uploads FILE as a new version, showing progress, and waits for the scan verdict.
+Uploads FILE as a new version, showing progress, and waits for the scan verdict. The token and the names are
+checked before the file is read; pushing the same bytes again with --metric updates the version's metrics.
   --metric name=value   record a metric with the version (repeatable), e.g. --metric val_loss=0.231
   --no-wait             do not wait for the verdict
   --timeout SECONDS     how long to wait for the verdict (default 600)
-Exit status: 0 when the version is safe (or --no-wait), 1 when it is not or the upload failed, 2 on a usage error.`;
+Exit status:
+  0  stored, and safe (with --no-wait: stored)
+  1  stored, but not safe (or no verdict within --timeout)
+  2  nothing stored: a usage error
+  3  nothing stored: the token is missing, wrong, revoked or may not upload
+  4  nothing stored: the registry refused the upload (bad name or metadata, a different file under this
+     version, too large, checksum mismatch)
+  5  nothing stored: the registry cannot be reached or is unavailable`;
+
+/** exit statuses of `brine push`: 0 and 1 say the version is stored; the others that nothing was */
+export const PUSH_EXIT = { safe: 0, notSafe: 1, usage: 2, auth: 3, refused: 4, unavailable: 5 } as const;
 
 interface VersionRecord {
   name: string;
   version: string;
   sha256: string;
+  size: number;
   scan: { status: string; verdict: string | null; summary: string | null; error: string | null };
+}
+
+/** the exit status for a request that stored nothing, by the registry's answer (0: no answer at all) */
+function failureStatus(status: number): number {
+  if (status === 401 || status === 403) return PUSH_EXIT.auth;
+  if (status === 0 || status >= 500) return PUSH_EXIT.unavailable;
+  return PUSH_EXIT.refused;
 }
 
 export async function pushCommand(argv: string[]): Promise<number> {
@@ -38,10 +58,12 @@ export async function pushCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (positionals.length !== 1 || !values.name || !values.version)
     throw new UsageError(`push needs one FILE, --name and --version\n\n${PUSH_USAGE}`);
+  const problem = nameProblem('name', values.name) ?? nameProblem('version', values.version);
+  if (problem) throw new UsageError(problem);
   const metrics: Record<string, number> = {};
   for (const m of values.metric ?? []) {
-    const match = /^([A-Za-z_][A-Za-z0-9_.-]*)=(.+)$/.exec(m);
-    if (!match || !Number.isFinite(Number(match[2])))
+    const match = /^([^=]+)=(.+)$/.exec(m);
+    if (!match || !METRIC_NAME.test(match[1]) || !Number.isFinite(Number(match[2])))
       throw new UsageError(`--metric takes name=number, like val_loss=0.231; got "${m}"`);
     metrics[match[1]] = Number(match[2]);
   }
@@ -57,51 +79,121 @@ export async function pushCommand(argv: string[]): Promise<number> {
   } catch {
     throw new UsageError(`${file}: no such file`);
   }
+  const { name, version } = values;
+  const path = `/checkpoints/${encodeURIComponent(name)}/${encodeURIComponent(version)}`;
+
+  // before reading a byte of a file that may be many GB: may this token upload, and is the version free?
+  let existing: VersionRecord | null = null;
+  try {
+    const me = await call<{ name: string; scopes: string[] }>(r, '/tokens/me');
+    if (!me.scopes.includes('write') && !me.scopes.includes('admin')) {
+      console.error(
+        red(`the token "${me.name}" may not upload (scopes: ${me.scopes.join(', ')}); it needs write`),
+      );
+      return PUSH_EXIT.auth;
+    }
+    existing = await call<VersionRecord>(r, path).catch((e: unknown) => {
+      if (e instanceof ApiError && e.status === 404) return null;
+      throw e;
+    });
+  } catch (e) {
+    const err = e instanceof ApiError ? e : new ApiError(0, String(e));
+    console.error(red(err.status === 401 ? `the registry refused the token: ${err.message}` : err.message));
+    return failureStatus(err.status);
+  }
+  if (existing && existing.size !== size) {
+    console.error(
+      red(
+        `${name}:${version} already exists with other content (${existing.size} bytes, this file has ${size}); versions are immutable — push it as a new version`,
+      ),
+    );
+    return PUSH_EXIT.refused;
+  }
 
   process.stderr.write(dim(`hashing ${file}…\n`));
   const sha256 = await sha256File(file);
+  let record: VersionRecord;
+  if (existing) {
+    if (existing.sha256 !== sha256) {
+      console.error(
+        red(
+          `${name}:${version} already exists with SHA-256 ${existing.sha256}, this file is ${sha256}; versions are immutable — push it as a new version`,
+        ),
+      );
+      return PUSH_EXIT.refused;
+    }
+    // the same bytes are there already: nothing to upload; new metrics are recorded
+    if (Object.keys(metrics).length > 0) {
+      try {
+        record = await call<VersionRecord>(r, path, { method: 'PATCH', json: { metrics } });
+      } catch (e) {
+        const err = e instanceof ApiError ? e : new ApiError(0, String(e));
+        console.error(red(`the metrics were not recorded: ${err.message}`));
+        return failureStatus(err.status);
+      }
+      console.log(
+        `${bold(`${name}:${version}`)} already there (same bytes); metrics updated: ${JSON.stringify(metrics)}`,
+      );
+    } else {
+      record = existing;
+      console.log(`${bold(`${name}:${version}`)} already there (same bytes)  sha256 ${sha256}`);
+    }
+  } else {
+    const uploaded = await upload(r, path, file, size, sha256, metrics);
+    if (typeof uploaded === 'number') return uploaded;
+    record = uploaded;
+  }
+  if (values['no-wait']) return PUSH_EXIT.safe;
+  const done = await waitForVerdict(r, record, timeout);
+  if (!done) return PUSH_EXIT.notSafe;
+  console.log(
+    `${verdictLabel(done.scan.verdict ?? 'unknown')}  ${done.scan.summary ?? done.scan.error ?? ''}`,
+  );
+  return done.scan.verdict === 'safe' ? PUSH_EXIT.safe : PUSH_EXIT.notSafe;
+}
+
+/** the PUT itself, with a progress bar; the stored version, or the exit status when nothing was stored */
+async function upload(
+  r: Remote,
+  path: string,
+  file: string,
+  size: number,
+  sha256: string,
+  metrics: Record<string, number>,
+): Promise<VersionRecord | number> {
   const bar = new ProgressBar(`uploading ${basename(file)}`, size);
   let sent = 0;
   const body = fileBodyStream(file, { onChunk: (n) => bar.update((sent += n)) });
   let res: Response;
   try {
-    res = await fetch(
-      `${r.url}/checkpoints/${encodeURIComponent(values.name)}/${encodeURIComponent(values.version)}`,
-      {
-        method: 'PUT',
-        headers: {
-          authorization: `Bearer ${r.token}`,
-          'content-type': 'application/octet-stream',
-          'content-length': String(size),
-          'x-checksum-sha256': sha256,
-          'x-brine-filename': encodeURIComponent(basename(file)),
-          ...(Object.keys(metrics).length ? { 'x-brine-metrics': JSON.stringify(metrics) } : {}),
-        },
-        body,
-        duplex: 'half',
-      } as RequestInit,
-    );
+    res = await fetch(`${r.url}${path}`, {
+      method: 'PUT',
+      headers: {
+        authorization: `Bearer ${r.token}`,
+        'content-type': 'application/octet-stream',
+        'content-length': String(size),
+        'x-checksum-sha256': sha256,
+        'x-brine-filename': encodeURIComponent(basename(file)),
+        ...(Object.keys(metrics).length ? { 'x-brine-metrics': JSON.stringify(metrics) } : {}),
+      },
+      body,
+      duplex: 'half',
+    } as RequestInit);
   } catch (e) {
     bar.done();
-    console.error(red(`upload failed: cannot reach ${r.url} (${(e as Error).message})`));
-    return 1;
+    console.error(red(`upload failed: cannot reach ${r.url} (${(e as Error).message}); nothing was stored`));
+    return PUSH_EXIT.unavailable;
   }
   bar.done();
   if (!res.ok) {
-    console.error(red(`upload refused: ${(await apiError(res)).message}`));
-    return 1;
+    console.error(red(`upload refused (${res.status}): ${(await apiError(res)).message}`));
+    return failureStatus(res.status);
   }
   const record = (await res.json()) as VersionRecord;
   console.log(
     `${bold(`${record.name}:${record.version}`)} ${res.status === 201 ? 'uploaded' : 'already there (same bytes)'}  sha256 ${record.sha256}`,
   );
-  if (values['no-wait']) return 0;
-  const done = await waitForVerdict(r, record, timeout);
-  if (!done) return 1;
-  console.log(
-    `${verdictLabel(done.scan.verdict ?? 'unknown')}  ${done.scan.summary ?? done.scan.error ?? ''}`,
-  );
-  return done.scan.verdict === 'safe' ? 0 : 1;
+  return record;
 }
 
 async function waitForVerdict(r: Remote, v: VersionRecord, timeoutS: number): Promise<VersionRecord | null> {

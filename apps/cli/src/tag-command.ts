@@ -3,16 +3,18 @@ import { red } from './format';
 import { UsageError } from './usage-error';
 import { parseCommand, REMOTE_OPTIONS } from './arguments';
 
-export const TAG_USAGE = `usage: brine tag NAME TAG VERSION [--reason TEXT] [--url URL] [--token TOKEN]
+export const TAG_USAGE = `usage: brine tag NAME TAG VERSION [--reason TEXT] [--acknowledge-risk] [--url URL] [--token TOKEN]
        brine tag NAME                    (list the tags)
 
-Points TAG at VERSION (moving "best" by hand needs an admin token; "latest" moves by itself).`;
+Points TAG at VERSION (moving "best" by hand needs an admin token; "latest" and "latest-safe" move by
+themselves). A version that is not safe takes a tag only with --acknowledge-risk.`;
 
 export async function tagCommand(argv: string[]): Promise<number> {
   const parsed = parseCommand(
     argv,
     {
       reason: { type: 'string' },
+      'acknowledge-risk': { type: 'boolean', default: false },
       ...REMOTE_OPTIONS,
     },
     TAG_USAGE,
@@ -37,7 +39,11 @@ export async function tagCommand(argv: string[]): Promise<number> {
       `/checkpoints/${encodeURIComponent(name)}/tags/${encodeURIComponent(tag)}`,
       {
         method: 'PUT',
-        json: { version, ...(values.reason ? { reason: values.reason } : {}) },
+        json: {
+          version,
+          ...(values.reason ? { reason: values.reason } : {}),
+          ...(values['acknowledge-risk'] ? { acknowledgeRisk: true } : {}),
+        },
       },
     );
     console.log(`${name}:${t.tag} → ${t.version}`);

@@ -103,7 +103,19 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
   }
 
   async view(v: VersionRow): Promise<VersionView> {
-    return versionView(v, v.name, this.baseUrl, await this.tags.tagsOf(v.id));
+    const names = await this.tokenNames([v.uploadedBy]);
+    return versionView(v, v.name, this.baseUrl, await this.tags.tagsOf(v.id), names.get(v.uploadedBy ?? ''));
+  }
+
+  /** the names of the tokens that uploaded (a person reads "ci-pipeline", not a UUID) */
+  private async tokenNames(ids: Array<string | null>): Promise<Map<string, string>> {
+    const wanted = [...new Set(ids.filter((x): x is string => x !== null))];
+    if (wanted.length === 0) return new Map();
+    const rows = (await this.db.query('SELECT id, name FROM tokens WHERE id = ANY($1)', [wanted])) as Array<{
+      id: string;
+      name: string;
+    }>;
+    return new Map(rows.map((r) => [r.id, r.name]));
   }
 
   /**
@@ -258,6 +270,22 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
         `version ${existing.version} of ${existing.name} already exists with SHA-256 ${existing.sha256}; versions are immutable — upload these bytes (${sha}) as a new version`,
       );
     }
+    // the same bytes again, with metrics: the metrics are the news (a training job reporting a later
+    // evaluation); they are merged in, and `best` follows — never dropped silently
+    if (Object.keys(input.metrics).length > 0) {
+      await this.db.transaction(async (tx) => {
+        await tx.query('UPDATE versions SET metrics = metrics || $2::jsonb WHERE id = $1', [
+          existing.id,
+          JSON.stringify(input.metrics),
+        ]);
+        await this.tags.reevaluate(tx, existing.id, `metrics of ${existing.version} changed`);
+      });
+      await this.events.nudge();
+      return {
+        created: false,
+        record: await this.view(await this.requireVersion(existing.name, existing.version)),
+      };
+    }
     return { created: false, record: await this.view(existing) };
   }
 
@@ -410,10 +438,11 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
       : [];
     const byId = new Map(rows.map((r) => [r.id, r]));
     const tags = await this.tags.tagsOfMany(page2);
+    const names = await this.tokenNames(rows.map((r) => r.uploadedBy));
     const versions = page2
       .map((id) => byId.get(id))
       .filter((v): v is VersionEntity => v !== undefined)
-      .map((v) => versionView(v, name, this.baseUrl, tags.get(v.id) ?? []));
+      .map((v) => versionView(v, name, this.baseUrl, tags.get(v.id) ?? [], names.get(v.uploadedBy ?? '')));
     return { checkpoint: summary, versions, next: ids.length > limit ? offset + limit : null };
   }
 

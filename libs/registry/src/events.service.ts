@@ -34,9 +34,12 @@ export class EventsService implements OnModuleDestroy {
     checkpoint: string | null,
     payload: Record<string, unknown>,
   ): Promise<string> {
+    // every payload names its checkpoint (and its version, where there is one): a receiver acting on a tag move
+    // or a new version must be able to tell which model it is about
+    const data = checkpoint === null ? payload : { checkpoint, ...payload };
     const [row] = (await tx.query(
       `INSERT INTO events (type, checkpoint, payload) VALUES ($1, $2, $3) RETURNING id`,
-      [type, checkpoint, JSON.stringify(payload)],
+      [type, checkpoint, JSON.stringify(data)],
     )) as Array<{ id: string }>;
     return row.id;
   }

@@ -1,6 +1,7 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
+import { threatOf } from '@brine/scanner';
 import { DataSource } from 'typeorm';
-import { SafeGlobalEntity, type TokenEntity } from '@brine/persistence';
+import type { TokenEntity } from '@brine/persistence';
 import { CheckpointsService } from './checkpoints.service';
 import { ScanQueueService } from './scan-queue.service';
 import { checkGlobalName } from './validation';
@@ -32,12 +33,16 @@ export class PolicyService {
   }
 
   async list(): Promise<SafeGlobalView[]> {
-    const rows = await this.db.getRepository(SafeGlobalEntity).find({ order: { name: 'ASC' } });
+    // who added it, by the token's name (ids mean nothing to a person)
+    const rows = (await this.db.query(
+      `SELECT g.name, g.note, t.name AS added_by, g.created_at FROM safe_globals g
+         LEFT JOIN tokens t ON t.id = g.added_by ORDER BY g.name`,
+    )) as Array<{ name: string; note: string | null; added_by: string | null; created_at: Date }>;
     return rows.map((r) => ({
       name: r.name,
       note: r.note,
-      addedBy: r.addedBy,
-      createdAt: r.createdAt.toISOString(),
+      addedBy: r.added_by,
+      createdAt: r.created_at.toISOString(),
     }));
   }
 
@@ -47,6 +52,13 @@ export class PolicyService {
     token: TokenEntity | null,
   ): Promise<{ global: SafeGlobalView; rescanning: number; created: boolean }> {
     checkGlobalName(name);
+    // add_safe_globals is for a harmless class the file needs; a code-execution primitive never is one
+    const dot = name.lastIndexOf('.');
+    const threat = threatOf(name.slice(0, dot), name.slice(dot + 1));
+    if (threat)
+      throw new BadRequestException(
+        `${name} cannot be a safe global: ${threat.reason}. A file that needs it to load runs code when loaded.`,
+      );
     const inserted = (await this.db.query(
       `INSERT INTO safe_globals (name, note, added_by) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET note = EXCLUDED.note
        RETURNING (xmax = 0) AS created`,

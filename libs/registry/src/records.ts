@@ -26,6 +26,7 @@ export interface VersionView {
   metadata: Record<string, unknown>;
   metrics: Record<string, number>;
   tags: string[];
+  /** the name of the token that uploaded it */
   uploadedBy: string | null;
   createdAt: string;
   scan: ScanView;
@@ -37,6 +38,7 @@ export function versionView(
   name: string,
   baseUrl: string,
   tags: string[] = [],
+  uploader: string | null = null,
 ): VersionView {
   const self = `${baseUrl}/checkpoints/${encodeURIComponent(name)}/${encodeURIComponent(v.version)}`;
   return {
@@ -49,7 +51,7 @@ export function versionView(
     metadata: v.metadata,
     metrics: v.metrics,
     tags,
-    uploadedBy: v.uploadedBy,
+    uploadedBy: uploader,
     createdAt: v.createdAt.toISOString(),
     scan: {
       status: v.scanStatus,

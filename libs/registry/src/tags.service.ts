@@ -27,7 +27,8 @@ export interface TagMove {
 }
 
 /** tags the registry moves itself */
-export const MANAGED_TAGS = new Set(['latest']);
+/** tags the registry moves itself: `latest` (the newest version) and `latest-safe` (the newest safe one) */
+export const MANAGED_TAGS = new Set(['latest', 'latest-safe']);
 
 export function checkTag(tag: string): string {
   if (!TAG_PATTERN.test(tag))
@@ -146,12 +147,13 @@ export class TagsService {
     version: string,
     token: TokenEntity | null,
     reason: string | null,
+    acknowledgeRisk = false,
   ): Promise<TagView> {
     checkTag(tag);
     checkName('version', version);
     if (MANAGED_TAGS.has(tag))
       throw new BadRequestException(
-        `"${tag}" follows the newest version automatically and cannot be moved by hand`,
+        `"${tag}" is moved by the registry (${tag === 'latest' ? 'the newest version' : 'the newest safe version'}) and cannot be moved by hand`,
       );
     if (tag === 'best' && !(token && grants(token.scopes, 'admin'))) {
       throw new ForbiddenException(
@@ -160,12 +162,25 @@ export class TagsService {
     }
     await this.db.transaction(async (tx) => {
       const c = await this.checkpoint(tx, name, true);
-      const rows = (await tx.query('SELECT id FROM versions WHERE checkpoint_id = $1 AND version = $2', [
-        c.id,
-        version,
-      ])) as Array<{ id: string }>;
+      const rows = (await tx.query(
+        'SELECT id, scan_status, verdict FROM versions WHERE checkpoint_id = $1 AND version = $2',
+        [c.id, version],
+      )) as Array<{ id: string; scan_status: string; verdict: string | null }>;
       if (rows.length === 0) throw new NotFoundException(`checkpoint ${name} has no version ${version}`);
-      await this.move(tx, c.id, name, tag, rows[0].id, 'manual', token, reason ?? 'moved by hand');
+      const safe = rows[0].scan_status === 'done' && rows[0].verdict === 'safe';
+      if (!safe && !acknowledgeRisk) {
+        const state =
+          rows[0].scan_status === 'done' || rows[0].scan_status === 'failed'
+            ? `its verdict is ${rows[0].verdict ?? 'unknown'}`
+            : `its scan is ${rows[0].scan_status}`;
+        throw new ForbiddenException(
+          `${name}:${version} is not known to be safe (${state}); a tag is what deployments pull, so pointing "${tag}" at it needs "acknowledgeRisk": true`,
+        );
+      }
+      await this.move(tx, c.id, name, tag, rows[0].id, 'manual', token, reason ?? 'moved by hand', {
+        verdict: rows[0].verdict,
+        ...(safe ? {} : { acknowledgedRisk: true }),
+      });
     });
     await this.events.nudge();
     return { tag, version, updatedAt: new Date().toISOString() };
@@ -200,6 +215,9 @@ export class TagsService {
     token: TokenEntity | null,
   ): Promise<{ rule: BestRule; best: string | null }> {
     const result = await this.db.transaction(async (tx) => {
+      // a rule may come before the first version: the checkpoint is created for it
+      checkName('name', name);
+      await tx.query('INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
       const c = await this.checkpoint(tx, name, true);
       await tx.query('UPDATE checkpoints SET best_rule = $2 WHERE id = $1', [c.id, JSON.stringify(rule)]);
       const best = await this.evaluateBest(
@@ -232,8 +250,37 @@ export class TagsService {
       `SELECT c.id, c.name, c.best_rule FROM checkpoints c JOIN versions v ON v.checkpoint_id = c.id WHERE v.id = $1 FOR UPDATE OF c`,
       [versionId],
     )) as Array<{ id: string; name: string; best_rule: BestRule | null }>;
-    if (rows.length === 0 || rows[0].best_rule === null) return;
-    await this.evaluateBest(tx, rows[0].id, rows[0].name, rows[0].best_rule, null, reason);
+    if (rows.length === 0) return;
+    await this.evaluateLatestSafe(tx, rows[0].id, rows[0].name, null, reason);
+    if (rows[0].best_rule !== null)
+      await this.evaluateBest(tx, rows[0].id, rows[0].name, rows[0].best_rule, null, reason);
+  }
+
+  /** `latest-safe` follows the newest version whose verdict is safe (the one `brine pull NAME` takes) */
+  private async evaluateLatestSafe(
+    tx: EntityManager,
+    checkpointId: string,
+    name: string,
+    token: TokenEntity | null,
+    reason: string,
+    excluding: string | null = null,
+  ): Promise<void> {
+    const [newest] = (await tx.query(
+      `SELECT id FROM versions WHERE checkpoint_id = $1 AND scan_status = 'done' AND verdict = 'safe'
+          AND ($2::uuid IS NULL OR id <> $2)
+        ORDER BY created_at DESC, version DESC LIMIT 1`,
+      [checkpointId, excluding],
+    )) as Array<{ id: string }>;
+    await this.move(
+      tx,
+      checkpointId,
+      name,
+      'latest-safe',
+      newest?.id ?? null,
+      'latest',
+      token,
+      `${reason}; latest-safe follows the newest safe version`,
+    );
   }
 
   private async evaluateBest(
@@ -270,6 +317,7 @@ export class TagsService {
     actor: TagMove['actor'],
     token: TokenEntity | null,
     reason: string,
+    extra: Record<string, unknown> = {},
   ): Promise<void> {
     const current = (await tx.query(
       `SELECT t.version_id, v.version FROM tags t JOIN versions v ON v.id = t.version_id WHERE t.checkpoint_id = $1 AND t.name = $2`,
@@ -295,7 +343,16 @@ export class TagsService {
       `INSERT INTO tag_history (checkpoint_id, tag, from_version, to_version, actor, token_id, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
       [checkpointId, tag, from?.version ?? null, to, actor, token?.id ?? null, reason],
     );
-    await this.events.record(tx, 'tag.moved', name, { tag, from: from?.version ?? null, to, actor, reason });
+    // `version` names the version the tag now points at (null when it was removed), like every event
+    await this.events.record(tx, 'tag.moved', name, {
+      tag,
+      version: to,
+      from: from?.version ?? null,
+      to,
+      actor,
+      reason,
+      ...extra,
+    });
   }
 
   /**
@@ -343,7 +400,9 @@ export class TagsService {
       name: string;
     }>;
     for (const { name: tag } of tags) {
-      if (tag === 'latest') {
+      if (tag === 'latest-safe') {
+        await this.evaluateLatestSafe(tx, c.id, v.name, token, `version ${v.version} was deleted`, v.id);
+      } else if (tag === 'latest') {
         const next = (await tx.query(
           'SELECT id FROM versions WHERE checkpoint_id = $1 AND id <> $2 ORDER BY created_at DESC, version DESC LIMIT 1',
           [c.id, v.id],

@@ -1,28 +1,21 @@
 import { BadRequestException } from '@nestjs/common';
 import type { Scope } from '@brine/persistence';
+import { METRIC_NAME, nameProblem } from '@brine/contracts';
 
 /** Everything that arrives from outside is checked here, with a message that says what to send instead. */
 
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
-const NAME_RULE = 'a letter or digit followed by up to 127 letters, digits, ".", "_" or "-"';
+export { METRIC_NAME, NAME_PATTERN, RESERVED_VERSIONS, TAG_PATTERN } from '@brine/contracts';
 
 function shown(v: string): string {
   const s = v.length > 60 ? `${v.slice(0, 60)}…` : v;
   return JSON.stringify(s);
 }
 
-/** path words that follow a checkpoint name and so cannot be version names */
-export const RESERVED_VERSIONS = new Set(['tags', 'best-rule', 'tag-history']);
-
 export function checkName(what: 'name' | 'version', v: string): string {
-  if (!NAME_PATTERN.test(v)) throw new BadRequestException(`${what} must be ${NAME_RULE}; got ${shown(v)}`);
-  if (what === 'version' && RESERVED_VERSIONS.has(v)) {
-    throw new BadRequestException(`"${v}" is a reserved word and cannot be a version name; choose another`);
-  }
+  const problem = nameProblem(what, v);
+  if (problem) throw new BadRequestException(problem);
   return v;
 }
-
-export const TAG_PATTERN = /^[a-z0-9._-]{1,64}$/;
 
 export function checkSha256(header: string | undefined, what = 'x-checksum-sha256'): string | null {
   if (header === undefined || header === '') return null;
@@ -104,8 +97,6 @@ export function checkJsonb(v: unknown, what: string, depth = 0): void {
     }
   }
 }
-
-export const METRIC_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
 /** metrics are numbers only: {"val_loss": 0.231, "epoch": 12} */
 export function checkMetrics(v: unknown, where: string): Record<string, number> {

@@ -66,6 +66,7 @@ export function sha(hex: string): HTMLElement {
 }
 
 /** the token that did something, by the start of its id (admins see names on GET /tokens) */
-export function tokenRef(id: string): HTMLElement {
-  return h('span', { class: 'token', title: `token ${id}` }, `token ${id.slice(0, 8)}`);
+/** who did it: the token's name */
+export function tokenRef(name: string): HTMLElement {
+  return h('span', { class: 'token', title: `the token named ${name}` }, `token ${name}`);
 }

@@ -42,6 +42,8 @@ export async function sendFile(
   res.setHeader('ETag', `"${v.sha256}"`);
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('x-brine-verdict', v.verdict ?? v.scanStatus);
+  // which version this is (a tag names one only for now)
+  res.setHeader('x-brine-version', encodeURIComponent(v.version));
   if (range) {
     res.status(206);
     res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${v.size}`);

@@ -75,13 +75,24 @@ export class TagsController {
     @Body() body: unknown,
     @Req() req: AuthedRequest,
   ) {
-    const b = body as { version?: unknown; reason?: unknown } | null;
+    const b = body as { version?: unknown; reason?: unknown; acknowledgeRisk?: unknown } | null;
     if (typeof b !== 'object' || b === null || typeof b.version !== 'string') {
-      throw new BadRequestException('send {"version": "<version>", "reason": "…"} as application/json');
+      throw new BadRequestException(
+        'send {"version": "<version>", "reason": "…", "acknowledgeRisk": false} as application/json',
+      );
     }
     if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > 500))
       throw new BadRequestException('reason must be text of at most 500 characters');
-    return this.tags.set(name, tag, b.version, req.token ?? null, (b.reason as string | undefined) ?? null);
+    if (b.acknowledgeRisk !== undefined && typeof b.acknowledgeRisk !== 'boolean')
+      throw new BadRequestException('acknowledgeRisk must be true or false');
+    return this.tags.set(
+      name,
+      tag,
+      b.version,
+      req.token ?? null,
+      (b.reason as string | undefined) ?? null,
+      b.acknowledgeRisk === true,
+    );
   }
 
   @Delete('tags/:tag')

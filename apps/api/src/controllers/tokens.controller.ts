@@ -1,5 +1,13 @@
-import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
-import { checkScopes, checkTokenName, RequireScope, tokenView, TokensService } from '@brine/registry';
+import { Body, Controller, Delete, Get, Param, Post, Req } from '@nestjs/common';
+import type { TokenEntity } from '@brine/persistence';
+import {
+  checkScopes,
+  checkTokenName,
+  RequireScope,
+  tokenView,
+  TokensService,
+  type AuthedRequest,
+} from '@brine/registry';
 
 /** API tokens (admin). The secret is in the creation response only; the registry keeps its hash. */
 @Controller('tokens')
@@ -12,6 +20,13 @@ export class TokensController {
     const b = (body ?? {}) as { name?: unknown; scopes?: unknown };
     const { secret, token } = await this.tokens.create(checkTokenName(b.name), checkScopes(b.scopes));
     return { ...tokenView(token), token: secret };
+  }
+
+  /** the token making the request: its name and scopes (any valid token may ask; clients check before work) */
+  @Get('me')
+  @RequireScope('read')
+  me(@Req() req: AuthedRequest) {
+    return tokenView(req.token as TokenEntity);
   }
 
   @Get()

@@ -1,11 +1,19 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startStack, type Stack } from '../helpers/stack';
+import type { z } from 'zod';
+import { ROUTES, type Route } from '@brine/contracts';
+import { FIXTURES } from '../helpers/paths';
+import { put, scanned, startStack, type Stack } from '../helpers/stack';
 
-/** The OpenAPI document and the routes Nest registers must describe the same API. */
+/**
+ * The API is declared once, in @brine/contracts: Nest serves exactly the routes of the table, the OpenAPI
+ * document is generated from it, and what the server answers matches the response schemas exactly.
+ */
 let s: Stack;
 before(async () => {
-  s = await startStack({ withWorker: false });
+  s = await startStack();
 });
 after(async () => {
   await s?.close();
@@ -32,31 +40,97 @@ function registeredRoutes(): Set<string> {
   return out;
 }
 
-describe('OpenAPI document', () => {
-  it('lists exactly the routes the API serves', async () => {
+/** parses `value` and checks nothing was dropped or changed: the answer has exactly the declared shape */
+function assertShape(schema: z.ZodType, value: unknown, what: string): void {
+  const r = schema.safeParse(value);
+  assert.ok(r.success, `${what}: ${r.success ? '' : JSON.stringify(r.error.issues.slice(0, 3))}`);
+  assert.deepEqual(r.data, value, `${what} has fields its schema does not declare`);
+}
+
+function ok(route: Route, status = 200): z.ZodType {
+  const body = route.responses[status]?.body;
+  assert.ok(body && typeof body !== 'string', `${route.path} declares a JSON ${status}`);
+  return body;
+}
+
+describe('the API declared once', () => {
+  it('serves exactly the routes of the table, and documents each', async () => {
     const doc = (await (await s.api('/docs/openapi.json', { token: null })).json()) as {
       paths: Record<string, Record<string, unknown>>;
     };
     const documented = new Set<string>();
     for (const [path, ops] of Object.entries(doc.paths))
       for (const m of Object.keys(ops)) documented.add(`${m.toUpperCase()} ${path}`);
+    const declared = new Set(Object.values(ROUTES).map((r) => `${r.method.toUpperCase()} ${r.path}`));
+    assert.deepEqual([...documented].sort(), [...declared].sort(), 'the document is the table');
     const served = registeredRoutes();
-    assert.ok(served.size > 30, `routes read from the router: ${served.size}`);
-    // the docs' own assets are not part of the API
-    for (const r of [...served]) if (r.includes('/docs')) served.delete(r);
-    for (const r of [...served].filter(
-      (x) =>
-        x.startsWith('GET /') &&
-        !x.includes('/checkpoints') &&
-        !x.includes('/health') &&
-        !x.includes('/metrics') &&
-        !x.includes('/tokens') &&
-        !x.includes('/policy') &&
-        !x.includes('/webhooks'),
-    ))
-      served.delete(r);
-    assert.deepEqual([...served].filter((r) => !documented.has(r)).sort(), [], 'served but not documented');
-    assert.deepEqual([...documented].filter((r) => !served.has(r)).sort(), [], 'documented but not served');
+    // the docs and the dashboard's own files are not part of the API
+    for (const r of [...served])
+      if (
+        r.startsWith('GET /docs') ||
+        !/^[A-Z]+ \/(checkpoints|health|metrics|tokens|policy|webhooks)/.test(r)
+      )
+        served.delete(r);
+    assert.deepEqual([...served].filter((r) => !declared.has(r)).sort(), [], 'served but not declared');
+    assert.deepEqual([...declared].filter((r) => !served.has(r)).sort(), [], 'declared but not served');
+  });
+
+  it('answers with exactly the declared shapes', async () => {
+    assert.equal(
+      (
+        await put(s, 'shapes', 'v1', readFileSync(join(FIXTURES, 'files', 'b_state_dict.pt')), {
+          'x-brine-metrics': '{"val_loss":0.5}',
+        })
+      ).status,
+      201,
+    );
+    await scanned(s, 'shapes', 'v1');
+    await s.api('/checkpoints/shapes/best-rule', {
+      method: 'PUT',
+      json: { metric: 'val_loss', mode: 'min' },
+    });
+    const get = async (path: string) => (await (await s.api(path)).json()) as unknown;
+    assertShape(ok(ROUTES.getVersion), await get('/checkpoints/shapes/v1'), 'a version');
+    assertShape(ok(ROUTES.listCheckpoints), await get('/checkpoints'), 'the checkpoint list');
+    assertShape(ok(ROUTES.getCheckpoint), await get('/checkpoints/shapes'), 'a checkpoint');
+    assertShape(ok(ROUTES.listTags), await get('/checkpoints/shapes/tags'), 'the tags');
+    assertShape(ok(ROUTES.tagHistory), await get('/checkpoints/shapes/tag-history'), 'the tag history');
+    assertShape(ok(ROUTES.getBestRule), await get('/checkpoints/shapes/best-rule'), 'the best rule');
+    assertShape(ok(ROUTES.listTokens), await get('/tokens'), 'the tokens');
+    assertShape(ok(ROUTES.me), await get('/tokens/me'), 'the calling token');
+    assertShape(ok(ROUTES.listSafeGlobals), await get('/policy/safe-globals'), 'the safe globals');
+    assertShape(ok(ROUTES.ready), await get('/health/ready'), 'readiness');
+    const hook = (await (
+      await s.api('/webhooks', {
+        method: 'POST',
+        json: { url: 'http://127.0.0.1:9/x', events: ['scan.unsafe'] },
+      })
+    ).json()) as { id: string };
+    assertShape(ok(ROUTES.createWebhook, 201), hook, 'a new webhook');
+    assertShape(ok(ROUTES.listWebhooks), await get('/webhooks'), 'the webhooks');
+    assertShape(ok(ROUTES.deliveries), await get(`/webhooks/${hook.id}/deliveries`), 'the deliveries');
+    const link = await s.api('/checkpoints/shapes/v1/download-link', { method: 'POST', json: {} });
+    assertShape(ok(ROUTES.downloadLink, 201), await link.json(), 'a download link');
+    const err = await s.api('/checkpoints/shapes/nope');
+    assertShape(ok(ROUTES.getVersion, 404), await err.json(), 'an error');
+  });
+
+  it('validates requests with the declared schemas, and says what to send', async () => {
+    const r = await s.api('/checkpoints?limit=9999');
+    assert.equal(r.status, 400);
+    assert.match(((await r.json()) as { message: string }).message, /limit must be from 1 to 500/);
+    const bad = await s.api('/checkpoints/shapes/v1', {
+      method: 'PATCH',
+      json: { metrics: { 'bad name': 1 } },
+    });
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { message: string }).message, /metric names must start/);
+    const rule = await s.api('/checkpoints/shapes/best-rule', {
+      method: 'PUT',
+      json: { metric: 'x', mode: 'up' },
+    });
+    assert.equal(rule.status, 400);
+    assert.match(((await rule.json()) as { message: string }).message, /mode must be "min" or "max"/);
   });
 
   it('serves the document and a viewer without a token', async () => {

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { ContractInterceptor } from './endpoint';
 import { AuthGuard, loggingModule, RegistryModule, type LogFormat, type Runtime } from '@brine/registry';
 import { WorkerModule } from '../../worker/src/worker.module';
 import { CheckpointsController } from './controllers/checkpoints.controller';
@@ -17,7 +18,11 @@ export class ApiModule {
   static forRuntime(rt: Runtime, withWorker: boolean, logs: LogFormat = 'off'): DynamicModule {
     return {
       module: ApiModule,
-      imports: [loggingModule(logs), RegistryModule.forRuntime(rt), ...(withWorker ? [WorkerModule] : [])],
+      imports: [
+        loggingModule(logs, rt.config.logLevel),
+        RegistryModule.forRuntime(rt),
+        ...(withWorker ? [WorkerModule] : []),
+      ],
       // TagsController first: /checkpoints/:name/tags/… must not be read as /checkpoints/:name/:version/…
       controllers: [
         HealthController,
@@ -31,6 +36,7 @@ export class ApiModule {
       providers: [
         { provide: APP_GUARD, useExisting: AuthGuard },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
+        { provide: APP_INTERCEPTOR, useClass: ContractInterceptor },
       ],
     };
   }

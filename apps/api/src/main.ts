@@ -11,7 +11,7 @@ async function main(): Promise<void> {
     Logger.log(`embedded S3 server at ${rt.embedded.endpoint} (data in ${config.dataDir}/s3)`, 'Brine');
   const { app, newAdminToken } = await createApiServer(rt, {
     withWorker: config.runWorker,
-    logs: logFormat(),
+    logs: logFormat(config),
   });
   await app.listen(config.port, config.host);
   announce(newAdminToken, config.publicUrl);

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { fileBodyStream, sha256File } from '@brine/storage/local-file';
 import { apiError, ApiError, call, remote, type Remote } from './client';
 import { bold, dim, ProgressBar, red, verdictLabel } from './format';
-import { METRIC_NAME, nameProblem } from '@brine/contracts';
+import { METRIC_NAME, nameProblem, type TokenView, type VersionView } from '@brine/contracts';
 import { UsageError } from './usage-error';
 import { parseCommand, REMOTE_OPTIONS } from './arguments';
 
@@ -26,13 +26,7 @@ Exit status:
 /** exit statuses of `brine push`: 0 and 1 say the version is stored; the others that nothing was */
 export const PUSH_EXIT = { safe: 0, notSafe: 1, usage: 2, auth: 3, refused: 4, unavailable: 5 } as const;
 
-interface VersionRecord {
-  name: string;
-  version: string;
-  sha256: string;
-  size: number;
-  scan: { status: string; verdict: string | null; summary: string | null; error: string | null };
-}
+type VersionRecord = VersionView;
 
 /** the exit status for a request that stored nothing, by the registry's answer (0: no answer at all) */
 function failureStatus(status: number): number {
@@ -85,7 +79,7 @@ export async function pushCommand(argv: string[]): Promise<number> {
   // before reading a byte of a file that may be many GB: may this token upload, and is the version free?
   let existing: VersionRecord | null = null;
   try {
-    const me = await call<{ name: string; scopes: string[] }>(r, '/tokens/me');
+    const me = await call<TokenView>(r, '/tokens/me');
     if (!me.scopes.includes('write') && !me.scopes.includes('admin')) {
       console.error(
         red(`the token "${me.name}" may not upload (scopes: ${me.scopes.join(', ')}); it needs write`),

@@ -1,3 +1,4 @@
+import type { TagView } from '@brine/contracts';
 import { ApiError, call, remote } from './client';
 import { red } from './format';
 import { UsageError } from './usage-error';
@@ -27,14 +28,11 @@ export async function tagCommand(argv: string[]): Promise<number> {
   const [name, tag, version] = positionals;
   try {
     if (positionals.length === 1) {
-      const tags = await call<Array<{ tag: string; version: string; updatedAt: string }>>(
-        r,
-        `/checkpoints/${encodeURIComponent(name)}/tags`,
-      );
+      const tags = await call<TagView[]>(r, `/checkpoints/${encodeURIComponent(name)}/tags`);
       for (const t of tags) console.log(`${t.tag.padEnd(16)} ${t.version.padEnd(24)} ${t.updatedAt}`);
       return 0;
     }
-    const t = await call<{ tag: string; version: string }>(
+    const t = await call<TagView>(
       r,
       `/checkpoints/${encodeURIComponent(name)}/tags/${encodeURIComponent(tag)}`,
       {

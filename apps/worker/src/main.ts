@@ -16,7 +16,7 @@ async function main(): Promise<void> {
     );
   }
   const rt = await startRuntime(config);
-  const logs = logFormat();
+  const logs = logFormat(config);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRuntime(rt, logs), {
     logger: logs === 'off' ? false : ['log', 'warn', 'error'],
     bufferLogs: logs === 'json',

@@ -15,7 +15,7 @@ export class WorkerModule {
   static forRuntime(rt: Runtime, logs: LogFormat = 'text'): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [loggingModule(logs), RegistryModule.forRuntime(rt), ReconcilerModule],
+      imports: [loggingModule(logs, rt.config.logLevel), RegistryModule.forRuntime(rt), ReconcilerModule],
       providers: [ScanWorker, WebhookWorker],
     };
   }

@@ -1,1 +1,4 @@
 export * from './names';
+export * from './schemas';
+export * from './routes';
+export * from './openapi';

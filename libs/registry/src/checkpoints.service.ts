@@ -23,7 +23,8 @@ import { ScanQueueService } from './scan-queue.service';
 import { TagsService } from './tags.service';
 import { TelemetryService } from './telemetry.service';
 import { CONFIG } from './tokens';
-import { checkLimit, checkName } from './validation';
+import { checkName } from './validation';
+import type { CheckpointList, CheckpointSummary, Query, ROUTES, VersionListing } from '@brine/contracts';
 
 export interface UploadInput {
   name: string;
@@ -38,21 +39,9 @@ export interface UploadInput {
   token: TokenEntity | null;
 }
 
-export interface CheckpointSummary {
-  name: string;
-  createdAt: string;
-  versions: number;
-  lastUpload: string | null;
-  latest: string | null;
-  best: string | null;
-  verdicts: { safe: number; suspicious: number; dangerous: number; unknown: number; pending: number };
-}
-
 interface VersionRow extends VersionEntity {
   name: string;
 }
-
-const SORTS = new Set(['created', 'version', 'size']);
 
 /** how often an upload's process refreshes its heartbeat: a quarter of the time after which it counts as dead */
 export function uploadHeartbeatMs(config: Config): number {
@@ -320,24 +309,13 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
     if (this.heartbeat) clearInterval(this.heartbeat);
   }
 
-  async list(q: {
-    search?: string;
-    verdict?: string;
-    limit?: string;
-    after?: string;
-  }): Promise<{ items: CheckpointSummary[]; next: string | null }> {
-    const limit = checkLimit(q.limit);
-    const verdict = q.verdict;
-    if (
-      verdict !== undefined &&
-      !['safe', 'suspicious', 'dangerous', 'unknown', 'pending'].includes(verdict)
-    ) {
-      throw new BadRequestException('verdict must be one of safe, suspicious, dangerous, unknown, pending');
-    }
+  /** GET /checkpoints (the query as the route declares and parses it) */
+  async list(q: Query<typeof ROUTES.listCheckpoints>): Promise<CheckpointList> {
+    const { limit, verdict } = q;
     const params: unknown[] = [];
     const where: string[] = [];
-    if (q.search) {
-      params.push(`%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    if (q.q) {
+      params.push(`%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
       where.push(`c.name ILIKE $${params.length}`);
     }
     if (q.after) {
@@ -399,19 +377,10 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** GET /checkpoints/:name — the checkpoint and a page of its versions */
-  async get(
-    name: string,
-    q: { limit?: string; offset?: string; sort?: string; order?: string },
-  ): Promise<{ checkpoint: CheckpointSummary; versions: VersionView[]; next: number | null }> {
-    checkName('name', name);
+  /** GET /checkpoints/:name (the query as the route declares and parses it) */
+  async get(name: string, q: Query<typeof ROUTES.getCheckpoint>): Promise<VersionListing> {
     const summary = await this.summary(name);
-    const limit = checkLimit(q.limit);
-    const offset = q.offset === undefined ? 0 : Number(q.offset);
-    if (!Number.isSafeInteger(offset) || offset < 0)
-      throw new BadRequestException('offset must be a whole number ≥ 0');
-    const order = (q.order ?? 'desc').toLowerCase();
-    if (order !== 'asc' && order !== 'desc') throw new BadRequestException('order must be asc or desc');
-    const sort = q.sort ?? 'created';
+    const { limit, offset, order, sort } = q;
     let orderBy: string;
     const params: unknown[] = [name];
     const metric = /^metrics\.([A-Za-z_][A-Za-z0-9_.-]{0,63})$/.exec(sort);
@@ -419,12 +388,8 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
       params.push(metric[1]);
       // versions without the metric sort last either way
       orderBy = `(v.metrics ->> $${params.length})::double precision ${order} NULLS LAST, v.created_at ASC`;
-    } else if (SORTS.has(sort)) {
-      orderBy = `${sort === 'created' ? 'v.created_at' : sort === 'version' ? 'v.version' : 'v.size'} ${order}, v.version ${order}`;
     } else {
-      throw new BadRequestException(
-        'sort must be created, version, size or metrics.<name> (e.g. metrics.val_loss)',
-      );
+      orderBy = `${sort === 'created' ? 'v.created_at' : sort === 'version' ? 'v.version' : 'v.size'} ${order}, v.version ${order}`;
     }
     params.push(limit + 1, offset);
     const ids = (await this.db.query(

@@ -5,14 +5,8 @@ import { deliveryJobId, type QueueHandle, type WebhookJobData } from '@brine/que
 import { QuietLog } from './dependency-errors';
 import { WEBHOOK_QUEUE_TOKEN } from './tokens';
 
-export const EVENT_TYPES = [
-  'scan.unsafe',
-  'scan.completed',
-  'version.created',
-  'version.deleted',
-  'tag.moved',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+export { EVENT_TYPES, type EventType } from '@brine/contracts';
+import type { EventType } from '@brine/contracts';
 
 /**
  * The outbox: every event is a row written in the same transaction as the change it reports, so no verdict,

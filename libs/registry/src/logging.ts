@@ -2,16 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
 import type { DynamicModule } from '@nestjs/common';
+import type { Config } from '@brine/config';
 
 /** how a process logs: one JSON object per line (for machines), Nest's coloured lines (for people), or nothing */
 export type LogFormat = 'json' | 'text' | 'off';
 
 /** BRINE_LOG_FORMAT, else JSON unless standard output is a terminal */
-export function logFormat(env: NodeJS.ProcessEnv = process.env): LogFormat {
-  const v = (env.BRINE_LOG_FORMAT ?? '').trim().toLowerCase();
-  if (v === 'json' || v === 'text' || v === 'off') return v;
-  if (v !== '') throw new Error(`BRINE_LOG_FORMAT must be json, text or off, got "${env.BRINE_LOG_FORMAT}"`);
-  return process.stdout.isTTY ? 'text' : 'json';
+export function logFormat(config: Config): LogFormat {
+  return config.logFormat ?? (process.stdout.isTTY ? 'text' : 'json');
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -25,11 +23,11 @@ const SECRET_QUERY = /([?&](?:link|token)=)[^&]*/gi;
  * back in the response. Authorization and cookie headers are never logged, nor link signatures in URLs; health
  * probes and metric scrapes are not logged at all.
  */
-export function loggingModule(format: LogFormat): DynamicModule {
+export function loggingModule(format: LogFormat, level = 'info'): DynamicModule {
   return LoggerModule.forRoot({
     pinoHttp: {
       enabled: format === 'json',
-      level: process.env.BRINE_LOG_LEVEL ?? 'info',
+      level,
       genReqId: (req: IncomingMessage, res: ServerResponse) => {
         const h = req.headers['x-request-id'];
         const id = typeof h === 'string' && REQUEST_ID.test(h) ? h : randomUUID();

@@ -1,17 +1,12 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { threatOf } from '@brine/scanner';
 import { DataSource } from 'typeorm';
+import type { SafeGlobalView } from '@brine/contracts';
 import type { TokenEntity } from '@brine/persistence';
+
+export type { SafeGlobalView } from '@brine/contracts';
 import { CheckpointsService } from './checkpoints.service';
 import { ScanQueueService } from './scan-queue.service';
-import { checkGlobalName } from './validation';
-
-export interface SafeGlobalView {
-  name: string;
-  note: string | null;
-  addedBy: string | null;
-  createdAt: string;
-}
 
 /**
  * The operator's safe globals, as torch.serialization.add_safe_globals adds them. A change re-scans the versions
@@ -51,7 +46,6 @@ export class PolicyService {
     note: string | null,
     token: TokenEntity | null,
   ): Promise<{ global: SafeGlobalView; rescanning: number; created: boolean }> {
-    checkGlobalName(name);
     // add_safe_globals is for a harmless class the file needs; a code-execution primitive never is one
     const dot = name.lastIndexOf('.');
     const threat = threatOf(name.slice(0, dot), name.slice(dot + 1));
@@ -71,7 +65,6 @@ export class PolicyService {
   }
 
   async remove(name: string): Promise<{ rescanning: number }> {
-    checkGlobalName(name);
     const r = (await this.db.query('DELETE FROM safe_globals WHERE name = $1', [name])) as [
       unknown[],
       number,

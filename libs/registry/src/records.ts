@@ -1,37 +1,9 @@
+import type { VersionView } from '@brine/contracts';
 import type { VersionEntity } from '@brine/persistence';
 
+export type { ScanView, VersionView } from '@brine/contracts';
+
 /** The JSON shapes the API returns. */
-
-export interface ScanView {
-  status: VersionEntity['scanStatus'];
-  verdict: string | null;
-  kind: string | null;
-  format: string | null;
-  summary: string | null;
-  weightsOnly: Record<string, unknown> | null;
-  tensors: { count: number; parameters: number } | null;
-  attempts: number;
-  error: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-export interface VersionView {
-  name: string;
-  version: string;
-  sha256: string;
-  size: number;
-  filename: string | null;
-  frameworkVersion: string | null;
-  metadata: Record<string, unknown>;
-  metrics: Record<string, number>;
-  tags: string[];
-  /** the name of the token that uploaded it */
-  uploadedBy: string | null;
-  createdAt: string;
-  scan: ScanView;
-  links: { self: string; report: string; file: string };
-}
 
 export function versionView(
   v: VersionEntity,
@@ -55,11 +27,11 @@ export function versionView(
     createdAt: v.createdAt.toISOString(),
     scan: {
       status: v.scanStatus,
-      verdict: v.verdict,
+      verdict: v.verdict as VersionView['scan']['verdict'],
       kind: v.kind,
       format: v.format,
       summary: v.summary,
-      weightsOnly: v.weightsOnly,
+      weightsOnly: v.weightsOnly as VersionView['scan']['weightsOnly'],
       tensors: v.tensorCount === null ? null : { count: v.tensorCount, parameters: v.parameterCount ?? 0 },
       attempts: v.scanAttempts,
       error: v.scanError,

@@ -1,4 +1,5 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions, ENTITIES } from '@brine/persistence';
 import { QueueHandle, scanQueue, webhookQueue } from '@brine/queue';
@@ -48,6 +49,9 @@ export class RegistryModule {
       module: RegistryModule,
       global: true,
       imports: [
+        // the configuration was parsed from the environment with its schema (@brine/config's ENV) before the
+        // runtime opened its connections; Nest's ConfigService serves that same object
+        ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [() => ({ ...rt.config })] }),
         TypeOrmModule.forRootAsync({
           useFactory: () =>
             dataSourceOptions(rt.config.databaseUrl, { queryTimeoutMs: rt.config.dbTimeoutMs }),
@@ -56,6 +60,7 @@ export class RegistryModule {
         TypeOrmModule.forFeature(ENTITIES),
       ],
       providers: [
+        // services inject the typed object; ConfigService.get('s3', { infer: true }) reads the same values
         { provide: CONFIG, useValue: rt.config },
         { provide: ObjectStore, useValue: rt.store },
         { provide: REDIS, useValue: rt.redis },

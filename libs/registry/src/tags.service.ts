@@ -1,30 +1,12 @@
 import { BadRequestException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { BestRule, TagMove, TagView } from '@brine/contracts';
 import type { TokenEntity, VersionEntity } from '@brine/persistence';
+
+export type { BestRule, TagMove, TagView } from '@brine/contracts';
 import { EventsService } from './events.service';
 import { grants } from './tokens.service';
-import { checkName, METRIC_NAME, TAG_PATTERN } from './validation';
-
-export interface BestRule {
-  metric: string;
-  mode: 'min' | 'max';
-}
-
-export interface TagView {
-  tag: string;
-  version: string;
-  updatedAt: string;
-}
-
-export interface TagMove {
-  tag: string;
-  from: string | null;
-  to: string | null;
-  actor: 'rule' | 'latest' | 'manual' | 'system';
-  token: string | null;
-  reason: string;
-  at: string;
-}
+import { checkName, TAG_PATTERN } from './validation';
 
 /** tags the registry moves itself */
 /** tags the registry moves itself: `latest` (the newest version) and `latest-safe` (the newest safe one) */
@@ -36,17 +18,6 @@ export function checkTag(tag: string): string {
       `tag names are 1-64 of a-z, 0-9, ".", "_", "-"; got ${JSON.stringify(tag.slice(0, 60))}`,
     );
   return tag;
-}
-
-export function checkBestRule(v: unknown): BestRule {
-  const r = v as Partial<BestRule> | null;
-  if (typeof r !== 'object' || r === null || typeof r.metric !== 'string' || !METRIC_NAME.test(r.metric)) {
-    throw new BadRequestException(
-      'the best rule needs {"metric": "<metric name>", "mode": "min" | "max"}, e.g. {"metric": "val_loss", "mode": "min"}',
-    );
-  }
-  if (r.mode !== 'min' && r.mode !== 'max') throw new BadRequestException('mode must be "min" or "max"');
-  return { metric: r.metric, mode: r.mode };
 }
 
 /**

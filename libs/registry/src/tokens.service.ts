@@ -3,18 +3,11 @@ import { BadRequestException, Inject, Injectable, NotFoundException } from '@nes
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
 import type { Config } from '@brine/config';
+import type { TokenView } from '@brine/contracts';
 import { TokenEntity, type Scope } from '@brine/persistence';
-import { CONFIG, LINK_SECRET } from './tokens';
 
-export interface TokenView {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: Scope[];
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-}
+export type { TokenView } from '@brine/contracts';
+import { CONFIG, LINK_SECRET } from './tokens';
 
 export function tokenView(t: TokenEntity): TokenView {
   return {

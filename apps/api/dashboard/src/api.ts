@@ -69,143 +69,25 @@ export async function api<T>(path: string, init: RequestInit & { json?: unknown 
 
 export const enc = encodeURIComponent;
 
-// The shapes the API returns (see /docs).
+// The shapes the API returns: declared once, in @brine/contracts (and the scan report by the scanner)
+export type {
+  CheckpointSummary,
+  DeliveryView as Delivery,
+  TagMove,
+  TokenView as Token,
+  VersionView as VersionRecord,
+  WebhookView as Webhook,
+} from '@brine/contracts';
+export type {
+  Finding,
+  ImportRecord,
+  ScanReport,
+  TensorRecord,
+  TorchVersion,
+  Verdict,
+  VersionResult,
+  WeightsOnlyReport as WeightsOnly,
+} from '@brine/scanner/report';
+import type { TorchVersion } from '@brine/scanner/report';
 
-export type Verdict = 'safe' | 'suspicious' | 'dangerous' | 'unknown';
-export type TorchVersion = '1.13' | '2.6' | '2.14';
 export const TORCH_VERSIONS: TorchVersion[] = ['1.13', '2.6', '2.14'];
-
-export interface CheckpointSummary {
-  name: string;
-  createdAt: string;
-  versions: number;
-  lastUpload: string | null;
-  latest: string | null;
-  best: string | null;
-  verdicts: { safe: number; suspicious: number; dangerous: number; unknown: number; pending: number };
-}
-
-export interface VersionResult {
-  loads: boolean;
-  reason: string | null;
-  fix?: string;
-  uncertain?: boolean;
-}
-
-export interface WeightsOnly {
-  target: TorchVersion;
-  safe: boolean;
-  byVersion: Record<TorchVersion, VersionResult>;
-  extraAllowed?: string[];
-}
-
-export interface VersionRecord {
-  name: string;
-  version: string;
-  sha256: string;
-  size: number;
-  filename: string | null;
-  frameworkVersion: string | null;
-  metrics: Record<string, number>;
-  tags: string[];
-  uploadedBy: string | null;
-  createdAt: string;
-  scan: {
-    status: 'pending' | 'scanning' | 'done' | 'failed';
-    verdict: Verdict | null;
-    kind: string | null;
-    format: string | null;
-    summary: string | null;
-    weightsOnly: WeightsOnly | null;
-    tensors: { count: number; parameters: number } | null;
-    error: string | null;
-    finishedAt: string | null;
-  };
-}
-
-export interface Finding {
-  severity: 'dangerous' | 'suspicious' | 'unknown' | 'info';
-  rule: string;
-  entry: string | null;
-  offset: number | null;
-  opcode: string | null;
-  module: string | null;
-  name: string | null;
-  message: string;
-}
-
-export interface ImportRecord {
-  module: string;
-  name: string;
-  class: 'allowed' | 'suspicious' | 'dangerous';
-  allowedBy: Record<TorchVersion, boolean>;
-  calls: string[];
-  count: number;
-  first: { entry: string | null; offset: number; opcode: string };
-  reason?: string;
-}
-
-export interface TensorRecord {
-  name: string;
-  dtype: string;
-  shape: number[];
-  numel: number;
-  bytes: number;
-}
-
-export interface ScanReport {
-  size: number;
-  sha256: string | null;
-  format: string;
-  kind: string;
-  verdict: Verdict;
-  summary: string;
-  weightsOnly: WeightsOnly;
-  findings: Finding[];
-  imports: ImportRecord[];
-  tensors: {
-    count: number;
-    parameters: number;
-    bytes: number;
-    byDtype: Record<string, { count: number; numel: number; bytes: number }>;
-    items: TensorRecord[];
-    truncated: boolean;
-  };
-}
-
-export interface TagMove {
-  tag: string;
-  from: string | null;
-  to: string | null;
-  actor: string;
-  token: string | null;
-  reason: string;
-  at: string;
-}
-
-export interface Webhook {
-  id: string;
-  url: string;
-  events: string[];
-  description: string | null;
-  enabled: boolean;
-  disabledReason: string | null;
-  consecutiveFailures: number;
-  createdAt: string;
-}
-
-export interface Delivery {
-  id: string;
-  event: string;
-  status: 'pending' | 'succeeded' | 'failed' | 'abandoned';
-  attemptCount: number;
-  nextAttemptAt: string | null;
-  createdAt: string;
-  attempts: Array<{
-    at: string;
-    statusCode: number | null;
-    latencyMs: number;
-    error: string | null;
-    response: string | null;
-  }>;
-}

@@ -1,40 +1,19 @@
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Patch,
-  Post,
-  Put,
-  Query,
-  Req,
-  Res,
-  UnsupportedMediaTypeException,
-} from '@nestjs/common';
+import { BadRequestException, Controller, Req, Res, UnsupportedMediaTypeException } from '@nestjs/common';
 import type { Response } from 'express';
+import { ROUTES } from '@brine/contracts';
 import {
   CheckpointsService,
-  checkFilename,
-  checkName,
-  checkFrameworkVersion,
-  checkMetadata,
-  checkMetrics,
-  checkSha256,
-  MetricsService,
-  parseMetricsHeader,
-  RequireScope,
-  TokensService,
-  AcceptSignedLink,
   LINK_TTL_SECONDS,
   linkTarget,
+  MetricsService,
+  TokensService,
   type AuthedRequest,
 } from '@brine/registry';
+import { Endpoint, In, type Input } from '../endpoint';
 import { sendFile } from './download';
 
-@Controller('checkpoints')
+/** Checkpoints and their versions. Each handler's route, scope and inputs are declared in @brine/contracts. */
+@Controller()
 export class CheckpointsController {
   constructor(
     private readonly checkpoints: CheckpointsService,
@@ -42,32 +21,23 @@ export class CheckpointsController {
     private readonly tokens: TokensService,
   ) {}
 
-  @Get()
-  list(
-    @Query('q') search?: string,
-    @Query('verdict') verdict?: string,
-    @Query('limit') limit?: string,
-    @Query('after') after?: string,
-  ) {
-    return this.checkpoints.list({ search, verdict, limit, after });
+  @Endpoint(ROUTES.listCheckpoints)
+  list(@In() i: Input<typeof ROUTES.listCheckpoints>) {
+    return this.checkpoints.list(i.query);
   }
 
-  @Get(':name')
-  get(@Param('name') name: string, @Query() q: Record<string, string>) {
-    return this.checkpoints.get(name, { limit: q.limit, offset: q.offset, sort: q.sort, order: q.order });
+  @Endpoint(ROUTES.getCheckpoint)
+  get(@In() i: Input<typeof ROUTES.getCheckpoint>) {
+    return this.checkpoints.get(i.params.name, i.query);
   }
 
   /** the raw file as the body (application/octet-stream); streamed to the object store with its SHA-256 */
-  @Put(':name/:version')
-  @RequireScope('write')
+  @Endpoint(ROUTES.upload)
   async upload(
-    @Param('name') name: string,
-    @Param('version') version: string,
+    @In() i: Input<typeof ROUTES.upload>,
     @Req() req: AuthedRequest,
     @Res({ passthrough: true }) res: Response,
   ) {
-    checkName('name', name);
-    checkName('version', version);
     const type = req.headers['content-type'];
     if (type && !/^application\/octet-stream\b/i.test(type)) {
       throw new UnsupportedMediaTypeException(
@@ -82,89 +52,66 @@ export class CheckpointsController {
       (lengthHeader === undefined && req.headers['transfer-encoding'] === undefined)
     )
       throw new BadRequestException('the body is empty: send the checkpoint file as the request body');
-    const header = (n: string) => {
-      const v = req.headers[n];
-      return Array.isArray(v) ? v[0] : v;
-    };
+    const h = i.headers;
     const r = await this.checkpoints.upload({
-      name,
-      version,
+      name: i.params.name,
+      version: i.params.version,
       body: req,
       contentLength: lengthHeader === undefined ? null : Number(lengthHeader),
-      sha256: checkSha256(header('x-checksum-sha256')),
-      filename: checkFilename(header('x-brine-filename')),
-      frameworkVersion: checkFrameworkVersion(header('x-brine-framework-version')),
-      metadata: checkMetadata(header('x-brine-metadata')),
-      metrics: parseMetricsHeader(header('x-brine-metrics')),
+      sha256: h['x-checksum-sha256'] ?? null,
+      filename: h['x-brine-filename'] ?? null,
+      frameworkVersion: h['x-brine-framework-version'] ?? null,
+      metadata: h['x-brine-metadata'] ?? {},
+      metrics: h['x-brine-metrics'] ?? {},
       token: req.token ?? null,
     });
     res.status(r.created ? 201 : 200);
     return r.record;
   }
 
-  @Get(':name/:version')
-  async version(@Param('name') name: string, @Param('version') version: string) {
-    return this.checkpoints.view(await this.checkpoints.requireVersion(name, version));
+  @Endpoint(ROUTES.getVersion)
+  async version(@In() i: Input<typeof ROUTES.getVersion>) {
+    return this.checkpoints.view(await this.checkpoints.requireVersion(i.params.name, i.params.version));
   }
 
   /** {"metrics": {"val_loss": 0.2}}: sets (or with null removes) metrics, then re-evaluates the best tag */
-  @Patch(':name/:version')
-  @RequireScope('write')
-  async patch(@Param('name') name: string, @Param('version') version: string, @Body() body: unknown) {
-    const b = body as { metrics?: unknown } | null;
-    if (typeof b !== 'object' || b === null || !('metrics' in b)) {
-      throw new BadRequestException('send {"metrics": {"name": number | null, …}} as application/json');
-    }
-    const m = b.metrics;
-    if (typeof m !== 'object' || m === null || Array.isArray(m))
-      throw new BadRequestException('metrics must be a JSON object');
-    const set = checkMetrics(Object.fromEntries(Object.entries(m).filter(([, x]) => x !== null)), 'metrics');
+  @Endpoint(ROUTES.patchVersion)
+  async patch(@In() i: Input<typeof ROUTES.patchVersion>) {
+    const m = i.body.metrics;
+    const set = Object.fromEntries(Object.entries(m).filter(([, x]) => x !== null)) as Record<string, number>;
     const remove = Object.entries(m)
       .filter(([, x]) => x === null)
       .map(([k]) => k);
-    return this.metrics.update(name, version, set, remove);
+    return this.metrics.update(i.params.name, i.params.version, set, remove);
   }
 
-  @Delete(':name/:version')
-  @RequireScope('admin')
-  @HttpCode(204)
-  async remove(
-    @Param('name') name: string,
-    @Param('version') version: string,
-    @Req() req: AuthedRequest,
-  ): Promise<void> {
-    await this.checkpoints.remove(name, version, req.token ?? null);
+  @Endpoint(ROUTES.deleteVersion)
+  async remove(@In() i: Input<typeof ROUTES.deleteVersion>, @Req() req: AuthedRequest): Promise<void> {
+    await this.checkpoints.remove(i.params.name, i.params.version, req.token ?? null);
   }
 
-  @Get(':name/:version/report')
-  report(@Param('name') name: string, @Param('version') version: string) {
-    return this.checkpoints.report(name, version);
+  @Endpoint(ROUTES.report)
+  report(@In() i: Input<typeof ROUTES.report>) {
+    return this.checkpoints.report(i.params.name, i.params.version);
   }
 
-  @Get(':name/:version/file')
-  @AcceptSignedLink()
+  @Endpoint(ROUTES.file)
   async file(
-    @Param('name') name: string,
-    @Param('version') version: string,
+    @In() i: Input<typeof ROUTES.file>,
     @Req() req: AuthedRequest,
     @Res() res: Response,
   ): Promise<void> {
-    await sendFile(this.checkpoints, name, version, req, res);
+    await sendFile(this.checkpoints, i.params.name, i.params.version, i.query.acknowledgeRisk, req, res);
   }
 
   /**
    * {"acknowledgeRisk": bool}: a link to the file that works without the Authorization header for five minutes
    * (for browsers); it is signed for this token, version and acknowledgement, and dies with the token
    */
-  @Post(':name/:version/download-link')
-  async downloadLink(
-    @Param('name') name: string,
-    @Param('version') version: string,
-    @Body() body: unknown,
-    @Req() req: AuthedRequest,
-  ) {
-    const ack = (body as { acknowledgeRisk?: unknown } | null)?.acknowledgeRisk ?? false;
-    if (typeof ack !== 'boolean') throw new BadRequestException('acknowledgeRisk must be true or false');
+  @Endpoint(ROUTES.downloadLink)
+  async downloadLink(@In() i: Input<typeof ROUTES.downloadLink>, @Req() req: AuthedRequest) {
+    const { name, version } = i.params;
+    const ack = i.body.acknowledgeRisk ?? false;
     const v = await this.checkpoints.requireVersion(name, version);
     this.checkpoints.checkAcknowledged(v, ack);
     const ttl = LINK_TTL_SECONDS;
@@ -176,10 +123,8 @@ export class CheckpointsController {
     };
   }
 
-  @Post(':name/:version/rescan')
-  @RequireScope('write')
-  @HttpCode(202)
-  rescan(@Param('name') name: string, @Param('version') version: string) {
-    return this.checkpoints.rescan(name, version);
+  @Endpoint(ROUTES.rescan)
+  rescan(@In() i: Input<typeof ROUTES.rescan>) {
+    return this.checkpoints.rescan(i.params.name, i.params.version);
   }
 }

@@ -28,10 +28,10 @@ export async function sendFile(
   checkpoints: CheckpointsService,
   name: string,
   version: string,
+  ack: boolean,
   req: Request,
   res: Response,
 ): Promise<void> {
-  const ack = String(req.query.acknowledgeRisk ?? '') === 'true';
   const v = await checkpoints.requireVersion(name, version);
   const range = parseRange(req.headers.range, v.size);
   const { stream } = await checkpoints.download(name, version, ack, range);

@@ -1,9 +1,10 @@
-import { Controller, Get, Header, Res } from '@nestjs/common';
+import { Controller, Header, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { HealthService, Public, TelemetryService } from '@brine/registry';
+import { ROUTES } from '@brine/contracts';
+import { HealthService, TelemetryService } from '@brine/registry';
+import { Endpoint } from '../endpoint';
 
 @Controller()
-@Public()
 export class HealthController {
   constructor(
     private readonly health: HealthService,
@@ -11,27 +12,25 @@ export class HealthController {
   ) {}
 
   /** the process answers (for a liveness probe: restart it when this fails) */
-  @Get('health/live')
+  @Endpoint(ROUTES.live)
   live() {
     return { status: 'ok' };
   }
 
   /** 200 when Postgres, Redis and the object store answer, 503 otherwise (with which one failed) */
-  @Get('health/ready')
+  @Endpoint(ROUTES.ready)
   async ready(@Res({ passthrough: true }) res: Response) {
     const r = await this.health.check();
     res.status(r.status === 'ok' ? 200 : 503);
     return r;
   }
 
-  /** the same as /health/ready (kept for existing probes) */
-  @Get('health')
+  @Endpoint(ROUTES.health)
   async check(@Res({ passthrough: true }) res: Response) {
     return this.ready(res);
   }
 
-  /** Prometheus metrics */
-  @Get('metrics')
+  @Endpoint(ROUTES.metrics)
   @Header('Cache-Control', 'no-store')
   async metrics(@Res() res: Response): Promise<void> {
     const m = await this.telemetry.scrape();

@@ -1,37 +1,32 @@
-import { BadRequestException, Body, Controller, Delete, Get, Param, Put, Req, Res } from '@nestjs/common';
+import { Controller, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import { PolicyService, RequireScope, type AuthedRequest } from '@brine/registry';
+import { ROUTES } from '@brine/contracts';
+import { PolicyService, type AuthedRequest } from '@brine/registry';
+import { Endpoint, In, type Input } from '../endpoint';
 
 /** Safe globals, as torch.serialization.add_safe_globals adds them; a change re-scans the affected versions. */
-@Controller('policy/safe-globals')
+@Controller()
 export class PolicyController {
   constructor(private readonly policy: PolicyService) {}
 
-  @Get()
+  @Endpoint(ROUTES.listSafeGlobals)
   list() {
     return this.policy.list();
   }
 
-  @Put(':name')
-  @RequireScope('admin')
+  @Endpoint(ROUTES.addSafeGlobal)
   async add(
-    @Param('name') name: string,
-    @Body() body: unknown,
+    @In() i: Input<typeof ROUTES.addSafeGlobal>,
     @Req() req: AuthedRequest,
     @Res({ passthrough: true }) res: Response,
   ) {
-    const note = (body as { note?: unknown } | undefined)?.note;
-    if (note !== undefined && note !== null && (typeof note !== 'string' || note.length > 500)) {
-      throw new BadRequestException('note must be text of at most 500 characters');
-    }
-    const r = await this.policy.add(name, (note as string | undefined) ?? null, req.token ?? null);
+    const r = await this.policy.add(i.params.name, i.body.note ?? null, req.token ?? null);
     res.status(r.created ? 201 : 200);
     return { ...r.global, rescanning: r.rescanning };
   }
 
-  @Delete(':name')
-  @RequireScope('admin')
-  remove(@Param('name') name: string) {
-    return this.policy.remove(name);
+  @Endpoint(ROUTES.removeSafeGlobal)
+  remove(@In() i: Input<typeof ROUTES.removeSafeGlobal>) {
+    return this.policy.remove(i.params.name);
   }
 }

@@ -1,123 +1,81 @@
-import {
-  BadRequestException,
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Param,
-  Put,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { Controller, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
-import {
-  CheckpointsService,
-  checkBestRule,
-  checkLimit,
-  RequireScope,
-  TagsService,
-  type AuthedRequest,
-} from '@brine/registry';
+import { ROUTES } from '@brine/contracts';
+import { CheckpointsService, TagsService, type AuthedRequest } from '@brine/registry';
+import { Endpoint, In, type Input } from '../endpoint';
 import { sendFile } from './download';
 
 /**
  * Tags and the best rule. Registered before CheckpointsController so /checkpoints/:name/tags/… is never read as
  * /checkpoints/:name/:version/…; every read of a version also works through a tag.
  */
-@Controller('checkpoints/:name')
+@Controller()
 export class TagsController {
   constructor(
     private readonly tags: TagsService,
     private readonly checkpoints: CheckpointsService,
   ) {}
 
-  @Get('tags')
-  list(@Param('name') name: string) {
-    return this.tags.list(name);
+  @Endpoint(ROUTES.listTags)
+  list(@In() i: Input<typeof ROUTES.listTags>) {
+    return this.tags.list(i.params.name);
   }
 
-  @Get('tag-history')
-  history(@Param('name') name: string, @Query('limit') limit?: string) {
-    return this.tags.history(name, checkLimit(limit, 200, 1000));
+  @Endpoint(ROUTES.tagHistory)
+  history(@In() i: Input<typeof ROUTES.tagHistory>) {
+    return this.tags.history(i.params.name, i.query.limit);
   }
 
-  @Get('best-rule')
-  async bestRule(@Param('name') name: string) {
-    return { rule: await this.tags.bestRule(name) };
+  @Endpoint(ROUTES.getBestRule)
+  async bestRule(@In() i: Input<typeof ROUTES.getBestRule>) {
+    return { rule: await this.tags.bestRule(i.params.name) };
   }
 
-  @Put('best-rule')
-  @RequireScope('write')
-  setBestRule(@Param('name') name: string, @Body() body: unknown, @Req() req: AuthedRequest) {
-    return this.tags.setBestRule(name, checkBestRule(body), req.token ?? null);
+  @Endpoint(ROUTES.setBestRule)
+  setBestRule(@In() i: Input<typeof ROUTES.setBestRule>, @Req() req: AuthedRequest) {
+    return this.tags.setBestRule(i.params.name, i.body, req.token ?? null);
   }
 
-  @Delete('best-rule')
-  @RequireScope('write')
-  @HttpCode(204)
-  async clearBestRule(@Param('name') name: string): Promise<void> {
-    await this.tags.clearBestRule(name);
+  @Endpoint(ROUTES.clearBestRule)
+  async clearBestRule(@In() i: Input<typeof ROUTES.clearBestRule>): Promise<void> {
+    await this.tags.clearBestRule(i.params.name);
   }
 
-  @Get('tags/:tag')
-  async resolve(@Param('name') name: string, @Param('tag') tag: string) {
-    const version = await this.tags.resolve(name, tag);
-    return this.checkpoints.view(await this.checkpoints.requireVersion(name, version));
+  @Endpoint(ROUTES.getTag)
+  async resolve(@In() i: Input<typeof ROUTES.getTag>) {
+    const version = await this.tags.resolve(i.params.name, i.params.tag);
+    return this.checkpoints.view(await this.checkpoints.requireVersion(i.params.name, version));
   }
 
-  @Put('tags/:tag')
-  @RequireScope('write')
-  set(
-    @Param('name') name: string,
-    @Param('tag') tag: string,
-    @Body() body: unknown,
-    @Req() req: AuthedRequest,
-  ) {
-    const b = body as { version?: unknown; reason?: unknown; acknowledgeRisk?: unknown } | null;
-    if (typeof b !== 'object' || b === null || typeof b.version !== 'string') {
-      throw new BadRequestException(
-        'send {"version": "<version>", "reason": "…", "acknowledgeRisk": false} as application/json',
-      );
-    }
-    if (b.reason !== undefined && (typeof b.reason !== 'string' || b.reason.length > 500))
-      throw new BadRequestException('reason must be text of at most 500 characters');
-    if (b.acknowledgeRisk !== undefined && typeof b.acknowledgeRisk !== 'boolean')
-      throw new BadRequestException('acknowledgeRisk must be true or false');
+  @Endpoint(ROUTES.setTag)
+  set(@In() i: Input<typeof ROUTES.setTag>, @Req() req: AuthedRequest) {
     return this.tags.set(
-      name,
-      tag,
-      b.version,
+      i.params.name,
+      i.params.tag,
+      i.body.version,
       req.token ?? null,
-      (b.reason as string | undefined) ?? null,
-      b.acknowledgeRisk === true,
+      i.body.reason ?? null,
+      i.body.acknowledgeRisk === true,
     );
   }
 
-  @Delete('tags/:tag')
-  @RequireScope('write')
-  @HttpCode(204)
-  async remove(
-    @Param('name') name: string,
-    @Param('tag') tag: string,
-    @Req() req: AuthedRequest,
-  ): Promise<void> {
-    await this.tags.remove(name, tag, req.token ?? null);
+  @Endpoint(ROUTES.deleteTag)
+  async remove(@In() i: Input<typeof ROUTES.deleteTag>, @Req() req: AuthedRequest): Promise<void> {
+    await this.tags.remove(i.params.name, i.params.tag, req.token ?? null);
   }
 
-  @Get('tags/:tag/report')
-  async report(@Param('name') name: string, @Param('tag') tag: string) {
-    return this.checkpoints.report(name, await this.tags.resolve(name, tag));
+  @Endpoint(ROUTES.tagReport)
+  async report(@In() i: Input<typeof ROUTES.tagReport>) {
+    return this.checkpoints.report(i.params.name, await this.tags.resolve(i.params.name, i.params.tag));
   }
 
-  @Get('tags/:tag/file')
+  @Endpoint(ROUTES.tagFile)
   async file(
-    @Param('name') name: string,
-    @Param('tag') tag: string,
+    @In() i: Input<typeof ROUTES.tagFile>,
     @Req() req: AuthedRequest,
     @Res() res: Response,
   ): Promise<void> {
-    await sendFile(this.checkpoints, name, await this.tags.resolve(name, tag), req, res);
+    const version = await this.tags.resolve(i.params.name, i.params.tag);
+    await sendFile(this.checkpoints, i.params.name, version, i.query.acknowledgeRisk, req, res);
   }
 }

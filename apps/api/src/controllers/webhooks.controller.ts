@@ -1,58 +1,55 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req } from '@nestjs/common';
-import { checkLimit, RequireScope, WebhooksService, type AuthedRequest } from '@brine/registry';
+import { Controller, Req } from '@nestjs/common';
+import { ROUTES } from '@brine/contracts';
+import { WebhooksService, type AuthedRequest } from '@brine/registry';
+import { Endpoint, In, type Input } from '../endpoint';
 
 /** Webhook subscriptions and their delivery log (admin). */
-@Controller('webhooks')
-@RequireScope('admin')
+@Controller()
 export class WebhooksController {
   constructor(private readonly webhooks: WebhooksService) {}
 
-  @Post()
-  create(@Body() body: unknown, @Req() req: AuthedRequest) {
-    return this.webhooks.create(body, req.token ?? null);
+  @Endpoint(ROUTES.createWebhook)
+  create(@In() i: Input<typeof ROUTES.createWebhook>, @Req() req: AuthedRequest) {
+    return this.webhooks.create(i.body, req.token ?? null);
   }
 
-  @Get()
+  @Endpoint(ROUTES.listWebhooks)
   list() {
     return this.webhooks.list();
   }
 
-  @Get(':id')
-  get(@Param('id') id: string) {
-    return this.webhooks.get(id);
+  @Endpoint(ROUTES.getWebhook)
+  get(@In() i: Input<typeof ROUTES.getWebhook>) {
+    return this.webhooks.get(i.params.id);
   }
 
-  @Patch(':id')
-  update(@Param('id') id: string, @Body() body: unknown) {
-    return this.webhooks.update(id, body);
+  @Endpoint(ROUTES.updateWebhook)
+  update(@In() i: Input<typeof ROUTES.updateWebhook>) {
+    return this.webhooks.update(i.params.id, i.body);
   }
 
-  @Delete(':id')
-  @HttpCode(204)
-  async remove(@Param('id') id: string): Promise<void> {
-    await this.webhooks.remove(id);
+  @Endpoint(ROUTES.deleteWebhook)
+  async remove(@In() i: Input<typeof ROUTES.deleteWebhook>): Promise<void> {
+    await this.webhooks.remove(i.params.id);
   }
 
-  @Post(':id/rotate-secret')
-  @HttpCode(200)
-  rotate(@Param('id') id: string, @Body() body: unknown) {
-    return this.webhooks.rotate(id, body);
+  @Endpoint(ROUTES.rotateSecret)
+  rotate(@In() i: Input<typeof ROUTES.rotateSecret>) {
+    return this.webhooks.rotate(i.params.id, i.body.graceSeconds);
   }
 
-  @Post(':id/test')
-  @HttpCode(202)
-  test(@Param('id') id: string) {
-    return this.webhooks.test(id);
+  @Endpoint(ROUTES.testWebhook)
+  test(@In() i: Input<typeof ROUTES.testWebhook>) {
+    return this.webhooks.test(i.params.id);
   }
 
-  @Get(':id/deliveries')
-  deliveries(@Param('id') id: string, @Query('limit') limit?: string) {
-    return this.webhooks.deliveries(id, checkLimit(limit));
+  @Endpoint(ROUTES.deliveries)
+  deliveries(@In() i: Input<typeof ROUTES.deliveries>) {
+    return this.webhooks.deliveries(i.params.id, i.query.limit);
   }
 
-  @Post(':id/deliveries/:deliveryId/redeliver')
-  @HttpCode(202)
-  redeliver(@Param('id') id: string, @Param('deliveryId') deliveryId: string) {
-    return this.webhooks.redeliver(id, deliveryId);
+  @Endpoint(ROUTES.redeliver)
+  redeliver(@In() i: Input<typeof ROUTES.redeliver>) {
+    return this.webhooks.redeliver(i.params.id, i.params.deliveryId);
   }
 }

@@ -2,50 +2,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { Config } from '@brine/config';
+import type { DeliveryView, WebhookCreate, WebhookFilter, WebhookPatch, WebhookView } from '@brine/contracts';
 import type { TokenEntity } from '@brine/persistence';
-import { EVENT_TYPES, EventsService, type EventType } from '../events.service';
+
+export type { AttemptView, DeliveryView, WebhookFilter, WebhookView } from '@brine/contracts';
+import { EventsService, type EventType } from '../events.service';
 import { CONFIG } from '../tokens';
 import { resolveTarget, TargetRefused } from './ssrf';
-
-export interface WebhookFilter {
-  /** glob on checkpoint names: * and ? */
-  checkpoint?: string;
-  /** scan events only: the least severe verdict that is sent */
-  minSeverity?: 'suspicious' | 'unknown' | 'dangerous';
-}
-
-export interface WebhookView {
-  id: string;
-  url: string;
-  events: EventType[];
-  filter: WebhookFilter | null;
-  description: string | null;
-  enabled: boolean;
-  disabledReason: string | null;
-  consecutiveFailures: number;
-  secretRotating: boolean;
-  createdAt: string;
-}
-
-export interface AttemptView {
-  at: string;
-  statusCode: number | null;
-  latencyMs: number;
-  error: string | null;
-  response: string | null;
-  retryAt: string | null;
-}
-
-export interface DeliveryView {
-  id: string;
-  webhookId: string;
-  event: string;
-  status: 'pending' | 'succeeded' | 'failed' | 'abandoned';
-  attemptCount: number;
-  nextAttemptAt: string | null;
-  createdAt: string;
-  attempts: AttemptView[];
-}
 
 interface WebhookRow {
   id: string;
@@ -84,67 +47,6 @@ export function newSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
 }
 
-function checkSecret(v: unknown): string {
-  if (
-    typeof v !== 'string' ||
-    !/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(v) ||
-    Buffer.from(v.slice(6), 'base64').length < 24
-  ) {
-    throw new BadRequestException(
-      'secret must be "whsec_" followed by at least 24 base64-encoded random bytes (omit it to get one)',
-    );
-  }
-  return v;
-}
-
-function checkEvents(v: unknown): EventType[] {
-  if (
-    !Array.isArray(v) ||
-    v.length === 0 ||
-    !v.every((e) => (EVENT_TYPES as readonly string[]).includes(e as string))
-  ) {
-    throw new BadRequestException(`events must be a non-empty list drawn from ${EVENT_TYPES.join(', ')}`);
-  }
-  return [...new Set(v as EventType[])];
-}
-
-function checkFilter(v: unknown): WebhookFilter | null {
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'object' || Array.isArray(v))
-    throw new BadRequestException(
-      'filter must be an object: {"checkpoint": "glob", "minSeverity": "suspicious"}',
-    );
-  const f = v as Record<string, unknown>;
-  const out: WebhookFilter = {};
-  for (const k of Object.keys(f))
-    if (k !== 'checkpoint' && k !== 'minSeverity')
-      throw new BadRequestException(`unknown filter field "${k}"`);
-  if (f.checkpoint !== undefined) {
-    if (typeof f.checkpoint !== 'string' || !/^[A-Za-z0-9._*?-]{1,128}$/.test(f.checkpoint)) {
-      throw new BadRequestException(
-        'filter.checkpoint must be a glob of checkpoint-name characters with * and ?, e.g. "resnet-*"',
-      );
-    }
-    out.checkpoint = f.checkpoint;
-  }
-  if (f.minSeverity !== undefined) {
-    if (f.minSeverity !== 'suspicious' && f.minSeverity !== 'unknown' && f.minSeverity !== 'dangerous') {
-      throw new BadRequestException('filter.minSeverity must be suspicious, unknown or dangerous');
-    }
-    out.minSeverity = f.minSeverity;
-  }
-  return out;
-}
-
-function checkDescription(v: unknown): string | null {
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'string' || v.length > 500)
-    throw new BadRequestException('description must be text of at most 500 characters');
-  return v;
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** Webhook subscriptions (admin): CRUD, secrets, the delivery log and redelivery. */
 @Injectable()
 export class WebhooksService {
@@ -154,9 +56,8 @@ export class WebhooksService {
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
-  private async checkTarget(url: unknown): Promise<string> {
-    if (typeof url !== 'string')
-      throw new BadRequestException('url is required: the http(s) address that receives events');
+  /** the SSRF guard: where the URL's host resolves to (shapes are checked by the route's schema) */
+  private async checkTarget(url: string): Promise<string> {
     try {
       await resolveTarget(url, this.config.webhookAllowPrivate);
     } catch (e) {
@@ -167,19 +68,17 @@ export class WebhooksService {
   }
 
   private async row(id: string): Promise<WebhookRow> {
-    if (!UUID.test(id)) throw new BadRequestException('webhook id must be a UUID');
     const rows = (await this.db.query('SELECT * FROM webhooks WHERE id = $1', [id])) as WebhookRow[];
     if (rows.length === 0) throw new NotFoundException(`no webhook with id ${id}`);
     return rows[0];
   }
 
-  async create(body: unknown, token: TokenEntity | null): Promise<WebhookView & { secret: string }> {
-    const b = (body ?? {}) as Record<string, unknown>;
+  async create(b: WebhookCreate, token: TokenEntity | null): Promise<WebhookView & { secret: string }> {
     const url = await this.checkTarget(b.url);
-    const events = checkEvents(b.events);
-    const filter = checkFilter(b.filter);
-    const secret = b.secret === undefined ? newSecret() : checkSecret(b.secret);
-    const description = checkDescription(b.description);
+    const events = b.events;
+    const filter = b.filter ?? null;
+    const secret = b.secret ?? newSecret();
+    const description = b.description ?? null;
     const rows = (await this.db.query(
       `INSERT INTO webhooks (url, events, filter, description, secret, created_by) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
       [url, events, filter === null ? null : JSON.stringify(filter), description, secret, token?.id ?? null],
@@ -195,20 +94,13 @@ export class WebhooksService {
     return view(await this.row(id));
   }
 
-  async update(id: string, body: unknown): Promise<WebhookView> {
+  async update(id: string, b: WebhookPatch): Promise<WebhookView> {
     const current = await this.row(id);
-    const b = (body ?? {}) as Record<string, unknown>;
-    for (const k of Object.keys(b)) {
-      if (!['url', 'events', 'filter', 'enabled', 'description'].includes(k))
-        throw new BadRequestException(`cannot change "${k}" (use rotate-secret for the secret)`);
-    }
     const url = b.url === undefined ? current.url : await this.checkTarget(b.url);
-    const events = b.events === undefined ? current.events : checkEvents(b.events);
-    const filter = b.filter === undefined ? current.filter : checkFilter(b.filter);
-    const description = b.description === undefined ? current.description : checkDescription(b.description);
-    if (b.enabled !== undefined && typeof b.enabled !== 'boolean')
-      throw new BadRequestException('enabled must be true or false');
-    const enabled = b.enabled === undefined ? current.enabled : b.enabled;
+    const events = b.events ?? current.events;
+    const filter = b.filter === undefined ? current.filter : b.filter;
+    const description = b.description === undefined ? current.description : b.description;
+    const enabled = b.enabled ?? current.enabled;
     const reenabled = enabled && !current.enabled;
     const rows = (await this.db.query(
       `UPDATE webhooks SET url = $2, events = $3, filter = $4, description = $5, enabled = $6,
@@ -227,14 +119,8 @@ export class WebhooksService {
   }
 
   /** a new secret; the old one keeps signing (both signatures are sent) until the grace period ends */
-  async rotate(id: string, body: unknown): Promise<WebhookView & { secret: string }> {
+  async rotate(id: string, grace: number): Promise<WebhookView & { secret: string }> {
     await this.row(id);
-    const grace = (body as { graceSeconds?: unknown } | undefined)?.graceSeconds ?? 86_400;
-    if (typeof grace !== 'number' || !Number.isInteger(grace) || grace < 0 || grace > 604_800) {
-      throw new BadRequestException(
-        'graceSeconds must be a whole number of seconds from 0 to 604800 (7 days)',
-      );
-    }
     const secret = newSecret();
     const rows = (await this.db.query(
       `UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = now() + make_interval(secs => $3), secret = $2, updated_at = now()
@@ -282,7 +168,6 @@ export class WebhooksService {
 
   /** sends a delivery again, with the same webhook-id and body */
   async redeliver(id: string, deliveryId: string): Promise<DeliveryView> {
-    if (!UUID.test(deliveryId)) throw new BadRequestException('delivery id must be a UUID');
     const hook = await this.row(id);
     if (!hook.enabled)
       throw new BadRequestException(

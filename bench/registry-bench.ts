@@ -276,7 +276,7 @@ function spawnNode(
 /** a compiled app of this repository, its logs kept for when something fails */
 function spawnRepo(rel: string, env: Record<string, string>): { child: ChildProcess; log: string[] } {
   const log: string[] = [];
-  const child = spawn(process.execPath, [join(__dirname, '..', rel)], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=4', join(__dirname, '..', rel)], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -126,6 +126,11 @@ describe('brine scan in CI', () => {
     copyFileSync(fx('b_tensor.pt'), locked);
     chmodSync(locked, 0o000);
     const r = await brine(['scan', locked], { asUser: true, cwd: tmpdir() });
+    assert.doesNotMatch(
+      r.stderr,
+      /Cannot find module/,
+      'the unprivileged user cannot reach the checkout: make its folders world-readable (.ci/run does)',
+    );
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stderr, /cannot read .*locked\.pt/);
     rmSync(open, { recursive: true, force: true });

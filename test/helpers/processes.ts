@@ -29,10 +29,15 @@ function serviceEnv(config: Config, s3Endpoint: string, extra: Record<string, st
 }
 
 function spawnService(script: string[], env: NodeJS.ProcessEnv): Service {
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'dist', 'apps', ...script)], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }) as Service;
+  // run as deployments run them (package.json's start script, the Docker image)
+  const child = spawn(
+    process.execPath,
+    ['--max-semi-space-size=4', join(REPO_ROOT, 'dist', 'apps', ...script)],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  ) as Service;
   child.output = [];
   child.stdout?.on('data', (d: Buffer) => child.output.push(d.toString()));
   child.stderr?.on('data', (d: Buffer) => child.output.push(d.toString()));

@@ -135,7 +135,7 @@ class ScanHost implements MachineHost {
     }
     // a tensor rebuilt from storage (not a wrapper around a tensor, like a Parameter) counts once
     if (value instanceof PyTensor && !wrapsTensor(ev.args))
-      this.ctx.tensorsRebuilt.add(value.dtype, value.numel);
+      this.ctx.tensorsRebuilt.add(value.dtype, value.numel, value.storage?.location);
     return value;
   }
 

@@ -129,6 +129,18 @@ export interface WeightsOnlyReport {
   extraAllowed: string[];
 }
 
+/** how to load the file safely on one torch version, or why no safe way exists */
+export interface LoadRecipe {
+  /** the code below loads it on this version without running anything from the file */
+  loads: boolean;
+  /** Python that loads it safely, or null when there is no safe way */
+  code: string | null;
+  /** globals the code allows (module.Name), none of them a known way to run code */
+  safeGlobals: string[];
+  /** what else to know: why there is no safe way, devices, warnings */
+  notes: string[];
+}
+
 export interface ScanReport {
   path: string;
   size: number;
@@ -139,6 +151,8 @@ export interface ScanReport {
   /** one sentence a person can act on */
   summary: string;
   weightsOnly: WeightsOnlyReport;
+  /** how to load it safely, per torch version */
+  howToLoad: Record<TorchVersion, LoadRecipe>;
   findings: Finding[];
   imports: ImportRecord[];
   tensors: TensorInventory;

@@ -71,6 +71,8 @@ export interface ScanOptions {
    * as unreadable: the caller retries, because the file itself may be fine
    */
   failOnReadError?: boolean;
+  /** false: leave out the load recipes' second scan (used by that scan itself) */
+  recipes?: boolean;
 }
 
 /** a payload found inside a pickle (torch.storage._load_from_bytes …), scanned after the walk */

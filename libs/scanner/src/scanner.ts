@@ -1,3 +1,5 @@
+import type { PyValue } from '@brine/pickle/values';
+import { loadRecipes, refusedHarmless, rootLayout } from './analysis/load-recipes';
 import { classifyValue, InventoryBuilder } from './analysis/structure';
 import { scanLegacyPath, scanTarPath } from './containers/legacy-file';
 import { scanZip } from './containers/torch-zip';
@@ -36,6 +38,8 @@ interface Outcome {
   format: Format;
   kind: Kind;
   inventory: InventoryBuilder;
+  /** the object torch.load would return, as far as the walk kept it */
+  root?: PyValue;
 }
 
 /**
@@ -106,6 +110,7 @@ async function scanAtDepth(source: ByteSource, input: ScanInput, depth: number):
     verdict,
     summary: '',
     weightsOnly: { target, safe: verdict === 'safe', byVersion, extraAllowed: [...ctx.allow] },
+    howToLoad: {} as ScanReport['howToLoad'],
     findings,
     imports,
     tensors,
@@ -120,8 +125,53 @@ async function scanAtDepth(source: ByteSource, input: ScanInput, depth: number):
     scanner: { version: SCANNER_VERSION },
   };
   report.summary = summarise(report);
+  report.howToLoad = await recipesFor(report, outcome, ctx, source, input, depth);
   return report;
 }
+
+/**
+ * The load recipes. Where a version refuses globals that are not hostile, the file is scanned once more with those
+ * globals allowed, so a recipe that adds them is one that loads (a second refusal would show there).
+ */
+async function recipesFor(
+  report: ScanReport,
+  outcome: Outcome,
+  ctx: ScanContext,
+  source: ByteSource,
+  input: ScanInput,
+  depth: number,
+): Promise<ScanReport['howToLoad']> {
+  const extra = [
+    ...new Set(
+      TORCH_VERSIONS.filter(
+        (v) => !report.weightsOnly.byVersion[v].loads && report.weightsOnly.byVersion[v].fix,
+      ).flatMap((v) => refusedHarmless(report.imports, v)),
+    ),
+  ];
+  let withGlobals: Record<(typeof TORCH_VERSIONS)[number], boolean> | null = null;
+  const hostile = report.imports.some((i) => i.class === 'dangerous');
+  if (extra.length > 0 && !hostile && input.recipes !== false && source.size <= RECIPE_RESCAN_LIMIT) {
+    const again = await scanAtDepth(
+      source,
+      { ...input, allow: [...(input.allow ?? []), ...extra], recipes: false },
+      depth,
+    );
+    withGlobals = Object.fromEntries(
+      TORCH_VERSIONS.map((v) => [v, again.weightsOnly.byVersion[v].loads]),
+    ) as Record<(typeof TORCH_VERSIONS)[number], boolean>;
+  }
+  return loadRecipes({
+    report,
+    layout: rootLayout(outcome.root),
+    devices: [...ctx.tensorsRebuilt.devices],
+    withGlobals,
+    extraGlobals: extra,
+    file: input.filename ? input.filename.split(/[\\/]/).pop() : undefined,
+  });
+}
+
+/** files up to this size are scanned a second time to check a recipe that allows extra globals */
+const RECIPE_RESCAN_LIMIT = 4 * 1024 ** 3;
 
 function rank(c: string): number {
   return c === 'dangerous' ? 2 : c === 'suspicious' ? 1 : 0;
@@ -150,7 +200,7 @@ function decideVerdict(
 async function recognise(ctx: ScanContext, src: ByteSource, nested: NestedPayload[]): Promise<Outcome> {
   const inventory = new InventoryBuilder(ctx.limits.maxListedTensors);
   const head = await src.read(0, Math.min(16, src.size));
-  const done = (format: Format, kind: Kind): Outcome => ({ format, kind, inventory });
+  const done = (format: Format, kind: Kind, root?: PyValue): Outcome => ({ format, kind, inventory, root });
 
   // torch.load's zip test: exactly PK\x03\x04 at offset 0
   if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) {
@@ -163,7 +213,7 @@ async function recognise(ctx: ScanContext, src: ByteSource, nested: NestedPayloa
         : z.root !== undefined
           ? classifyValue(z.root)
           : 'unknown');
-    return done(z.format, kind);
+    return done(z.format, kind, z.root);
   }
 
   // 2.14 sends *.safetensors paths to the safetensors library before anything else
@@ -231,7 +281,7 @@ async function recognise(ctx: ScanContext, src: ByteSource, nested: NestedPayloa
   // what the bytes are, independently of torch.load
   if (legacy.legacyTorch) {
     inventory.addFromValue(legacy.root);
-    return done('torch-legacy', classifyValue(legacy.root));
+    return done('torch-legacy', classifyValue(legacy.root), legacy.root);
   }
   if (isSafetensors) {
     dropPickleNoise(ctx);

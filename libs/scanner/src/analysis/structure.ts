@@ -138,8 +138,11 @@ export class TensorTotals {
   parameters = 0;
   bytes = 0;
   readonly byDtype = new Map<string, { count: number; numel: number; bytes: number }>();
+  /** where the storages were saved (cpu, cuda:0, …) */
+  readonly devices = new Set<string>();
 
-  add(dtype: string, numel: number): void {
+  add(dtype: string, numel: number, device?: string): void {
+    if (device && this.devices.size < 64) this.devices.add(device);
     const bytes = dtypeBytes(dtype, numel);
     this.count++;
     this.parameters += numel;
@@ -152,6 +155,7 @@ export class TensorTotals {
   }
 
   absorb(other: TensorTotals): void {
+    for (const d of other.devices) this.devices.add(d);
     for (const [dtype, t] of other.byDtype) {
       this.count += t.count;
       this.parameters += t.numel;

@@ -102,6 +102,37 @@ describe('verdict details', () => {
     assert.equal(allowed.imports.find((i) => i.name === 'Namespace')?.class, 'allowed');
   });
 
+  it("meets torch's BUILD check on numpy's per-type dtype classes, and the recipe allows them", async () => {
+    // real torch 2.6/2.14 with the four numpy globals allowed still refuses: BUILD on numpy.dtype('f8') sees
+    // numpy.dtypes.Float64DType (test/python/recipes.test.ts runs the recipe in real torch)
+    const path = join(FIXTURES, 'files', 's_ckpt_numpy_inside.pt');
+    const four = ['numpy._core.multiarray._reconstruct', 'numpy.ndarray', 'numpy.dtype', '_codecs.encode'];
+    const partial = await scanFile(path, { allow: four });
+    assert.equal(partial.weightsOnly.byVersion['2.14'].loads, false);
+    assert.match(
+      partial.weightsOnly.byVersion['2.14'].reason ?? '',
+      /Can only build Tensor, Parameter, OrderedDict or types allowlisted via `add_safe_globals`, but got <class 'numpy\.dtypes\.Float64DType'>/,
+    );
+    const all = await scanFile(path, { allow: [...four, 'numpy.dtypes.Float64DType'] });
+    assert.equal(all.weightsOnly.byVersion['2.14'].loads, true);
+    const r = await scanFile(path);
+    for (const v of ['2.6', '2.14'] as const) {
+      assert.equal(r.howToLoad[v].loads, true, v);
+      assert.deepEqual(r.howToLoad[v].safeGlobals, [...four.slice(0, 3), 'numpy.dtypes.Float64DType']);
+      assert.match(r.howToLoad[v].code ?? '', /from numpy\.dtypes import Float64DType/);
+    }
+    assert.equal(r.howToLoad['1.13'].loads, false);
+  });
+
+  it('writes no load recipe for a file it could not read to the end', async () => {
+    const r = await scanFile(join(FIXTURES, 'files', 'u_truncated.safetensors'));
+    assert.equal(r.verdict, 'unknown');
+    for (const v of ['1.13', '2.6', '2.14'] as const) {
+      assert.equal(r.howToLoad[v].loads, false);
+      assert.equal(r.howToLoad[v].code, null);
+    }
+  });
+
   it('never suggests allowlisting a code-execution primitive', async () => {
     const r = await scanFile(join(FIXTURES, 'files', 'h_os_system.pkl'));
     assert.match(r.weightsOnly.byVersion['1.13'].reason ?? '', /Unsupported class/);

@@ -17,6 +17,7 @@ import {
   type Kind,
   type ScanReport,
   type TensorInventory,
+  type TorchVersion,
   type Verdict,
   type VersionResult,
 } from './report';
@@ -131,7 +132,9 @@ async function scanAtDepth(source: ByteSource, input: ScanInput, depth: number):
 
 /**
  * The load recipes. Where a version refuses globals that are not hostile, the file is scanned once more with those
- * globals allowed, so a recipe that adds them is one that loads (a second refusal would show there).
+ * globals allowed, so a recipe that adds them is one that loads (a second refusal would show there). When that
+ * scan is refused only because torch's BUILD meets the class of an object one of those globals made (numpy's
+ * per-type dtype classes), the class is added and the file scanned again, as torch's own message suggests.
  */
 async function recipesFor(
   report: ScanReport,
@@ -148,27 +151,38 @@ async function recipesFor(
       ).flatMap((v) => refusedHarmless(report.imports, v)),
     ),
   ];
-  let withGlobals: Record<(typeof TORCH_VERSIONS)[number], boolean> | null = null;
+  let withGlobals: Record<TorchVersion, boolean> | null = null;
+  const built: string[] = [];
   const hostile = report.imports.some((i) => i.class === 'dangerous');
   if (extra.length > 0 && !hostile && input.recipes !== false && source.size <= RECIPE_RESCAN_LIMIT) {
-    const again = await scanAtDepth(
-      source,
-      { ...input, allow: [...(input.allow ?? []), ...extra], recipes: false },
-      depth,
-    );
-    withGlobals = Object.fromEntries(
-      TORCH_VERSIONS.map((v) => [v, again.weightsOnly.byVersion[v].loads]),
-    ) as Record<(typeof TORCH_VERSIONS)[number], boolean>;
+    for (let round = 0; round < 3; round++) {
+      const again = await scanAtDepth(
+        source,
+        { ...input, allow: [...(input.allow ?? []), ...extra, ...built], recipes: false },
+        depth,
+      );
+      withGlobals = Object.fromEntries(
+        TORCH_VERSIONS.map((v) => [v, again.weightsOnly.byVersion[v].loads]),
+      ) as Record<TorchVersion, boolean>;
+      const more = TORCH_VERSIONS.map(
+        (v) => BUILT_CLASS.exec(again.weightsOnly.byVersion[v].reason ?? '')?.[1],
+      ).filter((c): c is string => c !== undefined && !built.includes(c));
+      if (more.length === 0) break;
+      built.push(...new Set(more));
+    }
   }
   return loadRecipes({
     report,
     layout: rootLayout(outcome.root),
     devices: [...ctx.tensorsRebuilt.devices],
     withGlobals,
-    extraGlobals: extra,
+    builtClasses: built,
     file: input.filename ? input.filename.split(/[\\/]/).pop() : undefined,
   });
 }
+
+/** a BUILD refused on an instance of one of numpy's dtype classes, which allowing numpy.dtype makes */
+const BUILT_CLASS = /Can only build .* but got <class '(numpy\.dtypes\.[A-Za-z0-9]+DType)'>/;
 
 /** files up to this size are scanned a second time to check a recipe that allows extra globals */
 const RECIPE_RESCAN_LIMIT = 4 * 1024 ** 3;

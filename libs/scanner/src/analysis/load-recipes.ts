@@ -1,3 +1,4 @@
+import { OPCODES } from '@brine/pickle/opcodes';
 import { PyDict, PyTensor, pyStr, type PyValue } from '@brine/pickle/values';
 import type { ImportRecord, Kind, LoadRecipe, ScanReport, TorchVersion } from '../report';
 import { TORCH_VERSIONS } from '../report';
@@ -85,9 +86,10 @@ export interface RecipeInputs {
   report: Pick<ScanReport, 'format' | 'kind' | 'verdict' | 'weightsOnly' | 'imports'>;
   layout: RootLayout;
   devices: string[];
-  /** each version's outcome with `extraGlobals` allowed too (null when that was not needed or not tried) */
+  /** each version's outcome with its refused harmless globals (and `builtClasses`) allowed; null when not tried */
   withGlobals: Record<TorchVersion, boolean> | null;
-  extraGlobals: string[];
+  /** classes of objects those globals make that torch's BUILD must also find allowed (numpy's dtype classes) */
+  builtClasses: string[];
   file?: string;
 }
 
@@ -114,6 +116,10 @@ function recipe(x: RecipeInputs, v: TorchVersion): LoadRecipe {
   if (report.verdict === 'dangerous')
     return none(
       'no safe way: the file would run code when loaded. Do not load it; nothing here is to be run.',
+    );
+  if (report.verdict === 'unknown')
+    return none(
+      'no safe way: Brine could not read this file to the end (see the findings), so no loader is known to accept it safely',
     );
   const notes = deviceNotes(x.devices);
   switch (report.format) {
@@ -200,6 +206,16 @@ function recipe(x: RecipeInputs, v: TorchVersion): LoadRecipe {
   // refused: by globals that are not hostile only, and a version that can allow them?
   const globals = refusedHarmless(report.imports, v);
   const hostile = report.imports.some((i) => !i.allowedBy[v] && i.class === 'dangerous');
+  const unsupported = /Unsupported operand (\d+)/.exec(result.reason ?? '');
+  if (unsupported && !hostile) {
+    // torch 1.13's weights-only unpickler knows fewer opcodes than pickle: name the one it stopped at
+    const op = OPCODES[Number(unsupported[1])]?.name ?? `opcode ${unsupported[1]}`;
+    const what = op === 'BINFLOAT' ? ' (a Python float in the file, such as a loss or a learning rate)' : '';
+    return none(
+      `no safe way on torch ${v}: its weights-only unpickler does not support ${op}${what}; use torch 2.6 or later`,
+      notes,
+    );
+  }
   if (globals.length === 0 || hostile || !result.fix)
     return none(`no safe way on torch ${v}: ${result.reason ?? 'weights_only refuses it'}`, notes);
   if (!HAS_SAFE_GLOBALS[v])
@@ -212,6 +228,7 @@ function recipe(x: RecipeInputs, v: TorchVersion): LoadRecipe {
       `no safe way on torch ${v}: even with ${globals.join(', ')} allowed, weights_only refuses it (${result.reason ?? ''})`,
       notes,
     );
+  if (globals.includes('numpy.dtype')) globals.push(...x.builtClasses);
   const { lines, names } = importLines(globals);
   return {
     loads: true,

@@ -546,13 +546,52 @@ export function typeName(v: PyValue): string {
   if (v instanceof PyTuple) return v.cls ?? 'builtins.tuple';
   if (v instanceof PyTensor)
     return v.isParameter ? 'torch.nn.parameter.Parameter' : (v.subclass ?? 'torch.Tensor');
-  if (v instanceof PyInstance) return calleeName(v.callee) ?? 'builtins.object';
+  if (v instanceof PyInstance) {
+    const callee = calleeName(v.callee) ?? 'builtins.object';
+    return callee === 'numpy.dtype' ? numpyDtypeClass(v.args) : callee;
+  }
   if (v instanceof PyStorage) return 'torch.storage.TypedStorage';
   if (v instanceof PyGlobal) return 'builtins.type';
   if (v instanceof PyFloat) return 'builtins.float';
   if (v instanceof PyBytes) return v.mutable ? 'builtins.bytearray' : 'builtins.bytes';
   if (!isObject(v)) return `builtins.${pyTypeName(v)}`;
   return 'builtins.object';
+}
+
+/**
+ * numpy.dtype(code, …) makes an instance of a per-type class (numpy ≥ 1.25, as in the torch 2.6 and 2.14 roots),
+ * and torch's BUILD checks that class: `numpy.dtypes.Float64DType` for 'f8'. Codes as numpy's dtype.__reduce__
+ * writes them; an unknown code stays `numpy.dtype`.
+ */
+const NUMPY_DTYPE_CLASSES: Array<[RegExp, string]> = [
+  [/^b1$/, 'BoolDType'],
+  [/^i1$/, 'Int8DType'],
+  [/^i2$/, 'Int16DType'],
+  [/^i4$/, 'Int32DType'],
+  [/^i8$/, 'Int64DType'],
+  [/^u1$/, 'UInt8DType'],
+  [/^u2$/, 'UInt16DType'],
+  [/^u4$/, 'UInt32DType'],
+  [/^u8$/, 'UInt64DType'],
+  [/^f2$/, 'Float16DType'],
+  [/^f4$/, 'Float32DType'],
+  [/^f8$/, 'Float64DType'],
+  [/^f16$/, 'LongDoubleDType'],
+  [/^c8$/, 'Complex64DType'],
+  [/^c16$/, 'Complex128DType'],
+  [/^c32$/, 'CLongDoubleDType'],
+  [/^O8$/, 'ObjectDType'],
+  [/^S\d+$/, 'BytesDType'],
+  [/^U\d+$/, 'StrDType'],
+  [/^V\d+$/, 'VoidDType'],
+  [/^M8$/, 'DateTime64DType'],
+  [/^m8$/, 'TimeDelta64DType'],
+];
+
+function numpyDtypeClass(args: PyValue): string {
+  const code = args instanceof PyTuple && typeof args.items[0] === 'string' ? args.items[0] : null;
+  const hit = code === null ? undefined : NUMPY_DTYPE_CLASSES.find(([re]) => re.test(code));
+  return hit ? `numpy.dtypes.${hit[1]}` : 'numpy.dtype';
 }
 
 /** `<class 'x'>` as Python prints type(x) */

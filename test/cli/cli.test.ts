@@ -35,6 +35,12 @@ describe('brine scan', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stdout, /DANGEROUS/);
     assert.match(bad.stdout, /os\.system/);
+    assert.match(bad.stdout, /how to load on torch 2\.14:\n\s+no safe way: the file would run code/);
+    const recipe = await brine(['scan', '--torch', '1.13', fx('b_train_checkpoint.pt')]);
+    assert.match(recipe.stdout, /how to load on torch 1\.13:\n\s+no safe way on torch 1\.13/);
+    const ok = await brine(['scan', fx('b_train_checkpoint.pt')]);
+    assert.match(ok.stdout, /how to load on torch 2\.14:\n\s+import torch\n/);
+    assert.match(ok.stdout, /checkpoint\["model_state_dict"\]/);
     assert.equal((await brine(['scan'])).code, 2);
     assert.equal((await brine(['scan', '--torch', '3.0', fx('b_tensor.pt')])).code, 2);
     assert.equal((await brine(['scan', '--allow', 'not-dotted', fx('b_tensor.pt')])).code, 2);
@@ -185,6 +191,24 @@ describe('brine push, pull and tag', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /verified/);
     assert.deepEqual(readFileSync(out), readFileSync(fx('b_state_dict.pt')));
+    // which torch versions load it, and the code that does, naming the file where it was written
+    assert.match(r.stdout, /weights_only=True\): loads on torch 1\.13, 2\.6, 2\.14\n/);
+    assert.match(r.stdout, /how to load on torch 2\.14:/);
+    assert.ok(r.stdout.includes(`torch.load(${JSON.stringify(out)}, map_location="cpu", weights_only=True)`));
+    assert.match(r.stdout, /model\.load_state_dict\(state_dict\)/);
+    // a training checkpoint with Python floats: torch 1.13 cannot read it, and --torch 1.13 says so
+    assert.equal(
+      (await brine(['push', fx('b_train_checkpoint.pt'), '--name', 'cli-ckpt', '--version', '1'], env)).code,
+      0,
+    );
+    const old = await brine(['pull', 'cli-ckpt:1', '-o', join(dir, 'ckpt.pt'), '--torch', '1.13'], env);
+    assert.equal(old.code, 0, old.stderr);
+    assert.match(old.stdout, /loads on torch 2\.6, 2\.14; refused on 1\.13/);
+    assert.match(
+      old.stdout,
+      /how to load on torch 1\.13:\n\s+no safe way on torch 1\.13: .*BINFLOAT.*use torch 2\.6 or later/,
+    );
+    assert.equal((await brine(['pull', 'cli-ckpt:1', '--torch', '3.0'], env)).code, 2);
     const refused = await brine(['pull', 'cli-model:v2', '-o', join(dir, 'bad.pt')], env);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /acknowledgeRisk|not known to be safe/);

@@ -1,4 +1,5 @@
 /** Terminal formatting helpers shared by the commands. */
+import type { LoadRecipe } from '@brine/scanner/report';
 
 const useColor = process.stdout.isTTY && !process.env.NO_COLOR;
 
@@ -59,4 +60,26 @@ export class ProgressBar {
   done(): void {
     if (process.stderr.isTTY) process.stderr.write('\n');
   }
+}
+
+/**
+ * A report's load recipe for one torch version, as lines to print: the code, or why there is no safe way. `file`
+ * puts a downloaded file's path where the recipe names the file as uploaded (or "model.pt" when it had no name).
+ */
+export function recipeLines(
+  version: string,
+  recipe: LoadRecipe,
+  file?: { from: string[]; to: string },
+): string[] {
+  const out = [`  ${dim(`how to load on torch ${version}:`)}`];
+  if (recipe.code !== null) {
+    let code = recipe.code;
+    for (const from of file?.from ?? []) {
+      const stem = from.replace(/\.[^.]*$/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      code = code.replace(new RegExp(`"${stem}(\\.\\w+)?"`, 'g'), JSON.stringify(file?.to));
+    }
+    out.push(...code.split('\n').map((l) => `    ${l}`));
+  }
+  for (const n of recipe.notes) out.push(`    ${recipe.loads ? dim(`# ${n}`) : n}`);
+  return out;
 }

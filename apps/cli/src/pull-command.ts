@@ -1,15 +1,18 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { apiError, parseRef, remote } from './client';
-import { ProgressBar, red } from './format';
+import { isTorchVersion, TORCH_VERSIONS, type ScanReport } from '@brine/scanner/report';
+import { apiError, call, parseRef, remote } from './client';
+import { dim, ProgressBar, recipeLines, red, yellow } from './format';
 import { UsageError } from './usage-error';
 import { parseCommand, REMOTE_OPTIONS } from './arguments';
 
-export const PULL_USAGE = `usage: brine pull NAME[:VERSION|:TAG] [-o FILE] [--acknowledge-risk] [--url URL] [--token TOKEN]
+export const PULL_USAGE = `usage: brine pull NAME[:VERSION|:TAG] [-o FILE] [--torch VERSION] [--acknowledge-risk] [--url URL] [--token TOKEN]
 
 Downloads a version and verifies its SHA-256; the file appears only when it matches. Without a version or tag it
-takes "latest-safe", the newest version whose verdict is safe, and says which version that was.
+takes "latest-safe", the newest version whose verdict is safe, and says which version that was. Then it says which
+torch versions load the file with weights_only=True, and prints the code that loads it safely.
+  --torch VERSION       the torch whose load recipe to print: ${TORCH_VERSIONS.join(', ')} (default 2.14)
   --tag                 read the part after ':' as a tag even if a version has that name
   --acknowledge-risk    download a version whose verdict is not safe`;
 
@@ -20,6 +23,7 @@ export async function pullCommand(argv: string[]): Promise<number> {
       output: { type: 'string', short: 'o' },
       tag: { type: 'boolean', default: false },
       'acknowledge-risk': { type: 'boolean', default: false },
+      torch: { type: 'string', default: '2.14' },
       ...REMOTE_OPTIONS,
     },
     PULL_USAGE,
@@ -27,6 +31,9 @@ export async function pullCommand(argv: string[]): Promise<number> {
   if (parsed === null) return 0;
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError(`pull needs NAME[:VERSION|:TAG]\n\n${PULL_USAGE}`);
+  const torch = values.torch ?? '2.14';
+  if (!isTorchVersion(torch))
+    throw new UsageError(`--torch must be one of ${TORCH_VERSIONS.join(', ')}, not "${torch}"`);
   const r = remote(values);
   const { name, ref } = parseRef(positionals[0]);
   const base = `${r.url}/checkpoints/${encodeURIComponent(name)}`;
@@ -86,5 +93,27 @@ export async function pullCommand(argv: string[]): Promise<number> {
   console.log(
     `${out}  ${name}:${taken}${ref === null ? ' (latest-safe)' : ''}  ${got} bytes  sha256 ${actual} (verified)  verdict ${res.headers.get('x-brine-verdict') ?? '?'}`,
   );
+  let report: ScanReport;
+  try {
+    report = await call<ScanReport>(
+      r,
+      `/checkpoints/${encodeURIComponent(name)}/${encodeURIComponent(taken)}/report`,
+    );
+  } catch (e) {
+    console.error(yellow(`no load recipe: the scan report could not be read (${(e as Error).message})`));
+    return 0;
+  }
+  const loads = TORCH_VERSIONS.filter((v) => report.weightsOnly.byVersion[v].loads);
+  const refused = TORCH_VERSIONS.filter((v) => !report.weightsOnly.byVersion[v].loads);
+  console.log(
+    `  ${dim('torch.load(weights_only=True):')} ${loads.length ? `loads on torch ${loads.join(', ')}` : 'refused by every torch Brine models'}${loads.length && refused.length ? `; refused on ${refused.join(', ')}` : ''}`,
+  );
+  const recipe = report.howToLoad[torch];
+  const uploaded = disposition ? decodeURIComponent(disposition[1]) : null;
+  for (const line of recipeLines(torch, recipe, {
+    from: [uploaded ?? '', 'model.pt'].filter(Boolean),
+    to: out,
+  }))
+    console.log(line);
   return 0;
 }

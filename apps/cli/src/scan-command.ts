@@ -10,7 +10,7 @@ import {
 } from '@brine/scanner';
 import { LocalFileSource, sha256File } from '@brine/storage/local-file';
 import { parseCommand } from './arguments';
-import { bold, dim, humanBytes, humanCount, red, verdictLabel, yellow } from './format';
+import { bold, dim, humanBytes, humanCount, recipeLines, red, verdictLabel, yellow } from './format';
 import { SCAN_USAGE } from './scan-usage';
 import { collectTargets, type Skipped } from './scan-targets';
 import { UsageError } from './usage-error';
@@ -182,6 +182,7 @@ function printReport(r: ScanReport): void {
   const more = r.findings.filter((x) => x.severity !== 'info').length - 8;
   if (more > 0) console.log(`  ${dim(`… ${more} more findings (--json shows all)`)}`);
   console.log(`  ${r.summary}`);
+  for (const line of recipeLines(r.weightsOnly.target, r.howToLoad[r.weightsOnly.target])) console.log(line);
   if (r.sha256) console.log(`  ${dim(`sha256 ${r.sha256}`)}`);
   console.log('');
 }

@@ -129,6 +129,39 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
     assert.deepEqual(readFileSync(path), file('h_os_system_zip.pt'));
   });
 
+  it('shows how to load a file on the chosen torch, with a copy button', async () => {
+    // the hostile file: no code to run, on any version
+    assert.match((await page.locator('#recipe').textContent()) ?? '', /no safe way: the file would run code/);
+    assert.equal(await page.locator('#recipe-copy').count(), 0);
+    assert.equal((await put(s, 'trainer', 'e1', file('b_train_checkpoint.pt'))).status, 201);
+    await scanned(s, 'trainer', 'e1');
+    await page.goto(`${s.url}/#/checkpoints/trainer/e1`);
+    await page.locator('#recipe pre').waitFor();
+    assert.equal(await page.locator('#recipe-torch').inputValue(), '2.14', 'the target torch first');
+    const code = (await page.locator('#recipe pre').textContent()) ?? '';
+    assert.match(code, /torch\.load\("model\.pt", map_location="cpu", weights_only=True\)/);
+    assert.match(code, /model\.load_state_dict\(checkpoint\["model_state_dict"\]\)/);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: s.url });
+    await page.click('#recipe-copy');
+    await page.locator('#recipe [role="status"]', { hasText: 'Copied' }).waitFor();
+    assert.equal(
+      await page.evaluate(() =>
+        (
+          globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+        ).navigator.clipboard.readText(),
+      ),
+      code,
+    );
+    await shot('report-recipe');
+    // torch 1.13 cannot read the checkpoint's Python floats: the page says so instead of showing code
+    await page.selectOption('#recipe-torch', '1.13');
+    assert.equal(await page.locator('#recipe pre').count(), 0);
+    assert.match(
+      (await page.locator('#recipe .no-way').textContent()) ?? '',
+      /no safe way on torch 1\.13: .*BINFLOAT.*use torch 2\.6 or later/,
+    );
+  });
+
   it('marks the best version on the metric chart and keeps unsafe versions out of it', async () => {
     const series: Array<[string, string, number]> = [
       ['e1', 'b_state_dict.pt', 0.9],

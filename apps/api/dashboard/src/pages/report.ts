@@ -92,6 +92,7 @@ export async function reportPage(ctx: PageContext): Promise<void> {
     banner(report),
     downloadSection(name, version, v, ctx),
     matrix(report),
+    recipeSection(report),
     findingsSection(report.findings),
     importsSection(report.imports),
     tensorsSection(report),
@@ -177,6 +178,68 @@ function matrix(r: ScanReport): HTMLElement {
         }),
       ),
     ),
+  );
+}
+
+/** the code that loads this file safely on a chosen torch version (or why nothing does), with a copy button */
+function recipeSection(r: ScanReport): HTMLElement {
+  const body = h('div', { id: 'recipe' });
+  const status = h('span', { class: 'muted', role: 'status', 'aria-live': 'polite' });
+  const select = h(
+    'select',
+    { id: 'recipe-torch', 'aria-label': 'PyTorch version' },
+    TORCH_VERSIONS.map((t) =>
+      h(
+        'option',
+        { value: t, selected: t === r.weightsOnly.target },
+        `torch ${t}${r.howToLoad[t].loads ? '' : ' — no safe way'}`,
+      ),
+    ),
+  );
+  const show = () => {
+    const recipe = r.howToLoad[select.value as TorchVersion];
+    status.textContent = '';
+    const copy = h('button', { type: 'button', id: 'recipe-copy' }, 'Copy');
+    copy.addEventListener('click', () => {
+      const text = recipe.code ?? '';
+      navigator.clipboard
+        .writeText(text)
+        .then(() => (status.textContent = 'Copied.'))
+        .catch(() => {
+          // no clipboard permission (an http origin other than localhost): select the code to copy by hand
+          const range = document.createRange();
+          range.selectNodeContents(code);
+          getSelection()?.removeAllRanges();
+          getSelection()?.addRange(range);
+          status.textContent = 'Selected: press Ctrl+C to copy.';
+        });
+    });
+    const code = h('code', null, recipe.code ?? '');
+    mount(
+      body,
+      recipe.code !== null
+        ? [
+            h('pre', { class: 'recipe', 'data-loads': String(recipe.loads) }, code),
+            h('div', { class: 'actions' }, copy, ' ', status),
+          ]
+        : null,
+      recipe.notes.length
+        ? h(
+            'ul',
+            { class: recipe.loads ? 'notes muted' : 'notes no-way' },
+            recipe.notes.map((n) => h('li', null, n)),
+          )
+        : null,
+    );
+  };
+  select.addEventListener('change', show);
+  show();
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'recipe-h' },
+    h('h2', { id: 'recipe-h' }, 'How to load it'),
+    h('p', null, h('label', null, 'For ', select), ' '),
+    body,
   );
 }
 

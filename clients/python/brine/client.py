@@ -1,0 +1,417 @@
+"""The Brine client: push, pull and load checkpoints (standard library only; torch for push of objects and load)."""
+
+import hashlib
+import importlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, Optional, Tuple, Union
+
+from . import _api
+from .errors import (
+    AuthError,
+    BadRequest,
+    BrineError,
+    ChecksumMismatch,
+    Conflict,
+    NotFound,
+    NotSafe,
+    TooLarge,
+    Unavailable,
+)
+
+PathLike = Union[str, os.PathLike]
+
+# the torch versions Brine models, and the first torch release each one's weights-only rules describe
+MODELED = (("2.14", (2, 14)), ("2.6", (2, 6)), ("1.13", (1, 13)))
+CHUNK = 1 << 20
+
+
+def modeled_version(torch_version: str) -> str:
+    """The version of Brine's reports that describes an installed torch: the newest modeled one not after it."""
+    parts = [int(p) for p in torch_version.split("+")[0].split(".")[:2] if p.isdigit()]
+    mine = tuple(parts + [0] * (2 - len(parts)))
+    for name, first in MODELED:
+        if mine >= first:
+            return name
+    return "1.13"
+
+
+def _quote(s: str) -> str:
+    return urllib.parse.quote(s, safe="")
+
+
+def parse_ref(ref: str) -> Tuple[str, Optional[str]]:
+    """"name[:version|:tag]" → (name, version or tag or None)"""
+    name, sep, rest = ref.partition(":")
+    if not name:
+        raise BadRequest(f'a reference is "name[:version|:tag]", got {ref!r}')
+    return name, (rest if sep and rest else None)
+
+
+class _Progress:
+    """A file object whose reads report progress on a terminal (stderr)."""
+
+    def __init__(self, f, size: int, label: str, show: bool):
+        self.f, self.size, self.label, self.show, self.done, self.last = f, size, label, show, 0, 0.0
+
+    def read(self, n: int = -1) -> bytes:
+        b = self.f.read(n if n and n > 0 else CHUNK)
+        self.done += len(b)
+        now = time.monotonic()
+        if self.show and (now - self.last > 0.2 or self.done >= self.size):
+            self.last = now
+            pct = 100 * self.done / self.size if self.size else 100
+            sys.stderr.write(f"\r{self.label} {self.done / 1e6:8.1f} / {self.size / 1e6:.1f} MB {pct:5.1f}%")
+            if self.done >= self.size:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+        return b
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class Client:
+    """
+    A connection to a Brine registry. `url` and `token` default to BRINE_URL (http://127.0.0.1:3000) and BRINE_TOKEN,
+    as for the `brine` command. Downloads are cached under `cache_dir` (default ~/.cache/brine), keyed by SHA-256.
+    """
+
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        token: Optional[str] = None,
+        cache_dir: Optional[PathLike] = None,
+        timeout: float = 60.0,
+        progress: Optional[bool] = None,
+    ):
+        self.url = (url or os.environ.get("BRINE_URL") or "http://127.0.0.1:3000").rstrip("/")
+        self.token = os.environ.get("BRINE_TOKEN") if token is None else token
+        self.cache_dir = Path(cache_dir or os.environ.get("BRINE_CACHE") or Path.home() / ".cache" / "brine")
+        self.timeout = timeout
+        self.progress = sys.stderr.isatty() if progress is None else progress
+
+    # ---- HTTP ----
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: Optional[Dict[str, str]] = None,
+        json_body: Any = None,
+        stream: bool = False,
+    ):
+        if not self.token:
+            raise AuthError("no token: pass token= or set BRINE_TOKEN (the registry printed an admin token on its first start)")
+        h = {"authorization": f"Bearer {self.token}", **(headers or {})}
+        data = body
+        if json_body is not None:
+            data = json.dumps(json_body).encode()
+            h["content-type"] = "application/json"
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=h)
+        try:
+            res = urllib.request.urlopen(req, timeout=self.timeout)
+        except urllib.error.HTTPError as e:
+            raise self._error(e.code, e.read()) from None
+        except (urllib.error.URLError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            raise Unavailable(f"cannot reach the registry at {self.url}: {reason}") from None
+        if stream:
+            return res
+        with res:
+            raw = res.read()
+        return json.loads(raw) if raw else None
+
+    @staticmethod
+    def _error(status: int, raw: bytes) -> BrineError:
+        try:
+            body = json.loads(raw)
+            message = body.get("message") or body.get("error") or str(status)
+        except ValueError:
+            body, message = {}, raw.decode("utf-8", "replace")[:300] or str(status)
+        if isinstance(message, list):
+            message = "; ".join(message)
+        if status == 403 and "not known to be safe" in message:
+            return NotSafe(message, status, body)
+        cls = {400: BadRequest, 401: AuthError, 403: AuthError, 404: NotFound, 409: Conflict, 413: TooLarge}.get(status)
+        if cls is None:
+            cls = Unavailable if status >= 500 else BrineError
+        return cls(message, status, body)
+
+    def _path(self, route: str, **params: str) -> str:
+        _method, template, _scope = _api.ROUTES[route]
+        for k, v in params.items():
+            template = template.replace("{" + k + "}", _quote(v))
+        return template
+
+    # ---- reading ----
+
+    def version(self, ref: str) -> "_api.Version":
+        """A version (or the version a tag points at): its sha256, metrics, tags and scan summary."""
+        name, x = parse_ref(ref)
+        if x is None:
+            return self._request("GET", self._path("getTag", name=name, tag="latest-safe"))
+        try:
+            return self._request("GET", self._path("getVersion", name=name, version=x))
+        except NotFound:
+            return self._request("GET", self._path("getTag", name=name, tag=x))
+
+    def report(self, ref: str) -> Dict[str, Any]:
+        """The full scan report of a version (what `brine scan --json` prints for one file)."""
+        v = self.version(ref)
+        return self._request("GET", self._path("report", name=v["name"], version=v["version"]))
+
+    def wait(self, name: str, version: str, timeout: float = 600.0) -> "_api.Version":
+        """Waits until the version's scan has finished, and returns the version."""
+        deadline = time.monotonic() + timeout
+        while True:
+            v = self._request("GET", self._path("getVersion", name=name, version=version))
+            if v["scan"]["status"] in ("done", "failed"):
+                return v
+            if time.monotonic() > deadline:
+                raise Unavailable(f"no verdict for {name}:{version} after {timeout:.0f} s (scan {v['scan']['status']})")
+            time.sleep(0.5)
+
+    # ---- writing ----
+
+    def push(
+        self,
+        obj_or_path: Any,
+        name: str,
+        version: str,
+        metrics: Optional[Dict[str, float]] = None,
+        metadata: Optional[Dict[str, Any]] = None,
+        wait: bool = True,
+        timeout: float = 600.0,
+    ) -> "_api.Version":
+        """
+        Uploads a version. A path uploads that file; anything else (a state_dict, a tensor, a checkpoint dict) is
+        written with torch.save to a temporary file first. Streams the file with its SHA-256; returns the version
+        and, with `wait` (the default), waits for its verdict. The same bytes again record new metrics.
+        """
+        if isinstance(obj_or_path, (str, os.PathLike)) and Path(obj_or_path).is_file():
+            return self._push_file(Path(obj_or_path), name, version, metrics, metadata, wait, timeout)
+        import torch  # only for objects
+
+        with tempfile.TemporaryDirectory(prefix="brine-") as d:
+            path = Path(d) / f"{name}-{version}.pt"
+            torch.save(obj_or_path, path)
+            return self._push_file(path, name, version, metrics, metadata, wait, timeout, f"torch {torch.__version__}")
+
+    def _push_file(self, path, name, version, metrics, metadata, wait, timeout, framework=None):
+        size = path.stat().st_size
+        sha = _sha256(path)
+        headers = {
+            "content-type": "application/octet-stream",
+            "content-length": str(size),
+            "x-checksum-sha256": sha,
+            "x-brine-filename": _quote(path.name),
+        }
+        if framework:
+            headers["x-brine-framework-version"] = framework
+        if metrics:
+            headers["x-brine-metrics"] = json.dumps(_numbers(metrics))
+        if metadata:
+            headers["x-brine-metadata"] = json.dumps(metadata)
+        with open(path, "rb") as f:
+            body = _Progress(f, size, f"uploading {path.name}", self.progress)
+            v = self._request("PUT", self._path("upload", name=name, version=version), body=body, headers=headers)
+        if v["sha256"] != sha:
+            raise ChecksumMismatch(f"the registry recorded {v['sha256']}, the file is {sha}")
+        return self.wait(name, version, timeout) if wait else v
+
+    def set_best_rule(self, name: str, metric: str, mode: str = "min") -> Dict[str, Any]:
+        """The rule that moves the `best` tag: the safe version with the lowest (min) or highest (max) metric."""
+        return self._request("PUT", self._path("setBestRule", name=name), json_body={"metric": metric, "mode": mode})
+
+    # ---- pulling and loading ----
+
+    def pull(self, ref: str, dest: Optional[PathLike] = None, acknowledge_risk: bool = False) -> Path:
+        """
+        Downloads "name[:version|:tag]" (no version or tag: `latest-safe`) into the cache, verifies its SHA-256
+        before the file appears, and returns its path (or copies it to `dest`). A version whose verdict is not `safe`
+        is refused with NotSafe unless acknowledge_risk=True.
+        """
+        v = self.version(ref)
+        verdict = v["scan"]["verdict"]
+        if verdict != "safe" and not acknowledge_risk:
+            raise NotSafe(
+                f"{v['name']}:{v['version']} is not known to be safe (verdict {verdict or v['scan']['status']}): "
+                f"{v['scan']['summary'] or ''} Pass acknowledge_risk=True to download it anyway.",
+                reason=v["scan"]["summary"] or "",
+            )
+        path = self._fetch(v, acknowledge_risk=verdict != "safe")
+        if dest is None:
+            return path
+        dest = Path(dest)
+        if dest.is_dir():
+            dest = dest / (v["filename"] or f"{v['name']}-{v['version']}.pt")
+        shutil.copyfile(path, dest)
+        return dest
+
+    def _fetch(self, v: "_api.Version", acknowledge_risk: bool) -> Path:
+        sha = v["sha256"]
+        suffix = Path(v["filename"] or "x.pt").suffix or ".pt"
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        cached = self.cache_dir / f"{sha}{suffix}"
+        if cached.exists():
+            if _sha256(cached) == sha:
+                return cached
+            cached.unlink()  # damaged: fetched again
+        query = "?acknowledgeRisk=true" if acknowledge_risk else ""
+        path = self._path("file", name=v["name"], version=v["version"]) + query
+        h = hashlib.sha256()
+        fd, tmp = tempfile.mkstemp(prefix=".part-", dir=self.cache_dir)
+        try:
+            with os.fdopen(fd, "wb") as out, self._request("GET", path, stream=True) as res:
+                done, last = 0, 0.0
+                for chunk in iter(lambda: res.read(CHUNK), b""):
+                    h.update(chunk)
+                    out.write(chunk)
+                    done += len(chunk)
+                    if self.progress and time.monotonic() - last > 0.2:
+                        last = time.monotonic()
+                        sys.stderr.write(f"\rdownloading {v['name']}:{v['version']} {done / 1e6:8.1f} / {v['size'] / 1e6:.1f} MB")
+                if self.progress:
+                    sys.stderr.write("\n")
+            if h.hexdigest() != sha:
+                raise ChecksumMismatch(
+                    f"{v['name']}:{v['version']}: received bytes with SHA-256 {h.hexdigest()}, the registry recorded {sha}; nothing was kept"
+                )
+            os.replace(tmp, cached)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return cached
+
+    def load(
+        self,
+        ref: str,
+        map_location: Any = None,
+        allow_torchscript: bool = False,
+        **torch_load_kwargs: Any,
+    ) -> Any:
+        """
+        Pulls "name[:version|:tag]" and loads it the way its scan report says is safe for the torch installed here:
+        torch.load(..., weights_only=True) with exactly the safe globals the report names for this version of torch
+        (never one that can run code), torch.jit.load for TorchScript only with allow_torchscript=True, and
+        safetensors through the safetensors package. A file the installed torch would refuse raises NotSafe with the
+        report's reason and fix.
+        """
+        import torch
+
+        v = self.version(ref)
+        label = f"{v['name']}:{v['version']}"
+        report = self._request("GET", self._path("report", name=v["name"], version=v["version"]))
+        target = modeled_version(torch.__version__)
+        recipe = (report.get("howToLoad") or {}).get(target) or {}
+        fmt, kind = report.get("format"), report.get("kind")
+        if report.get("verdict") == "dangerous":
+            raise NotSafe(f"{label} is dangerous: {report.get('summary', '')}", reason=report.get("summary", ""))
+        if not recipe.get("loads"):
+            why = "; ".join(recipe.get("notes") or []) or report.get("summary", "")
+            fix = (report["weightsOnly"]["byVersion"].get(target) or {}).get("fix", "")
+            raise NotSafe(
+                f"{label} cannot be loaded safely with torch {torch.__version__} (Brine's model of torch {target}): {why}",
+                reason=why,
+                fix=fix,
+            )
+        if fmt == "torchscript" and not allow_torchscript:
+            raise NotSafe(
+                f"{label} is TorchScript: torch.jit.load runs its code. Pass allow_torchscript=True if you trust it.",
+                reason="TorchScript runs code",
+            )
+        # the recipe for this torch loads it: fetch it even when the verdict (about the registry's target torch) is not safe
+        path = self._fetch(v, acknowledge_risk=report.get("verdict") != "safe")
+        if fmt == "safetensors":
+            try:
+                from safetensors.torch import load_file
+            except ImportError:
+                raise BrineError("this version is safetensors: pip install safetensors to load it") from None
+            return load_file(str(path), device=str(map_location or "cpu"))
+        if fmt == "torchscript":
+            return torch.jit.load(str(path), map_location=map_location)
+        globals_ = [_import(g) for g in recipe.get("safeGlobals") or []]
+        if globals_:
+            if hasattr(torch.serialization, "safe_globals"):
+                with torch.serialization.safe_globals(globals_):
+                    return torch.load(path, map_location=map_location, weights_only=True, **torch_load_kwargs)
+            torch.serialization.add_safe_globals(globals_)
+        return torch.load(path, map_location=map_location, weights_only=True, **torch_load_kwargs)
+
+
+def _numbers(metrics: Dict[str, Any]) -> Dict[str, float]:
+    """metrics as JSON numbers: a 0-d tensor or numpy scalar becomes its value (metrics={"val_loss": loss} works)"""
+    out: Dict[str, float] = {}
+    for k, v in metrics.items():
+        try:
+            x = float(v.item() if hasattr(v, "item") else v)
+        except (TypeError, ValueError):
+            raise BadRequest(f"metric {k!r} must be a number, got {type(v).__name__}") from None
+        if x != x or x in (float("inf"), float("-inf")):
+            raise BadRequest(f"metric {k!r} must be a finite number, got {x}")
+        out[k] = x
+    return out
+
+
+def _import(dotted: str) -> Any:
+    """the object a dotted global names (the report's safe globals are never ones that run code)"""
+    module, _, name = dotted.rpartition(".")
+    obj: Any = importlib.import_module(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+_default: Optional[Client] = None
+
+
+def _client() -> Client:
+    global _default
+    if _default is None:
+        _default = Client()
+    return _default
+
+
+def push(obj_or_path: Any, name: str, version: str, **kw: Any) -> "_api.Version":
+    """Client().push with BRINE_URL and BRINE_TOKEN."""
+    return _client().push(obj_or_path, name, version, **kw)
+
+
+def pull(ref: str, dest: Optional[PathLike] = None, acknowledge_risk: bool = False) -> Path:
+    """Client().pull with BRINE_URL and BRINE_TOKEN."""
+    return _client().pull(ref, dest, acknowledge_risk)
+
+
+def load(ref: str, map_location: Any = None, **kw: Any) -> Any:
+    """Client().load with BRINE_URL and BRINE_TOKEN."""
+    return _client().load(ref, map_location, **kw)
+
+
+def set_best_rule(name: str, metric: str, mode: str = "min") -> Dict[str, Any]:
+    """Client().set_best_rule with BRINE_URL and BRINE_TOKEN."""
+    return _client().set_best_rule(name, metric, mode)
+
+
+def version(ref: str) -> "_api.Version":
+    """Client().version with BRINE_URL and BRINE_TOKEN."""
+    return _client().version(ref)
+
+
+def report(ref: str) -> Dict[str, Any]:
+    """Client().report with BRINE_URL and BRINE_TOKEN."""
+    return _client().report(ref)

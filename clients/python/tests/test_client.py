@@ -1,0 +1,310 @@
+"""
+The Python client against a real registry. BRINE_URL and BRINE_TOKEN name it; BRINE_TEST_PREFIX keeps this run's
+checkpoint names apart from any other's. Run by `npm test` (test/python/client.test.ts) with Debian's torch.
+"""
+
+import argparse
+import hashlib
+import http.server
+import json
+import os
+import tempfile
+import threading
+import unittest
+from pathlib import Path
+
+import torch
+from torch import nn
+
+import brine
+
+PREFIX = os.environ.get("BRINE_TEST_PREFIX", "py")
+MARKER = Path(tempfile.gettempdir()) / f"brine-pwned-{PREFIX}"
+
+
+def name(suffix: str) -> str:
+    return f"{PREFIX}-{suffix}"
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 8)
+        self.fc2 = nn.Linear(8, 1)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+class Payload:
+    """pickles to os.system(...): torch.save writes it without running it, torch.load(weights_only=False) would"""
+
+    def __reduce__(self):
+        return (os.system, (f"touch {MARKER}",))
+
+
+def same_state(a, b) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+class ClientTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.cache = tempfile.TemporaryDirectory(prefix="brine-cache-")
+        cls.client = brine.Client(cache_dir=cls.cache.name)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.cache.cleanup()
+
+    def test_state_dict_round_trip(self):
+        torch.manual_seed(1)
+        model = Net()
+        v = self.client.push(model.state_dict(), name("sd"), "1", metrics={"val_loss": torch.tensor(0.25)})
+        self.assertEqual(v["scan"]["verdict"], "safe")
+        self.assertEqual(v["metrics"], {"val_loss": 0.25})
+        self.assertEqual(v["frameworkVersion"], f"torch {torch.__version__}")
+        report = self.client.report(f"{name('sd')}:1")
+        self.assertEqual(report["kind"], "state_dict")
+        self.assertTrue(report["howToLoad"]["1.13"]["loads"])
+        self.assertIn("weights_only=True", report["howToLoad"]["1.13"]["code"])
+        sd = self.client.load(f"{name('sd')}:1")
+        self.assertTrue(same_state(sd, model.state_dict()))
+        fresh = Net()
+        fresh.load_state_dict(sd)
+        fresh.eval()
+        x = torch.randn(3, 4)
+        self.assertTrue(torch.equal(fresh(x), model.eval()(x)))
+
+    def test_training_checkpoint_keeps_its_keys(self):
+        model = Net()
+        opt = torch.optim.Adam(model.parameters(), lr=0.01)
+        model(torch.randn(2, 4)).sum().backward()
+        opt.step()
+        ckpt = {"epoch": 3, "model_state_dict": model.state_dict(), "optimizer_state_dict": opt.state_dict(), "loss": 0.5}
+        v = self.client.push(ckpt, name("ckpt"), "3")
+        self.assertEqual(v["scan"]["verdict"], "safe")
+        report = self.client.report(f"{name('ckpt')}:3")
+        self.assertEqual(report["kind"], "checkpoint")
+        self.assertIn('checkpoint["model_state_dict"]', report["howToLoad"]["2.14"]["code"])
+        self.assertIn('checkpoint["optimizer_state_dict"]', report["howToLoad"]["2.14"]["code"])
+        if brine.modeled_version(torch.__version__) == "1.13":
+            # torch 1.13's weights-only unpickler cannot read Python floats (the loss, Adam's lr): refused, with why
+            self.assertFalse(report["howToLoad"]["1.13"]["loads"])
+            with self.assertRaises(brine.NotSafe) as e:
+                self.client.load(f"{name('ckpt')}:3")
+            self.assertIn("BINFLOAT", str(e.exception))
+            with self.assertRaises(Exception):  # and torch agrees
+                torch.load(self.client.pull(f"{name('ckpt')}:3"), weights_only=True)
+        # without Python floats (the optimizer's state only), every modeled torch loads it
+        ckpt = {"epoch": 3, "model_state_dict": model.state_dict(), "optimizer_state_dict": opt.state_dict()["state"]}
+        self.client.push(ckpt, name("ckpt"), "4")
+        got = self.client.load(f"{name('ckpt')}:4")
+        self.assertEqual(got["epoch"], 3)
+        self.assertTrue(same_state(got["model_state_dict"], model.state_dict()))
+        self.assertIn("optimizer_state_dict", got)
+
+    def test_full_model_is_refused_with_the_fix(self):
+        v = self.client.push(Net(), name("full"), "1")
+        self.assertNotEqual(v["scan"]["verdict"], "safe")
+        with self.assertRaises(brine.NotSafe) as e:
+            self.client.pull(f"{name('full')}:1")
+        self.assertIn("acknowledge_risk=True", str(e.exception))
+        with self.assertRaises(brine.NotSafe) as e:
+            self.client.load(f"{name('full')}:1")
+        self.assertIn("cannot be loaded safely", str(e.exception))
+        self.assertIn("state_dict", str(e.exception) + e.exception.fix)
+        # acknowledged, the bytes come down verified
+        path = self.client.pull(f"{name('full')}:1", acknowledge_risk=True)
+        self.assertEqual(hashlib.sha256(path.read_bytes()).hexdigest(), v["sha256"])
+
+    def test_torchscript_needs_allow_torchscript(self):
+        torch.manual_seed(2)
+        model = Net().eval()
+        with tempfile.TemporaryDirectory() as d:
+            path = Path(d) / "net.ts.pt"
+            torch.jit.script(model).save(str(path))
+            v = self.client.push(path, name("ts"), "1")
+        self.assertEqual(v["scan"]["status"], "done")
+        self.assertEqual(v["filename"], "net.ts.pt")
+        report = self.client.report(f"{name('ts')}:1")
+        self.assertEqual(report["format"], "torchscript")
+        self.assertIn("torch.jit.load", report["howToLoad"]["1.13"]["code"])
+        with self.assertRaises(brine.NotSafe) as e:
+            self.client.load(f"{name('ts')}:1")
+        self.assertIn("allow_torchscript=True", str(e.exception))
+        loaded = self.client.load(f"{name('ts')}:1", allow_torchscript=True)
+        x = torch.randn(2, 4)
+        self.assertTrue(torch.equal(loaded(x), model(x)))
+
+    def test_hostile_file_is_refused_and_never_runs(self):
+        if MARKER.exists():
+            MARKER.unlink()
+        v = self.client.push({"weights": torch.zeros(2), "x": Payload()}, name("evil"), "1")
+        self.assertEqual(v["scan"]["verdict"], "dangerous")
+        with self.assertRaises(brine.NotSafe) as e:
+            self.client.load(f"{name('evil')}:1")
+        self.assertIn("dangerous", str(e.exception))
+        self.assertIn("posix.system", e.exception.reason)
+        with self.assertRaises(brine.NotSafe):
+            self.client.pull(f"{name('evil')}:1")
+        # latest-safe: there is no safe version of this checkpoint
+        with self.assertRaises(brine.NotFound):
+            self.client.pull(name("evil"))
+        self.assertFalse(MARKER.exists())
+        # what torch itself does with it, for the record: weights_only refuses it too
+        path = self.client.pull(f"{name('evil')}:1", acknowledge_risk=True)
+        with self.assertRaises(Exception):
+            torch.load(path, weights_only=True)
+        self.assertFalse(MARKER.exists())
+
+    def test_globals_this_torch_cannot_allow(self):
+        # argparse.Namespace: harmless, refused by every weights-only unpickler, allowable from torch 2.4
+        ckpt = {"args": argparse.Namespace(lr=0.1), "model_state_dict": Net().state_dict()}
+        self.client.push(ckpt, name("args"), "1")
+        report = self.client.report(f"{name('args')}:1")
+        r14, r113 = report["howToLoad"]["2.14"], report["howToLoad"]["1.13"]
+        self.assertTrue(r14["loads"])
+        self.assertEqual(r14["safeGlobals"], ["argparse.Namespace"])
+        self.assertIn("from argparse import Namespace", r14["code"])
+        self.assertIn("safe_globals([Namespace])", r14["code"])
+        self.assertFalse(r113["loads"])
+        if brine.modeled_version(torch.__version__) == "1.13":
+            with self.assertRaises(brine.NotSafe) as e:
+                self.client.load(f"{name('args')}:1")
+            self.assertIn("argparse.Namespace", str(e.exception))
+            self.assertIn("2.6", str(e.exception))
+
+    def test_training_loop_loads_the_best_epoch(self):
+        """the pattern in the README: push every epoch's state_dict with its metric, load name:best"""
+        ckpt = name("loop")
+        brine_client = self.client
+        brine_client.set_best_rule(ckpt, "val_loss", "min")
+        torch.manual_seed(0)
+        x, y = torch.randn(64, 4), torch.randn(64, 1)
+        vx, vy = torch.randn(16, 4), torch.randn(16, 1)
+        model = Net()
+        opt = torch.optim.SGD(model.parameters(), lr=0.05)
+        losses = {}
+        states = {}
+        for epoch in range(4):
+            model.train()
+            opt.zero_grad()
+            nn.functional.mse_loss(model(x), y).backward()
+            opt.step()
+            model.eval()
+            with torch.no_grad():
+                val_loss = nn.functional.mse_loss(model(vx), vy).item()
+            # make the best epoch not the last one
+            if epoch == 3:
+                val_loss += 10.0
+            losses[epoch] = val_loss
+            states[epoch] = {k: t.clone() for k, t in model.state_dict().items()}
+            brine_client.push(model.state_dict(), ckpt, f"epoch-{epoch}", metrics={"val_loss": val_loss})
+        best_epoch = min(losses, key=losses.get)
+        self.assertNotEqual(best_epoch, 3)
+        self.assertEqual(brine_client.version(f"{ckpt}:best")["version"], f"epoch-{best_epoch}")
+        fresh = Net()
+        fresh.load_state_dict(brine_client.load(f"{ckpt}:best"))
+        fresh.eval()
+        self.assertTrue(same_state(fresh.state_dict(), states[best_epoch]))
+
+    def test_cache_is_checked_by_sha256(self):
+        self.client.push({"w": torch.arange(10.0)}, name("cache"), "1")
+        path = self.client.pull(f"{name('cache')}:1")
+        good = path.read_bytes()
+        self.assertEqual(path.name.split(".")[0], hashlib.sha256(good).hexdigest())
+        path.write_bytes(good[:-1] + bytes([good[-1] ^ 1]))  # damaged in the cache
+        again = self.client.pull(f"{name('cache')}:1")
+        self.assertEqual(again.read_bytes(), good)
+        with tempfile.TemporaryDirectory() as d:
+            copied = self.client.pull(f"{name('cache')}:1", dest=d)
+            self.assertEqual(copied.read_bytes(), good)
+
+    def test_push_a_file_and_conflicting_bytes(self):
+        with tempfile.TemporaryDirectory() as d:
+            a, b = Path(d) / "a.pt", Path(d) / "b.pt"
+            torch.save({"w": torch.ones(3)}, a)
+            torch.save({"w": torch.zeros(3)}, b)
+            v = self.client.push(a, name("file"), "1", metadata={"dataset": "toy"}, wait=False)
+            self.assertEqual(v["sha256"], hashlib.sha256(a.read_bytes()).hexdigest())
+            with self.assertRaises(brine.Conflict) as e:
+                self.client.push(b, name("file"), "1")
+            self.assertEqual(e.exception.status, 409)
+            # the same bytes again: new metrics recorded, no conflict
+            again = self.client.push(a, name("file"), "1", metrics={"acc": 0.9})
+            self.assertEqual(again["metrics"], {"acc": 0.9})
+
+    def test_errors_carry_the_registry_message(self):
+        with self.assertRaises(brine.NotFound):
+            self.client.version(f"{name('nothing')}:1")
+        with self.assertRaises(brine.BadRequest) as e:
+            self.client.push({"w": torch.ones(1)}, "../etc", "1")
+        self.assertEqual(e.exception.status, 400)
+        self.assertIn("name", str(e.exception))
+        with self.assertRaises(brine.BadRequest):
+            self.client.push({"w": torch.ones(1)}, name("bad"), "1", metrics={"loss": "low"})
+        with self.assertRaises(brine.AuthError) as e:
+            brine.Client(token="brine_not_a_token", cache_dir=self.cache.name).version(f"{name('sd')}:1")
+        self.assertEqual(e.exception.status, 401)
+        with self.assertRaises(brine.AuthError):
+            brine.Client(token="", cache_dir=self.cache.name).version(f"{name('sd')}:1")
+        with self.assertRaises(brine.Unavailable):
+            brine.Client(url="http://127.0.0.1:9", cache_dir=self.cache.name).version(f"{name('sd')}:1")
+
+
+class WrongBytesServer(http.server.BaseHTTPRequestHandler):
+    """a registry (or a proxy in front of one) that serves bytes other than those it recorded"""
+
+    sha = hashlib.sha256(b"the recorded bytes").hexdigest()
+
+    def do_GET(self):
+        if self.path.endswith("/file"):
+            body = b"other bytes"
+        else:
+            v = {"name": "m", "version": "1", "sha256": self.sha, "size": 11, "filename": "m.pt"}
+            v["scan"] = {"status": "done", "verdict": "safe", "summary": "ok"}
+            body = json.dumps(v).encode()
+        self.send_response(200)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class ChecksumTest(unittest.TestCase):
+    def test_bytes_that_do_not_match_never_reach_the_cache(self):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), WrongBytesServer)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            with tempfile.TemporaryDirectory() as cache:
+                c = brine.Client(url=f"http://127.0.0.1:{server.server_port}", token="t", cache_dir=cache)
+                with self.assertRaises(brine.ChecksumMismatch) as e:
+                    c.pull("m:1")
+                self.assertIn(WrongBytesServer.sha, str(e.exception))
+                self.assertEqual(os.listdir(cache), [])
+        finally:
+            server.shutdown()
+            server.server_close()
+
+
+class UnitTest(unittest.TestCase):
+    def test_modeled_version(self):
+        self.assertEqual(brine.modeled_version("1.13.1+cpu"), "1.13")
+        self.assertEqual(brine.modeled_version("2.5.1"), "1.13")
+        self.assertEqual(brine.modeled_version("2.6.0"), "2.6")
+        self.assertEqual(brine.modeled_version("2.14.0+cu128"), "2.14")
+        self.assertEqual(brine.modeled_version("3.0.0"), "2.14")
+
+    def test_parse_ref(self):
+        self.assertEqual(brine.parse_ref("resnet"), ("resnet", None))
+        self.assertEqual(brine.parse_ref("resnet:best"), ("resnet", "best"))
+        self.assertEqual(brine.parse_ref("resnet:v1"), ("resnet", "v1"))
+        with self.assertRaises(brine.BadRequest):
+            brine.parse_ref(":x")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { REPO_ROOT } from '../helpers/paths';
+import { startStack, testId, type Stack } from '../helpers/stack';
+
+/**
+ * The Python client (clients/python) as a user gets it: pip-installed into a fresh virtual environment on Debian's
+ * Python with its torch, its unittest suite run against a real registry. Each Python test is reported as a test of
+ * its own, so it counts in the totals.
+ */
+const PYTHON = process.env.BRINE_PYTHON ?? '/usr/bin/python3';
+const MARK = '@@brine-test ';
+
+function run(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { ...opts, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+interface PyResult {
+  test: string;
+  outcome: 'pass' | 'fail' | 'skip';
+  detail: string;
+  seconds: number;
+}
+
+describe('the Python client', () => {
+  let s: Stack;
+  let dir: string;
+  let venvPython: string;
+
+  before(async () => {
+    const probe = await run(PYTHON, ['-c', 'import torch, venv; print(torch.__version__)']);
+    assert.equal(
+      probe.code,
+      0,
+      `${PYTHON} needs torch: apt-get install python3-torch python3-venv python3-pip (or set BRINE_PYTHON)\n${probe.stderr}`,
+    );
+    dir = mkdtempSync(join(tmpdir(), 'brine-py-'));
+    // install from a copy: pip's build leaves build/ and *.egg-info beside the sources
+    cpSync(join(REPO_ROOT, 'clients', 'python'), join(dir, 'src'), { recursive: true });
+    const venv = await run(PYTHON, ['-m', 'venv', '--system-site-packages', join(dir, 'venv')]);
+    assert.equal(venv.code, 0, venv.stderr);
+    venvPython = join(dir, 'venv', 'bin', 'python');
+    const pip = await run(venvPython, [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--no-index',
+      '--no-build-isolation',
+      join(dir, 'src'),
+    ]);
+    assert.equal(pip.code, 0, `pip install ./clients/python failed:\n${pip.stdout}\n${pip.stderr}`);
+    s = await startStack();
+  });
+
+  after(async () => {
+    await s?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('installs with pip and imports without torch', async () => {
+    // the package itself needs only the standard library: importing it does not import torch
+    const r = await run(
+      venvPython,
+      ['-c', 'import sys, brine; assert "torch" not in sys.modules; print(brine.__version__)'],
+      {
+        cwd: dir,
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '0.1.0');
+  });
+
+  it('passes its unittest suite against a real registry', async (t) => {
+    const child = spawn(
+      venvPython,
+      [join(REPO_ROOT, 'test', 'python', 'unittest_json.py'), join(dir, 'src', 'tests')],
+      {
+        cwd: dir,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: dir,
+          BRINE_URL: s.url,
+          BRINE_TOKEN: s.adminToken,
+          BRINE_TEST_PREFIX: `py${testId()}`,
+          PYTHONDONTWRITEBYTECODE: '1',
+        },
+      },
+    );
+    const results: PyResult[] = [];
+    let stderr = '';
+    let buffered = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      buffered += d;
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (line.startsWith(MARK)) results.push(JSON.parse(line.slice(MARK.length)) as PyResult);
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+    for (const r of results) {
+      await t.test(
+        `python: ${r.test.replace(/^test_client\./, '')}`,
+        { skip: r.outcome === 'skip' ? r.detail : false },
+        () => {
+          if (r.outcome === 'fail') assert.fail(r.detail);
+        },
+      );
+    }
+    assert.ok(results.length >= 13, `the suite ran ${results.length} tests:\n${stderr.slice(-4000)}`);
+    assert.equal(code, 0, stderr.slice(-4000));
+  });
+});

@@ -368,9 +368,19 @@ def _numbers(metrics: Dict[str, Any]) -> Dict[str, float]:
     return out
 
 
+# never imported as a safe global, whatever a report says: the registry never names these, and a client that trusted
+# a tampered report would otherwise import and allow them
+_NEVER_MODULES = {"os", "posix", "nt", "subprocess", "sys", "runpy", "importlib", "pickle", "_pickle", "shutil",
+                  "socket", "pty", "ctypes", "marshal", "code", "codeop", "webbrowser", "types", "operator", "functools"}
+_NEVER_BUILTINS = {"eval", "exec", "compile", "__import__", "getattr", "setattr", "delattr", "open", "breakpoint",
+                   "input", "globals", "locals", "vars", "exit", "quit", "help"}
+
+
 def _import(dotted: str) -> Any:
     """the object a dotted global names (the report's safe globals are never ones that run code)"""
     module, _, name = dotted.rpartition(".")
+    if module.split(".")[0] in _NEVER_MODULES or (module == "builtins" and name in _NEVER_BUILTINS):
+        raise NotSafe(f"the report asks to allow {dotted}, which can run code: refused", reason=dotted)
     obj: Any = importlib.import_module(module)
     for part in name.split("."):
         obj = getattr(obj, part)

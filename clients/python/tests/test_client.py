@@ -291,6 +291,14 @@ class ChecksumTest(unittest.TestCase):
 
 
 class UnitTest(unittest.TestCase):
+    def test_never_imports_a_code_running_global(self):
+        from brine.client import _import
+
+        self.assertIs(_import("collections.OrderedDict"), __import__("collections").OrderedDict)
+        for dotted in ("os.system", "builtins.eval", "subprocess.Popen", "posix.system", "runpy._run_code"):
+            with self.assertRaises(brine.NotSafe):
+                _import(dotted)
+
     def test_modeled_version(self):
         self.assertEqual(brine.modeled_version("1.13.1+cpu"), "1.13")
         self.assertEqual(brine.modeled_version("2.5.1"), "1.13")

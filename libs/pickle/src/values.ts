@@ -160,6 +160,8 @@ export class PyTensor extends PyObjectBase {
   isParameter = false;
   /** e.g. torch.Tensor subclass rebuilt through _rebuild_from_type_v2 */
   subclass: string | null = null;
+  /** where a strided tensor's elements sit in its storage (in elements), when the rebuild call said so */
+  view: { offset: number; stride: number[] } | null = null;
   constructor(
     readonly dtype: string,
     readonly shape: number[],

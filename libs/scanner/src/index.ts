@@ -1,7 +1,16 @@
 export * from './report';
 export * from './source';
 export { scan, summarise, SCANNER_VERSION, type ScanInput } from './scanner';
-export { DEFAULT_SCAN_LIMITS, type ScanLimits, type ScanOptions, type ScanProgress } from './scan-context';
+export {
+  DEFAULT_SCAN_LIMITS,
+  type ScanCapture,
+  type ScanLimits,
+  type ScanOptions,
+  type ScanProgress,
+} from './scan-context';
+export { ZipArchive, METHOD_STORED, type ZipEntry } from './zip/zip-archive';
 export { threatOf } from './analysis/threats';
 export { PROFILES, type TorchProfile } from './torch/profiles';
 export { ALLOWLISTS } from './torch/allowlists.generated';
+export { rootLayout } from './analysis/load-recipes';
+export { DTYPES } from './torch/dtypes';

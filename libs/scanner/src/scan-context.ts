@@ -11,7 +11,9 @@ import {
   type Severity,
   type TorchVersion,
 } from './report';
+import type { PyValue } from '@brine/pickle/values';
 import type { ByteSource } from './source';
+import type { ZipArchive } from './zip/zip-archive';
 import { WeightsOnlyJudge } from './torch/judge';
 import { PROFILES } from './torch/profiles';
 
@@ -73,6 +75,21 @@ export interface ScanOptions {
   failOnReadError?: boolean;
   /** false: leave out the load recipes' second scan (used by that scan itself) */
   recipes?: boolean;
+  /**
+   * filled in with what torch.load would return and the archive its storages live in, for a caller that converts
+   * the file (the safetensors twin): it then reads exactly what the scan judged
+   */
+  capture?: ScanCapture;
+}
+
+export interface ScanCapture {
+  /** the object torch.load would return, as far as the walk kept it */
+  root?: PyValue;
+  /** the torch zip and the folder its records sit in */
+  zip?: ZipArchive;
+  prefix?: string;
+  /** how many tensors the walk rebuilt (a root holding fewer lost some to the scan's limits) */
+  tensorsRebuilt?: number;
 }
 
 /** a payload found inside a pickle (torch.storage._load_from_bytes …), scanned after the walk */

@@ -92,6 +92,8 @@ async function scanAtDepth(source: ByteSource, input: ScanInput, depth: number):
     });
   }
   const tensors = outcome.inventory.result(ctx.tensorsRebuilt);
+  if (input.capture && depth === 0 && input.recipes !== false)
+    input.capture.tensorsRebuilt = ctx.tensorsRebuilt.count;
   const findings = sortFindings(ctx.findings);
   const verdict = decideVerdict(findings, outcome.format, targetResult, ctx.incomplete);
   const imports = [...ctx.imports.values()].sort(
@@ -220,6 +222,9 @@ async function recognise(ctx: ScanContext, src: ByteSource, nested: NestedPayloa
   if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) {
     const z = await scanZip(ctx, src, nested);
     inventory.addFromValue(z.root);
+    const capture = ctx.options.capture;
+    if (capture && ctx.depth === 0 && ctx.options.recipes !== false && z.zip && z.prefix !== null)
+      Object.assign(capture, { root: z.root, zip: z.zip, prefix: z.prefix });
     const kind =
       z.kind ??
       (z.format === 'torch-zip'

@@ -23,6 +23,8 @@ export interface ZipOutcome {
   kind: Kind | null;
   root: PyValue | undefined;
   zip: ZipArchive | null;
+  /** the folder every record sits in (`archive/`), when there is one */
+  prefix: string | null;
 }
 
 const DIFFERENTIAL_SEVERITY: Readonly<Record<string, Severity>> = {
@@ -155,7 +157,7 @@ export async function scanZip(
       rule: 'zip-unreadable',
       message: `the zip archive cannot be read: ${(e as Error).message}`,
     });
-    return { format: 'unknown', kind: 'unknown', root: undefined, zip: null };
+    return { format: 'unknown', kind: 'unknown', root: undefined, zip: null, prefix: null };
   }
   ctx.details.zip = { entries: zip.entries.length, zip64: zip.zip64, comment: zip.comment || undefined };
   const archive = new TorchArchive(ctx, zip);
@@ -288,7 +290,7 @@ export async function scanZip(
   if (torchscript) await gradeTorchScriptCode(ctx, archive);
   if (format === 'torch-package') gradePackageCode(ctx, archive);
   if (kind === null && format === 'torch-package') kind = 'pickle';
-  return { format, kind, root, zip };
+  return { format, kind, root, zip, prefix };
 }
 
 /** the archive's Python-like code files, read (they are small and usually deflated) */

@@ -160,7 +160,9 @@ function rebuildStrided(c: CallContext, fn: string, args: PyValue[], dtypeOverri
     const el = dtypeOverride ? (DTYPES.get(dtypeOverride)?.elementSize ?? 1) : storage.elementSize;
     checkBounds(c, storage, offset, size, stride, el);
   }
-  return new PyTensor(dtype, size ?? [], storage);
+  const t = new PyTensor(dtype, size ?? [], storage);
+  if (size && stride && offset !== null && size.length === stride.length) t.view = { offset, stride };
+  return t;
 }
 
 function asTensor(c: CallContext, v: PyValue, fn: string): PyTensor {
@@ -176,6 +178,7 @@ function asParameter(t: PyTensor): PyTensor {
   const p = new PyTensor(t.dtype, t.shape, t.storage, t.layout);
   p.isParameter = true;
   p.subclass = t.subclass;
+  p.view = t.view;
   return p;
 }
 

@@ -1,0 +1,51 @@
+import { scan, type ByteSource, type ScanCapture, type ScanInput, type ScanReport } from '@brine/scanner';
+import { twinBytes } from './tensor-bytes';
+import { NoTwin, planTwin, type TwinPlan, type TwinTensor } from './twin-plan';
+
+export type TwinPreparation =
+  | { report: ScanReport; plan: TwinPlan; bytes: () => AsyncGenerator<Buffer> }
+  | { report: ScanReport; plan: null; reason: string };
+
+/**
+ * Scans `source` and, when the scan finds it safe, plans its safetensors twin from what the scan read. `bytes()`
+ * then streams the twin (header, then every tensor in file order) with range reads of `source`. The registry's
+ * worker and the tests run exactly this.
+ */
+export async function prepareTwin(
+  source: ByteSource,
+  input: ScanInput,
+  metadata: Record<string, string>,
+): Promise<TwinPreparation> {
+  const capture: ScanCapture = {};
+  const report = await scan(source, { ...input, capture });
+  if (report.verdict !== 'safe') return { report, plan: null, reason: `its scan found it ${report.verdict}` };
+  if (report.format !== 'torch-zip')
+    return {
+      report,
+      plan: null,
+      reason: `a ${report.format} file is not converted (only torch zip files are)`,
+    };
+  let plan: TwinPlan;
+  try {
+    plan = planTwin({
+      kind: report.kind,
+      capture,
+      byteorder: report.findings.some((f) => f.rule === 'big-endian') ? 'big' : 'little',
+      metadata,
+    });
+  } catch (e) {
+    if (e instanceof NoTwin) return { report, plan: null, reason: e.message };
+    throw e;
+  }
+  const zip = capture.zip!;
+  const starts = new Map<number, number>();
+  const dataStart = async (t: TwinTensor): Promise<number> => {
+    let s = starts.get(t.entry.index);
+    if (s === undefined) {
+      s = await zip.dataOffset(t.entry);
+      starts.set(t.entry.index, s);
+    }
+    return s;
+  };
+  return { report, plan, bytes: () => twinBytes(plan, zip.source, dataStart) };
+}

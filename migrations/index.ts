@@ -2,6 +2,7 @@ import { InitialSchema1732380000000 } from './1732380000000-initial-schema';
 import { EventsAndTags1732380100000 } from './1732380100000-events-and-tags';
 import { Webhooks1732380200000 } from './1732380200000-webhooks';
 import { UploadHeartbeats1732380300000 } from './1732380300000-upload-heartbeats';
+import { SafetensorsTwins1732380400000 } from './1732380400000-safetensors-twins';
 
 /** every migration, in order (the data source runs those not applied yet) */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   EventsAndTags1732380100000,
   Webhooks1732380200000,
   UploadHeartbeats1732380300000,
+  SafetensorsTwins1732380400000,
 ];

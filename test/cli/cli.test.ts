@@ -243,4 +243,25 @@ describe('brine push, pull and tag', () => {
     assert.match(list.stdout, /best\s+v1/);
     assert.equal((await brine(['pull', 'cli-model:nope'], env)).code, 1);
   });
+
+  it('pulls the safetensors twin of a safe state dict, and refuses where there is none', async () => {
+    const twin = join(dir, 'model.safetensors');
+    let r = { code: 1, stdout: '', stderr: '' };
+    for (let i = 0; i < 100 && r.code !== 0; i++) {
+      r = await brine(['pull', 'cli-model:v1', '--format', 'safetensors', '-o', twin], env);
+      if (r.code !== 0) await new Promise((res) => setTimeout(res, 200)); // the twin is written after the scan
+    }
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /verified/);
+    assert.ok(r.stdout.includes(`load_model(model, ${JSON.stringify(twin)})`));
+    const bytes = readFileSync(twin);
+    const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString()) as {
+      __metadata__: Record<string, string>;
+    };
+    assert.equal(header.__metadata__['brine.source'], 'cli-model:v1');
+    const none = await brine(['pull', 'cli-model:v2', '--format', 'safetensors', '-o', join(dir, 'x')], env);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /has no safetensors twin to download: only safe versions get one/);
+    assert.equal((await brine(['pull', 'cli-model:v1', '--format', 'pickle'], env)).code, 2);
+  });
 });

@@ -7,11 +7,13 @@ import { dim, ProgressBar, recipeLines, red, yellow } from './format';
 import { UsageError } from './usage-error';
 import { parseCommand, REMOTE_OPTIONS } from './arguments';
 
-export const PULL_USAGE = `usage: brine pull NAME[:VERSION|:TAG] [-o FILE] [--torch VERSION] [--acknowledge-risk] [--url URL] [--token TOKEN]
+export const PULL_USAGE = `usage: brine pull NAME[:VERSION|:TAG] [-o FILE] [--format original|safetensors] [--torch VERSION] [--acknowledge-risk] [--url URL] [--token TOKEN]
 
 Downloads a version and verifies its SHA-256; the file appears only when it matches. Without a version or tag it
 takes "latest-safe", the newest version whose verdict is safe, and says which version that was. Then it says which
 torch versions load the file with weights_only=True, and prints the code that loads it safely.
+  --format safetensors  the version's safetensors twin (safe state dicts and training checkpoints get one):
+                        loading it unpickles nothing
   --torch VERSION       the torch whose load recipe to print: ${TORCH_VERSIONS.join(', ')} (default 2.14)
   --tag                 read the part after ':' as a tag even if a version has that name
   --acknowledge-risk    download a version whose verdict is not safe`;
@@ -24,6 +26,7 @@ export async function pullCommand(argv: string[]): Promise<number> {
       tag: { type: 'boolean', default: false },
       'acknowledge-risk': { type: 'boolean', default: false },
       torch: { type: 'string', default: '2.14' },
+      format: { type: 'string', default: 'original' },
       ...REMOTE_OPTIONS,
     },
     PULL_USAGE,
@@ -34,10 +37,17 @@ export async function pullCommand(argv: string[]): Promise<number> {
   const torch = values.torch ?? '2.14';
   if (!isTorchVersion(torch))
     throw new UsageError(`--torch must be one of ${TORCH_VERSIONS.join(', ')}, not "${torch}"`);
+  const format = values.format ?? 'original';
+  if (format !== 'original' && format !== 'safetensors')
+    throw new UsageError(`--format must be original or safetensors, not "${format}"`);
   const r = remote(values);
   const { name, ref } = parseRef(positionals[0]);
   const base = `${r.url}/checkpoints/${encodeURIComponent(name)}`;
-  const query = values['acknowledge-risk'] ? '?acknowledgeRisk=true' : '';
+  const params = new URLSearchParams({
+    ...(values['acknowledge-risk'] ? { acknowledgeRisk: 'true' } : {}),
+    ...(format === 'safetensors' ? { format } : {}),
+  }).toString();
+  const query = params ? `?${params}` : '';
   let res: Response;
   const get = (path: string) =>
     fetch(`${base}/${path}/file${query}`, { headers: { authorization: `Bearer ${r.token}` } });
@@ -47,7 +57,11 @@ export async function pullCommand(argv: string[]): Promise<number> {
     else {
       // a version first, then a tag of that name
       res = await get(encodeURIComponent(ref));
-      if (res.status === 404) res = await get(`tags/${encodeURIComponent(ref)}`);
+      if (res.status === 404) {
+        // no such version, or nothing to serve for it: a tag of that name, else the version's own answer
+        const byTag = await get(`tags/${encodeURIComponent(ref)}`);
+        if (byTag.status !== 404) res = byTag;
+      }
     }
   } catch (e) {
     console.error(red(`cannot reach ${r.url}: ${(e as Error).message}`));
@@ -93,6 +107,10 @@ export async function pullCommand(argv: string[]): Promise<number> {
   console.log(
     `${out}  ${name}:${taken}${ref === null ? ' (latest-safe)' : ''}  ${got} bytes  sha256 ${actual} (verified)  verdict ${res.headers.get('x-brine-verdict') ?? '?'}`,
   );
+  if (format === 'safetensors') {
+    for (const line of safetensorsRecipe(out)) console.log(line);
+    return 0;
+  }
   let report: ScanReport;
   try {
     report = await call<ScanReport>(
@@ -116,4 +134,15 @@ export async function pullCommand(argv: string[]): Promise<number> {
   }))
     console.log(line);
   return 0;
+}
+
+/** how to load a safetensors twin: Hugging Face's load_model restores the tied weights its metadata records */
+function safetensorsRecipe(file: string): string[] {
+  return [
+    `  ${dim('load it (no unpickling: safetensors holds only tensors; pip install safetensors):')}`,
+    '    from safetensors.torch import load_model',
+    '    model = ...  # build the model as in training',
+    `    load_model(model, ${JSON.stringify(file)})  # restores tied weights`,
+    '    model.eval()',
+  ];
 }

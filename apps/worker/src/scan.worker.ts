@@ -5,16 +5,17 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '@brine/config';
-import { dependencyBackoffMs, SCAN_QUEUE, type ScanJobData } from '@brine/queue';
+import { SCAN_QUEUE, type ScanJobData } from '@brine/queue';
 import {
   CONFIG,
   QuietLog,
   REDIS,
   ScanProcessor,
   unavailableDependency,
+  waitOutDependency,
   type ScanOutcome,
 } from '@brine/registry';
 
@@ -66,20 +67,9 @@ export class ScanWorker implements OnApplicationBootstrap, OnModuleDestroy {
           .catch(() => undefined);
       });
     } catch (e) {
-      const dependency = unavailableDependency(e);
-      if (dependency === null || token === undefined) throw e;
-      // an outage: wait and try again, without using up an attempt
-      const waits = job.data.waits ?? 0;
-      const delay = dependencyBackoffMs(waits);
-      const message = `waiting for ${dependency}: ${(e as Error).message}`;
-      this.quiet.warn(
-        `wait:${dependency}`,
-        `scans are waiting for ${dependency} (next try of ${job.data.versionId} in ${delay} ms): ${(e as Error).message}`,
+      return waitOutDependency(job, token, e, this.quiet, 'scans', (message) =>
+        this.processor.markWaiting(job.data, message),
       );
-      await this.processor.markWaiting(job.data, message).catch(() => undefined);
-      await job.updateData({ ...job.data, waits: waits + 1 });
-      await job.moveToDelayed(Date.now() + delay, token);
-      throw new DelayedError();
     }
   }
 

@@ -7,16 +7,17 @@ import {
   type Runtime,
 } from '@brine/registry';
 import { ScanWorker } from './scan.worker';
+import { TwinWorker } from './twin.worker';
 import { WebhookWorker } from './webhook.worker';
 
 /** scan processing and the reconciler; `forRuntime` for a worker-only process */
-@Module({ imports: [ReconcilerModule], providers: [ScanWorker, WebhookWorker] })
+@Module({ imports: [ReconcilerModule], providers: [ScanWorker, TwinWorker, WebhookWorker] })
 export class WorkerModule {
   static forRuntime(rt: Runtime, logs: LogFormat = 'text'): DynamicModule {
     return {
       module: WorkerModule,
       imports: [loggingModule(logs, rt.config.logLevel), RegistryModule.forRuntime(rt), ReconcilerModule],
-      providers: [ScanWorker, WebhookWorker],
+      providers: [ScanWorker, TwinWorker, WebhookWorker],
     };
   }
 }

@@ -182,6 +182,23 @@ class Scan(TypedDict):
     finishedAt: Optional[str]
 
 
+class SafetensorsTwinLeftOutItem(TypedDict):
+    key: str
+    reason: str
+
+
+class SafetensorsTwin(TypedDict):
+    status: Literal["pending", "converting", "done", "skipped", "failed"]  # skipped: the file holds nothing safetensors can store (error says why)
+    sha256: Optional[str]
+    size: Optional[int]
+    tensors: Optional[int]  # tensors stored (aliases not counted)
+    aliases: Dict[str, str]  # tied weights stored once: alias → the name that holds the bytes (also in __metadata__)
+    leftOut: List[SafetensorsTwinLeftOutItem]  # state dict entries the twin does not hold (sparse, quantized, not a tensor …)
+    verdict: Optional[Literal["safe", "suspicious", "dangerous", "unknown"]]  # the twin's own scan
+    error: Optional[str]
+    file: Optional[str]  # where to download it (…/file?format=safetensors), once it is safe
+
+
 class VersionLinks(TypedDict):
     self: str
     report: str
@@ -202,6 +219,7 @@ class Version(TypedDict):
     createdAt: str  # ISO 8601 date-time
     scan: Scan
     links: VersionLinks
+    twin: Optional[SafetensorsTwin]  # the safetensors twin of a safe state dict or training checkpoint
 
 
 class VersionListing(TypedDict):

@@ -263,16 +263,22 @@ class Client:
         shutil.copyfile(path, dest)
         return dest
 
-    def _fetch(self, v: "_api.Version", acknowledge_risk: bool) -> Path:
-        sha = v["sha256"]
-        suffix = Path(v["filename"] or "x.pt").suffix or ".pt"
+    def _fetch(self, v: "_api.Version", acknowledge_risk: bool, safetensors: bool = False) -> Path:
+        """the version's file (or its safetensors twin) in the cache, fetched and verified first if need be"""
+        if safetensors:
+            twin = v.get("twin") or {}
+            sha, size, suffix = twin["sha256"], twin["size"], ".safetensors"
+        else:
+            sha, size = v["sha256"], v["size"]
+            suffix = Path(v["filename"] or "x.pt").suffix or ".pt"
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         cached = self.cache_dir / f"{sha}{suffix}"
         if cached.exists():
             if _sha256(cached) == sha:
                 return cached
             cached.unlink()  # damaged: fetched again
-        query = "?acknowledgeRisk=true" if acknowledge_risk else ""
+        params = {**({"acknowledgeRisk": "true"} if acknowledge_risk else {}), **({"format": "safetensors"} if safetensors else {})}
+        query = ("?" + urllib.parse.urlencode(params)) if params else ""
         path = self._path("file", name=v["name"], version=v["version"]) + query
         h = hashlib.sha256()
         fd, tmp = tempfile.mkstemp(prefix=".part-", dir=self.cache_dir)
@@ -285,7 +291,7 @@ class Client:
                     done += len(chunk)
                     if self.progress and time.monotonic() - last > 0.2:
                         last = time.monotonic()
-                        sys.stderr.write(f"\rdownloading {v['name']}:{v['version']} {done / 1e6:8.1f} / {v['size'] / 1e6:.1f} MB")
+                        sys.stderr.write(f"\rdownloading {v['name']}:{v['version']} {done / 1e6:8.1f} / {size / 1e6:.1f} MB")
                 if self.progress:
                     sys.stderr.write("\n")
             if h.hexdigest() != sha:
@@ -303,6 +309,7 @@ class Client:
         ref: str,
         map_location: Any = None,
         allow_torchscript: bool = False,
+        state_dict: bool = False,
         **torch_load_kwargs: Any,
     ) -> Any:
         """
@@ -311,7 +318,18 @@ class Client:
         (never one that can run code), torch.jit.load for TorchScript only with allow_torchscript=True, and
         safetensors through the safetensors package. A file the installed torch would refuse raises NotSafe with the
         report's reason and fix.
+
+        state_dict=True asks for the model's state dict: it is read from the version's safetensors twin when the
+        registry has one (no unpickling at all; for a training checkpoint, its model state dict), tied weights
+        restored, else from the file as above.
         """
+        if state_dict:
+            v = self.version(ref)
+            twin = v.get("twin") or {}
+            if twin.get("file") and v["scan"]["verdict"] == "safe":
+                from .safetensors_file import load_file
+
+                return load_file(self._fetch(v, acknowledge_risk=False, safetensors=True), device=str(map_location or "cpu"))
         import torch
 
         v = self.version(ref)
@@ -338,11 +356,9 @@ class Client:
         # the recipe for this torch loads it: fetch it even when the verdict (about the registry's target torch) is not safe
         path = self._fetch(v, acknowledge_risk=report.get("verdict") != "safe")
         if fmt == "safetensors":
-            try:
-                from safetensors.torch import load_file
-            except ImportError:
-                raise BrineError("this version is safetensors: pip install safetensors to load it") from None
-            return load_file(str(path), device=str(map_location or "cpu"))
+            from .safetensors_file import load_file  # the safetensors package when installed, else a pure reader
+
+            return load_file(path, device=str(map_location or "cpu"))
         if fmt == "torchscript":
             return torch.jit.load(str(path), map_location=map_location)
         globals_ = [_import(g) for g in recipe.get("safeGlobals") or []]

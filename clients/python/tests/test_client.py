@@ -10,6 +10,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 import unittest
 from pathlib import Path
 
@@ -103,6 +104,26 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(got["epoch"], 3)
         self.assertTrue(same_state(got["model_state_dict"], model.state_dict()))
         self.assertIn("optimizer_state_dict", got)
+
+    def test_state_dict_from_the_safetensors_twin(self):
+        # a checkpoint torch 1.13 cannot load with weights_only (Python floats): its twin holds the model's weights
+        model = Net()
+        opt = torch.optim.Adam(model.parameters(), lr=0.01)
+        ckpt = {"epoch": 5, "model_state_dict": model.state_dict(), "optimizer_state_dict": opt.state_dict(), "loss": 0.25}
+        ref = f"{name('ckpt')}:5"
+        self.client.push(ckpt, name("ckpt"), "5")
+        deadline = time.monotonic() + 60
+        while (self.client.version(ref).get("twin") or {}).get("status") in (None, "pending", "converting"):
+            self.assertLess(time.monotonic(), deadline, "the twin was not written within a minute")
+            time.sleep(0.2)
+        twin = self.client.version(ref)["twin"]
+        self.assertEqual(twin["status"], "done", twin["error"])
+        sd = self.client.load(ref, state_dict=True)
+        self.assertTrue(same_state(sd, model.state_dict()))
+        fresh = Net()
+        fresh.load_state_dict(sd)
+        fresh.eval()
+        self.assertTrue((Path(self.cache.name) / f"{twin['sha256']}.safetensors").exists(), "read from the twin")
 
     def test_full_model_is_refused_with_the_fix(self):
         v = self.client.push(Net(), name("full"), "1")

@@ -267,6 +267,10 @@ export const VersionsQuery = z.object({
 });
 
 export const FileQuery = z.object({
+  format: z
+    .enum(['original', 'safetensors'])
+    .default('original')
+    .describe('safetensors: the safetensors twin (404 until it is written and scanned safe)'),
   acknowledgeRisk: bool('acknowledgeRisk').describe(
     'required (true) to download a version whose verdict is not safe',
   ),
@@ -522,6 +526,27 @@ export const ScanView = z
   .meta({ id: 'Scan' });
 export type ScanView = z.infer<typeof ScanView>;
 
+export const TwinView = z
+  .object({
+    status: z
+      .enum(['pending', 'converting', 'done', 'skipped', 'failed'])
+      .describe('skipped: the file holds nothing safetensors can store (error says why)'),
+    sha256: z.string().nullable(),
+    size: z.number().int().nullable(),
+    tensors: z.number().int().nullable().describe('tensors stored (aliases not counted)'),
+    aliases: z
+      .record(z.string(), z.string())
+      .describe('tied weights stored once: alias → the name that holds the bytes (also in __metadata__)'),
+    leftOut: z
+      .array(z.object({ key: z.string(), reason: z.string() }))
+      .describe('state dict entries the twin does not hold (sparse, quantized, not a tensor …)'),
+    verdict: Verdict.nullable().describe("the twin's own scan"),
+    error: z.string().nullable(),
+    file: z.string().nullable().describe('where to download it (…/file?format=safetensors), once it is safe'),
+  })
+  .meta({ id: 'SafetensorsTwin' });
+export type TwinView = z.infer<typeof TwinView>;
+
 export const VersionView = z
   .object({
     name: z.string(),
@@ -537,6 +562,7 @@ export const VersionView = z
     createdAt: date,
     scan: ScanView,
     links: z.object({ self: z.string(), report: z.string(), file: z.string() }),
+    twin: TwinView.nullable().describe('the safetensors twin of a safe state dict or training checkpoint'),
   })
   .meta({ id: 'Version' });
 export type VersionView = z.infer<typeof VersionView>;
@@ -667,6 +693,7 @@ for (const s of [
   CheckpointList,
   WeightsOnly,
   ScanView,
+  TwinView,
   VersionView,
   VersionListing,
   ScanReport,

@@ -64,6 +64,51 @@ export function scanQueue(connection: ConnectionOptions, prefix: string): Queue<
   });
 }
 
+export const TWIN_QUEUE = 'twins';
+
+/** write the safetensors twin of a version (its `twins` row says what to do) */
+export interface TwinJobData {
+  versionId: string;
+  /** the row's attempts when queued: a row converted since is not converted again */
+  attempt: number;
+  waits?: number;
+}
+
+export function twinJobId(versionId: string, attempt: number): string {
+  return `twin-${versionId}-a${attempt}`;
+}
+
+export function twinQueue(connection: ConnectionOptions, prefix: string): Queue<TwinJobData> {
+  return new Queue<TwinJobData>(TWIN_QUEUE, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 5000 },
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 24 * 3600 },
+    },
+  });
+}
+
+/**
+ * Makes sure a live job with this id exists: adds it, or replaces a job of the same id that has already completed
+ * or failed (BullMQ keeps a finished job's id for a while, and re-adding it alone would do nothing).
+ */
+export async function ensureJob<T>(
+  queue: Queue<T>,
+  jobId: string,
+  add: () => Promise<unknown>,
+): Promise<void> {
+  const existing = await queue.getJob(jobId);
+  if (existing) {
+    const state = await existing.getState();
+    if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return;
+    await existing.remove();
+  }
+  await add();
+}
+
 export const WEBHOOK_QUEUE = 'webhooks';
 
 /** dispatch: turn undispatched events into deliveries; deliver: one attempt of one delivery */

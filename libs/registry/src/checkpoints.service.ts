@@ -18,10 +18,12 @@ import { ScanReportEntity, UploadEntity, VersionEntity, type TokenEntity } from 
 import { ObjectStore, UploadTooLargeError } from '@brine/storage';
 import { QuietLog } from './dependency-errors';
 import { EventsService } from './events.service';
-import { versionView, type VersionView } from './records';
+import { parseRange, type ByteRange, type DownloadFile } from './byte-range';
+import { twinServable, versionView, type VersionView } from './records';
 import { ScanQueueService } from './scan-queue.service';
 import { TagsService } from './tags.service';
 import { TelemetryService } from './telemetry.service';
+import { twinObjectKey } from './twin-queue.service';
 import { CONFIG } from './tokens';
 import { checkName } from './validation';
 import type { CheckpointList, CheckpointSummary, Query, ROUTES, VersionListing } from '@brine/contracts';
@@ -76,6 +78,7 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
       .getRepository(VersionEntity)
       .createQueryBuilder('v')
       .innerJoin('v.checkpoint', 'c')
+      .leftJoinAndSelect('v.twin', 't')
       .addSelect('c.name', 'c_name')
       .where('c.name = :name AND v.version = :version', { name, version })
       .getRawAndEntities();
@@ -399,7 +402,9 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
     )) as Array<{ id: string }>;
     const page2 = ids.slice(0, limit).map((r) => r.id);
     const rows = page2.length
-      ? await this.db.getRepository(VersionEntity).findBy(page2.map((id) => ({ id })))
+      ? await this.db
+          .getRepository(VersionEntity)
+          .find({ where: page2.map((id) => ({ id })), relations: { twin: true } })
       : [];
     const byId = new Map(rows.map((r) => [r.id, r]));
     const tags = await this.tags.tagsOfMany(page2);
@@ -439,19 +444,53 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** the bytes of a version; versions that are not "safe" need an explicit acknowledgement */
+  /**
+   * The bytes of a version (or of its safetensors twin), whole or one range. The twin is handed out only once it
+   * is written and its own scan found it safe, and only for a version that is itself safe.
+   */
   async download(
     name: string,
     version: string,
     acknowledgeRisk: boolean,
-    range: { start: number; end: number } | null,
-  ): Promise<{ v: VersionRow; stream: Readable; range: { start: number; end: number } | null }> {
+    rangeHeader: string | undefined,
+    format: 'original' | 'safetensors' = 'original',
+  ): Promise<{ v: VersionRow; file: DownloadFile; stream: Readable; range: ByteRange | null }> {
     const v = await this.requireVersion(name, version);
-    this.checkAcknowledged(v, acknowledgeRisk);
-    if (range && (range.start >= v.size || range.end >= v.size || range.start > range.end)) {
-      throw new BadRequestException(`the range must lie within the ${v.size} bytes of the file`);
+    let file: DownloadFile;
+    if (format === 'safetensors') {
+      const t = v.twin;
+      if (v.scanStatus !== 'done' || v.verdict !== 'safe' || !twinServable(t)) {
+        const why = !t
+          ? v.scanStatus === 'done' && v.verdict === 'safe'
+            ? `a ${v.kind ?? 'file'} in ${v.format ?? 'this'} format gets no safetensors twin (only torch zip state dicts and training checkpoints do)`
+            : `only safe versions get one (its scan is ${v.verdict ?? v.scanStatus})`
+          : t.status === 'done'
+            ? `the twin's own scan did not find it safe (${t.verdict ?? 'no verdict'})`
+            : t.status === 'skipped' || t.status === 'failed'
+              ? `it was not written: ${t.error ?? t.status}`
+              : `its conversion is ${t.status}; try again shortly`;
+        throw new NotFoundException(`${name}:${version} has no safetensors twin to download: ${why}`);
+      }
+      file = {
+        objectKey: t.objectKey,
+        size: t.size ?? 0,
+        sha256: t.sha256 ?? '',
+        filename: `${(v.filename ?? `${name}-${version}`).replace(/\.(pt|pth|bin|ckpt|tar)$/i, '')}.safetensors`,
+        verdict: t.verdict ?? 'unknown',
+      };
+    } else {
+      this.checkAcknowledged(v, acknowledgeRisk);
+      file = {
+        objectKey: v.objectKey,
+        size: v.size,
+        sha256: v.sha256,
+        filename: v.filename ?? `${name}-${version}`,
+        verdict: v.verdict ?? v.scanStatus,
+      };
     }
-    const stream = await this.store.stream(v.objectKey, range ?? undefined);
-    return { v, stream, range };
+    const range = parseRange(rangeHeader, file.size);
+    const stream = await this.store.stream(file.objectKey, range ?? undefined);
+    return { v, file, stream, range };
   }
 
   async remove(name: string, version: string, token: TokenEntity | null): Promise<void> {
@@ -462,9 +501,10 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
       await this.events.record(tx, 'version.deleted', name, { version, sha256: v.sha256 });
     });
     await this.events.nudge();
-    await this.store
-      .delete(v.objectKey)
-      .catch((e: unknown) => this.log.warn(`could not delete ${v.objectKey}: ${(e as Error).message}`));
+    for (const key of [v.objectKey, v.twin?.objectKey ?? twinObjectKey(v.id)])
+      await this.store
+        .delete(key)
+        .catch((e: unknown) => this.log.warn(`could not delete ${key}: ${(e as Error).message}`));
   }
 
   /** queues a new scan (a new generation: results of older runs are ignored) */

@@ -1,6 +1,8 @@
 export * from './auth.guard';
 export * from './checkpoints.service';
+export * from './byte-range';
 export * from './dependency-errors';
+export * from './dependency-wait';
 export * from './events.service';
 export * from './health.service';
 export * from './logging';
@@ -13,6 +15,8 @@ export * from './runtime';
 export * from './scan-processor.service';
 export * from './scan-queue.service';
 export * from './tags.service';
+export * from './twin-processor.service';
+export * from './twin-queue.service';
 export * from './telemetry.service';
 export * from './tokens';
 export * from './tokens.service';

@@ -11,6 +11,8 @@ import { ObjectStore } from '@brine/storage';
 import { ScanQueueService } from './scan-queue.service';
 import { QuietLog } from './dependency-errors';
 import { CONFIG } from './tokens';
+import { TWIN_HEARTBEAT_MS } from './twin-processor.service';
+import { TwinQueueService } from './twin-queue.service';
 
 /** multipart uploads the store lists that no upload row accounts for are aborted after this long */
 const ORPHAN_MULTIPART_MS = 3600_000;
@@ -34,6 +36,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly db: DataSource,
     private readonly store: ObjectStore,
     private readonly scans: ScanQueueService,
+    private readonly twins: TwinQueueService,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -61,6 +64,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private async pass(): Promise<void> {
     for (const [what, step] of [
       ['re-queueing pending scans', () => this.requeue()],
+      ['re-queueing safetensors conversions', () => this.requeueTwins()],
       ['sweeping dead uploads', () => this.sweepUploads()],
       ...this.hooks.map((h) => ['a reconcile step', h] as const),
     ] as const) {
@@ -77,6 +81,17 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       `SELECT id, scan_generation FROM versions WHERE scan_status IN ('pending', 'scanning') ORDER BY created_at LIMIT 10000`,
     )) as Array<{ id: string; scan_generation: number }>;
     for (const r of rows) if (!(await this.scans.enqueue(r.id, r.scan_generation))) return;
+  }
+
+  /** twins waiting for a conversion, or whose converting worker stopped beating */
+  private async requeueTwins(): Promise<void> {
+    const rows = (await this.db.query(
+      `SELECT version_id, attempts FROM twins
+        WHERE status = 'pending' OR (status = 'converting' AND heartbeat_at < now() - make_interval(secs => $1))
+        ORDER BY created_at LIMIT 10000`,
+      [(TWIN_HEARTBEAT_MS * 4) / 1000],
+    )) as Array<{ version_id: string; attempts: number }>;
+    for (const r of rows) if (!(await this.twins.enqueue(r.version_id, r.attempts))) return;
   }
 
   /**

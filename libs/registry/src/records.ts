@@ -1,5 +1,5 @@
-import type { VersionView } from '@brine/contracts';
-import type { VersionEntity } from '@brine/persistence';
+import type { TwinView, VersionView } from '@brine/contracts';
+import type { TwinEntity, VersionEntity } from '@brine/persistence';
 
 export type { ScanView, VersionView } from '@brine/contracts';
 
@@ -39,5 +39,25 @@ export function versionView(
       finishedAt: v.scanFinishedAt?.toISOString() ?? null,
     },
     links: { self, report: `${self}/report`, file: `${self}/file` },
+    twin: v.twin ? twinView(v.twin, self) : null,
+  };
+}
+
+/** a twin is offered for download only once it is written and its own scan found it safe */
+export function twinServable(t: TwinEntity | null | undefined): t is TwinEntity & { objectKey: string } {
+  return !!t && t.status === 'done' && t.verdict === 'safe' && t.objectKey !== null;
+}
+
+function twinView(t: TwinEntity, self: string): TwinView {
+  return {
+    status: t.status,
+    sha256: t.sha256,
+    size: t.size,
+    tensors: t.tensors,
+    aliases: t.aliases,
+    leftOut: t.leftOut,
+    verdict: t.verdict as TwinView['verdict'],
+    error: t.error,
+    file: twinServable(t) ? `${self}/file?format=safetensors` : null,
   };
 }

@@ -2,7 +2,7 @@ import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions, ENTITIES } from '@brine/persistence';
-import { QueueHandle, scanQueue, webhookQueue } from '@brine/queue';
+import { QueueHandle, scanQueue, twinQueue, webhookQueue } from '@brine/queue';
 import { ObjectStore } from '@brine/storage';
 import { AuthGuard } from './auth.guard';
 import { CheckpointsService } from './checkpoints.service';
@@ -18,7 +18,17 @@ import { ScanQueueService } from './scan-queue.service';
 import { TagsService } from './tags.service';
 import { TelemetryService } from './telemetry.service';
 import { TokensService } from './tokens.service';
-import { CONFIG, LINK_SECRET, REDIS, REDIS_PRODUCER, SCAN_QUEUE_TOKEN, WEBHOOK_QUEUE_TOKEN } from './tokens';
+import {
+  CONFIG,
+  LINK_SECRET,
+  REDIS,
+  REDIS_PRODUCER,
+  SCAN_QUEUE_TOKEN,
+  TWIN_QUEUE_TOKEN,
+  WEBHOOK_QUEUE_TOKEN,
+} from './tokens';
+import { TwinProcessor } from './twin-processor.service';
+import { TwinQueueService } from './twin-queue.service';
 import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
 import { WebhooksService } from './webhooks/webhooks.service';
 
@@ -32,6 +42,8 @@ const SERVICES = [
   PolicyService,
   HealthService,
   ScanProcessor,
+  TwinQueueService,
+  TwinProcessor,
   MetricsService,
   WebhooksService,
   WebhookDeliveryService,
@@ -76,6 +88,15 @@ export class RegistryModule {
             ),
         },
         {
+          provide: TWIN_QUEUE_TOKEN,
+          useFactory: () =>
+            new QueueHandle(
+              () => twinQueue(rt.redisProducer, rt.config.queuePrefix),
+              (e) => queueLog.warn('twins', `twin queue: ${e.message}`),
+              rt.config.redisTimeoutMs,
+            ),
+        },
+        {
           provide: WEBHOOK_QUEUE_TOKEN,
           useFactory: () =>
             new QueueHandle(
@@ -92,6 +113,7 @@ export class RegistryModule {
         REDIS,
         REDIS_PRODUCER,
         SCAN_QUEUE_TOKEN,
+        TWIN_QUEUE_TOKEN,
         WEBHOOK_QUEUE_TOKEN,
         TypeOrmModule,
         ...SERVICES,

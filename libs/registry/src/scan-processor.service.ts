@@ -10,8 +10,18 @@ import { PolicyService } from './policy.service';
 import { TagsService } from './tags.service';
 import { TelemetryService } from './telemetry.service';
 import { CONFIG } from './tokens';
+import { TwinQueueService } from './twin-queue.service';
 
 export type ScanOutcome = 'scanned' | 'stale' | 'gone';
+
+/** a safe state dict or training checkpoint in a torch zip gets a safetensors twin */
+export function wantsTwin(report: ScanReport): boolean {
+  return (
+    report.verdict === 'safe' &&
+    report.format === 'torch-zip' &&
+    (report.kind === 'state_dict' || report.kind === 'checkpoint')
+  );
+}
 
 /** what a scan.unsafe / scan.completed event carries: thin (well under 20 KB) and enough to act on */
 export function scanEventPayload(
@@ -72,6 +82,7 @@ export class ScanProcessor {
     private readonly tags: TagsService,
     @Inject(CONFIG) private readonly config: Config,
     private readonly telemetry: TelemetryService,
+    private readonly twins: TwinQueueService,
   ) {}
 
   async process(job: ScanJobData, onProgress?: (p: ScanProgress) => void): Promise<ScanOutcome> {
@@ -100,6 +111,7 @@ export class ScanProcessor {
     });
     const stored = await this.db.transaction((tx) => this.storeReport(tx, v, name, job.generation, report));
     if (stored) await this.events.nudge();
+    if (stored && wantsTwin(report)) await this.twins.enqueue(v.id, 0);
     if (stored) {
       this.telemetry.scanDuration.observe({ format: report.format }, (Date.now() - started) / 1000);
       this.telemetry.verdicts.inc({ verdict: report.verdict });
@@ -184,6 +196,10 @@ export class ScanProcessor {
     await this.events.record(tx, 'scan.completed', name, payload);
     if (report.verdict !== 'safe') await this.events.record(tx, 'scan.unsafe', name, payload);
     await this.tags.reevaluate(tx, v.id, `scan of ${v.version} finished (${report.verdict})`);
+    if (wantsTwin(report))
+      await tx.query('INSERT INTO twins (version_id) VALUES ($1) ON CONFLICT (version_id) DO NOTHING', [
+        v.id,
+      ]);
     return true;
   }
 

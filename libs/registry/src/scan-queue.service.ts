@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { scanJobId, type QueueHandle, type ScanJobData } from '@brine/queue';
+import { ensureJob, scanJobId, type QueueHandle, type ScanJobData } from '@brine/queue';
 import { QuietLog } from './dependency-errors';
 import { SCAN_QUEUE_TOKEN } from './tokens';
 
@@ -29,13 +29,7 @@ export class ScanQueueService implements OnModuleDestroy {
     const jobId = scanJobId(versionId, generation);
     try {
       const queue = await this.handle.get();
-      const existing = await queue.getJob(jobId);
-      if (existing) {
-        const state = await existing.getState();
-        if (state !== 'completed' && state !== 'failed' && state !== 'unknown') return true;
-        await existing.remove();
-      }
-      await queue.add('scan', { versionId, generation }, { jobId });
+      await ensureJob(queue, jobId, () => queue.add('scan', { versionId, generation }, { jobId }));
       return true;
     } catch (e) {
       this.quiet.warn(

@@ -101,7 +101,7 @@ export class CheckpointsController {
     @Req() req: AuthedRequest,
     @Res() res: Response,
   ): Promise<void> {
-    await sendFile(this.checkpoints, i.params.name, i.params.version, i.query.acknowledgeRisk, req, res);
+    await sendFile(this.checkpoints, i.params.name, i.params.version, i.query, req, res);
   }
 
   /**

@@ -76,6 +76,6 @@ export class TagsController {
     @Res() res: Response,
   ): Promise<void> {
     const version = await this.tags.resolve(i.params.name, i.params.tag);
-    await sendFile(this.checkpoints, i.params.name, version, i.query.acknowledgeRisk, req, res);
+    await sendFile(this.checkpoints, i.params.name, version, i.query, req, res);
   }
 }

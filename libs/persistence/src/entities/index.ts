@@ -4,6 +4,7 @@ import { ImportEntity } from './import.entity';
 import { SafeGlobalEntity } from './safe-global.entity';
 import { ScanReportEntity } from './scan-report.entity';
 import { TokenEntity } from './token.entity';
+import { TwinEntity } from './twin.entity';
 import { UploadEntity } from './upload.entity';
 import { VersionEntity } from './version.entity';
 
@@ -14,11 +15,13 @@ export {
   SafeGlobalEntity,
   ScanReportEntity,
   TokenEntity,
+  TwinEntity,
   UploadEntity,
   VersionEntity,
 };
 export type { Scope } from './token.entity';
 export type { ScanStatus } from './version.entity';
+export type { TwinStatus } from './twin.entity';
 
 export const ENTITIES = [
   TokenEntity,
@@ -29,4 +32,5 @@ export const ENTITIES = [
   ImportEntity,
   UploadEntity,
   SafeGlobalEntity,
+  TwinEntity,
 ];

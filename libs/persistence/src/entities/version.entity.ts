@@ -4,10 +4,12 @@ import {
   Entity,
   ManyToOne,
   JoinColumn,
+  OneToOne,
   PrimaryGeneratedColumn,
   Unique,
 } from 'typeorm';
 import { CheckpointEntity } from './checkpoint.entity';
+import { TwinEntity } from './twin.entity';
 
 export type ScanStatus = 'pending' | 'scanning' | 'done' | 'failed';
 
@@ -48,4 +50,7 @@ export class VersionEntity {
     transformer: { to: (v: number | null) => v, from: (v: string | null) => (v === null ? null : Number(v)) },
   })
   parameterCount!: number | null;
+  /** the safetensors twin, when one was planned (load it with relations: { twin: true }) */
+  @OneToOne(() => TwinEntity, (t) => t.version)
+  twin?: TwinEntity | null;
 }

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { OUT_DIR, printResults, type BenchResult } from './bench-util';
 import { registryBench } from './registry-bench';
 import { scannerBench } from './scanner-bench';
+import { twinBench } from './twin-bench';
 
-/** `npm run bench [scanner|registry]`: prints figures and ratios against baselines measured in the same run */
+/** `npm run bench [scanner|registry|twin]`: prints figures and ratios against baselines measured in the same run */
 async function main(): Promise<void> {
   const only = process.argv[2];
   const all: Record<string, BenchResult[]> = {};
@@ -15,6 +16,10 @@ async function main(): Promise<void> {
   if (!only || only === 'registry') {
     all.registry = await registryBench();
     printResults('registry', all.registry);
+  }
+  if (!only || only === 'twin') {
+    all.twin = await twinBench();
+    printResults('twin', all.twin);
   }
   writeFileSync(join(OUT_DIR, 'results.json'), JSON.stringify(all, null, 2));
 }

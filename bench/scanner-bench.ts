@@ -183,10 +183,10 @@ function printShapeTable(rows: ShapeRow[]): void {
  * A torch.save-style zip holding `count` float32 storages of `bytes` each. The storage data are holes in a sparse
  * file, so 2 GB cost no disk and no time to write; every header, CRC and size is real.
  */
-export function writeSparseTorchZip(path: string, count: number, bytes: number): void {
+export function writeSparseTorchZip(path: string, count: number, bytes: number, transposed = false): void {
   const prefix = 'big/';
   const numel = bytes / 4;
-  const pkl = stateDictPickle(count, numel);
+  const pkl = stateDictPickle(count, numel, transposed);
   const zeroCrc = crc32(Buffer.alloc(bytes));
   const entries: Array<{ name: string; data: Buffer | null; size: number; crc: number; offset: number }> = [
     { name: `${prefix}data.pkl`, data: pkl, size: pkl.length, crc: crc32(pkl), offset: 0 },
@@ -258,7 +258,11 @@ export function writeSparseTorchZip(path: string, count: number, bytes: number):
 }
 
 /** OrderedDict of `count` float32 tensors of `numel` elements, pickled like torch.save (protocol 2) */
-function stateDictPickle(count: number, numel: number): Buffer {
+/** a state dict of `count` float32 tensors, each of its own storage: flat, or a square matrix's transpose */
+function stateDictPickle(count: number, numel: number, transposed = false): Buffer {
+  const side = Math.round(Math.sqrt(numel));
+  if (transposed && side * side !== numel)
+    throw new Error('a transposed tensor needs a square number of elements');
   const parts: Buffer[] = [
     Buffer.from([0x80, 2]),
     Buffer.from('ccollections\nOrderedDict\nq\x00)Rq\x01(', 'latin1'),
@@ -287,10 +291,18 @@ function stateDictPickle(count: number, numel: number): Buffer {
       int(numel),
       Buffer.from('tQ', 'latin1'),
       int(0),
-      int(numel),
-      Buffer.from('\x85', 'latin1'),
-      int(1),
-      Buffer.from('\x85\x89ccollections\nOrderedDict\n)RtR', 'latin1'),
+      // size and stride: (numel,) (1,), or (side, side) (1, side)
+      ...(transposed
+        ? [
+            int(side),
+            int(side),
+            Buffer.from('\x86', 'latin1'),
+            int(1),
+            int(side),
+            Buffer.from('\x86', 'latin1'),
+          ]
+        : [int(numel), Buffer.from('\x85', 'latin1'), int(1), Buffer.from('\x85', 'latin1')]),
+      Buffer.from('\x89ccollections\nOrderedDict\n)RtR', 'latin1'),
     );
   }
   parts.push(Buffer.from('u.', 'latin1'));

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -160,6 +161,27 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
       (await page.locator('#recipe .no-way').textContent()) ?? '',
       /no safe way on torch 1\.13: .*BINFLOAT.*use torch 2\.6 or later/,
     );
+  });
+
+  it('offers the safetensors twin of a safe checkpoint beside the original', async () => {
+    const twin = await eventually(async () => {
+      const v = (await (await s.api('/checkpoints/trainer/e1')).json()) as {
+        twin: { status: string; sha256: string; file: string | null } | null;
+      };
+      return v.twin?.status === 'done' ? v.twin : undefined;
+    }, 30_000);
+    await page.goto(`${s.url}/#/checkpoints/trainer/e1`);
+    await page.reload(); // the page was already showing e1, from before its twin was written
+    await page.locator('#download-twin').waitFor();
+    assert.match(
+      (await page.locator('#twin-notes').textContent()) ?? '',
+      /tensors, loads without unpickling/,
+    );
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-twin')]);
+    assert.match(download.suggestedFilename(), /\.safetensors$/);
+    const bytes = readFileSync((await download.path())!);
+    assert.equal(createHash('sha256').update(bytes).digest('hex'), twin.sha256);
+    await shot('report-twin');
   });
 
   it('marks the best version on the metric chart and keeps unsafe versions out of it', async () => {

@@ -1,4 +1,5 @@
 import { scan, type ByteSource, type ScanCapture, type ScanInput, type ScanReport } from '@brine/scanner';
+import { PrefetchedSource } from './prefetch';
 import { twinBytes } from './tensor-bytes';
 import { NoTwin, planTwin, type TwinPlan, type TwinTensor } from './twin-plan';
 
@@ -39,13 +40,24 @@ export async function prepareTwin(
   }
   const zip = capture.zip!;
   const starts = new Map<number, number>();
-  const dataStart = async (t: TwinTensor): Promise<number> => {
-    let s = starts.get(t.entry.index);
-    if (s === undefined) {
-      s = await zip.dataOffset(t.entry);
-      starts.set(t.entry.index, s);
-    }
-    return s;
+  return {
+    report,
+    plan,
+    bytes: async function* () {
+      const source = new PrefetchedSource(zip.source);
+      await source.prefetch(
+        zip,
+        plan.layout.tensors.map((t) => t.entry),
+      );
+      const dataStart = async (t: TwinTensor): Promise<number> => {
+        let s = starts.get(t.entry.index);
+        if (s === undefined) {
+          s = await zip.dataOffset(t.entry, source);
+          starts.set(t.entry.index, s);
+        }
+        return s;
+      };
+      yield* twinBytes(plan, source, dataStart);
+    },
   };
-  return { report, plan, bytes: () => twinBytes(plan, zip.source, dataStart) };
 }

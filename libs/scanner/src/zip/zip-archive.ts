@@ -396,9 +396,12 @@ export class ZipArchive {
     }
   }
 
-  /** Reads the local header and returns where the entry's data starts, noting header/directory differences. */
-  async dataOffset(e: ZipEntry): Promise<number> {
-    const head = await this.src.read(e.localHeaderOffset, LOCAL_SIZE);
+  /**
+   * Reads the local header and returns where the entry's data starts, noting header/directory differences.
+   * `via` reads the same bytes another way (a cache of prefetched ranges of this archive's source).
+   */
+  async dataOffset(e: ZipEntry, via: ByteSource = this.src): Promise<number> {
+    const head = await via.read(e.localHeaderOffset, LOCAL_SIZE);
     if (head.length < LOCAL_SIZE) throw new ZipError('invalid header or archive is corrupted');
     const hv = new DataView(head.buffer, head.byteOffset, LOCAL_SIZE);
     if (hv.getUint32(0, true) !== SIG_LOCAL) throw new ZipError('invalid header or archive is corrupted');
@@ -412,7 +415,7 @@ export class ZipArchive {
     const dataStart = e.localHeaderOffset + LOCAL_SIZE + nameLen + extraLen;
     if (dataStart + e.compressedSize > this.src.size)
       throw new ZipError('invalid header or archive is corrupted');
-    const nameBytes = await this.src.read(e.localHeaderOffset + LOCAL_SIZE, nameLen);
+    const nameBytes = await via.read(e.localHeaderOffset + LOCAL_SIZE, nameLen);
     const localName = decodeName(nameBytes, flags);
     if (localName !== e.name) {
       this.note(

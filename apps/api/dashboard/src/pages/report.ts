@@ -416,16 +416,41 @@ function tensorsSection(r: ScanReport): HTMLElement {
   );
 }
 
+/** the safetensors twin of a safe version: its download, or where its conversion stands */
+function twinPart(v: VersionRecord, download: () => void): HTMLElement | null {
+  const t = v.twin;
+  if (!t) return null;
+  if (t.status === 'done' && t.file) {
+    const b = h(
+      'button',
+      { type: 'button', class: 'primary', id: 'download-twin' },
+      `Download safetensors (${bytes(t.size ?? 0)})`,
+    );
+    b.addEventListener('click', download);
+    const notes = [
+      `${t.tensors ?? 0} tensors, loads without unpickling`,
+      Object.keys(t.aliases).length ? `${Object.keys(t.aliases).length} tied weight(s) stored once` : '',
+      t.leftOut.length ? `left out: ${t.leftOut.map((x) => `${x.key} (${x.reason})`).join(', ')}` : '',
+    ].filter(Boolean);
+    return h('span', { class: 'twin' }, b, ' ', h('small', { id: 'twin-notes' }, notes.join(' · ')));
+  }
+  const why =
+    t.status === 'pending' || t.status === 'converting'
+      ? 'safetensors twin: being written…'
+      : `no safetensors twin: ${t.error ?? t.status}`;
+  return h('small', { id: 'twin-notes' }, why);
+}
+
 /** the download: straight away for a safe file, after an explicit acknowledgement otherwise */
 function downloadSection(name: string, version: string, v: VersionRecord, ctx: PageContext): HTMLElement {
   const safe = statusOf(v) === 'safe';
-  const start = async (ack: boolean) => {
+  const start = async (ack: boolean, twin = false) => {
     try {
       const link = await api<{ path: string }>(`/checkpoints/${enc(name)}/${enc(version)}/download-link`, {
         method: 'POST',
         json: { acknowledgeRisk: ack },
       });
-      location.assign(link.path);
+      location.assign(twin ? `${link.path}&format=safetensors` : link.path);
     } catch (e) {
       ctx.notice(e instanceof ApiError ? e.message : String(e));
     }
@@ -437,7 +462,12 @@ function downloadSection(name: string, version: string, v: VersionRecord, ctx: P
   );
   if (safe) {
     button.addEventListener('click', () => void start(false));
-    return h('div', { class: 'actions' }, button);
+    return h(
+      'div',
+      { class: 'actions' },
+      button,
+      twinPart(v, () => void start(false, true)),
+    );
   }
   const check = h('input', { type: 'checkbox', id: 'ack' });
   const go = h(

@@ -177,11 +177,35 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
       (await page.locator('#twin-notes').textContent()) ?? '',
       /tensors, loads without unpickling/,
     );
+    await shot('report-twin');
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-twin')]);
     assert.match(download.suggestedFilename(), /\.safetensors$/);
     const bytes = readFileSync((await download.path())!);
     assert.equal(createHash('sha256').update(bytes).digest('hex'), twin.sha256);
-    await shot('report-twin');
+  });
+
+  it('compares two versions: tensors with new values, and a version that started importing code', async () => {
+    const twinFx = (f: string) => readFileSync(join(FIXTURES, 'twin', f));
+    await put(s, 'differ', 'a', twinFx('diff_a.pt'));
+    await put(s, 'differ', 'b', twinFx('diff_b.pt'));
+    await put(s, 'differ', 'c', file('h_os_system_zip.pt'));
+    for (const v of ['a', 'b', 'c']) await scanned(s, 'differ', v);
+    await page.goto(`${s.url}/#/checkpoints/differ`);
+    await page.click('#compare');
+    await page.locator('#diff-summary').waitFor();
+    assert.match(page.url(), /#\/checkpoints\/differ\/diff$/);
+    // the two newest by default: b → c
+    assert.match((await page.locator('#diff-summary').textContent()) ?? '', /started importing os\.system/);
+    await page.selectOption('#diff-from', 'a');
+    await page.selectOption('#diff-to', 'b');
+    await page.click('#diff-go');
+    await page.locator('#diff-bytes li', { hasText: 'fc.weight' }).waitFor();
+    assert.match(
+      (await page.locator('#diff-reshaped').textContent()) ?? '',
+      /emb\.weight float32\[5, 2\] → float32\[6, 2\]/,
+    );
+    assert.match((await page.locator('#diff-added').textContent()) ?? '', /new\.buffer/);
+    await shot('diff');
   });
 
   it('marks the best version on the metric chart and keeps unsafe versions out of it', async () => {

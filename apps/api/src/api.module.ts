@@ -4,6 +4,7 @@ import { ContractInterceptor } from './endpoint';
 import { AuthGuard, loggingModule, RegistryModule, type LogFormat, type Runtime } from '@brine/registry';
 import { WorkerModule } from '../../worker/src/worker.module';
 import { CheckpointsController } from './controllers/checkpoints.controller';
+import { DiffController } from './controllers/diff.controller';
 import { DocsController } from './controllers/docs.controller';
 import { HealthController } from './controllers/health.controller';
 import { PolicyController } from './controllers/policy.controller';
@@ -28,6 +29,7 @@ export class ApiModule {
         HealthController,
         DocsController,
         TagsController,
+        DiffController,
         CheckpointsController,
         TokensController,
         PolicyController,

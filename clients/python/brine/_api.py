@@ -25,6 +25,7 @@ ROUTES = {
     "downloadLink": ("POST", "/checkpoints/{name}/{version}/download-link", "read"),
     "rescan": ("POST", "/checkpoints/{name}/{version}/rescan", "write"),
     "listTags": ("GET", "/checkpoints/{name}/tags", "read"),
+    "diff": ("GET", "/checkpoints/{name}/diff", "read"),
     "tagHistory": ("GET", "/checkpoints/{name}/tag-history", "read"),
     "getBestRule": ("GET", "/checkpoints/{name}/best-rule", "read"),
     "setBestRule": ("PUT", "/checkpoints/{name}/best-rule", "write"),
@@ -229,6 +230,95 @@ class VersionListing(TypedDict):
 
 
 ScanReport = Dict[str, Any]
+
+
+class VersionDiff_counts(TypedDict):
+    added: int
+    removed: int
+    reshaped: int
+    bytesChanged: int
+    unchanged: int
+    unknown: int
+
+
+class VersionDiff_tensorsAddedItem(TypedDict):
+    name: str
+    dtype: str
+    shape: List[int]
+    numel: int
+
+
+class VersionDiff_tensorsRemovedItem(TypedDict):
+    name: str
+    dtype: str
+    shape: List[int]
+    numel: int
+
+
+class VersionDiff_tensorsReshapedItem_from(TypedDict):
+    name: str
+    dtype: str
+    shape: List[int]
+    numel: int
+
+
+class VersionDiff_tensorsReshapedItem_to(TypedDict):
+    name: str
+    dtype: str
+    shape: List[int]
+    numel: int
+
+
+VersionDiff_tensorsReshapedItem = TypedDict("VersionDiff_tensorsReshapedItem", {"name": "str", "from": "VersionDiff_tensorsReshapedItem_from", "to": "VersionDiff_tensorsReshapedItem_to"})
+
+
+class VersionDiff_tensors(TypedDict):
+    """each list holds at most 500 entries; counts are whole"""
+    added: List[VersionDiff_tensorsAddedItem]
+    removed: List[VersionDiff_tensorsRemovedItem]
+    reshaped: List[VersionDiff_tensorsReshapedItem]
+    bytesChanged: List[str]  # same dtype and shape, another storage CRC-32 or size
+    unknown: List[str]  # no storage checksum (not a zip)
+
+
+VersionDiff_parameters = TypedDict("VersionDiff_parameters", {"from": "int", "to": "int", "delta": "int"})
+
+
+VersionDiff_verdict = TypedDict("VersionDiff_verdict", {"from": "Literal[\"safe\", \"suspicious\", \"dangerous\", \"unknown\"]", "to": "Literal[\"safe\", \"suspicious\", \"dangerous\", \"unknown\"]", "changed": "bool"})
+
+
+VersionDiff_weightsOnlyItem = TypedDict("VersionDiff_weightsOnlyItem", {"torch": "str", "from": "bool", "to": "bool"})
+
+
+VersionDiff_importsAddedItem = TypedDict("VersionDiff_importsAddedItem", {"module": "str", "name": "str", "class": "str"})
+
+
+VersionDiff_importsRemovedItem = TypedDict("VersionDiff_importsRemovedItem", {"module": "str", "name": "str", "class": "str"})
+
+
+class VersionDiff_imports(TypedDict):
+    added: List[VersionDiff_importsAddedItem]
+    removed: List[VersionDiff_importsRemovedItem]
+
+
+class VersionDiff_findingsAddedItem(TypedDict):
+    rule: str
+    severity: str
+    message: str
+
+
+class VersionDiff_findingsRemovedItem(TypedDict):
+    rule: str
+    severity: str
+    message: str
+
+
+class VersionDiff_findings(TypedDict):
+    added: List[VersionDiff_findingsAddedItem]
+    removed: List[VersionDiff_findingsRemovedItem]
+
+
+VersionDiff = TypedDict("VersionDiff", {"name": "str", "from": "str", "to": "str", "complete": "bool", "incompleteBecause": "List[str]", "counts": "VersionDiff_counts", "tensors": "VersionDiff_tensors", "parameters": "VersionDiff_parameters", "verdict": "VersionDiff_verdict", "weightsOnly": "List[VersionDiff_weightsOnlyItem]", "imports": "VersionDiff_imports", "findings": "VersionDiff_findings", "summary": "List[str]"})
 
 
 class DownloadLink(TypedDict):

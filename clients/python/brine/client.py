@@ -175,6 +175,11 @@ class Client:
         v = self.version(ref)
         return self._request("GET", self._path("report", name=v["name"], version=v["version"]))
 
+    def diff(self, name: str, from_version: str, to_version: str) -> "_api.VersionDiff":
+        """What changed between two scanned versions: tensors, parameters, imports, findings, verdicts."""
+        query = "?" + urllib.parse.urlencode({"from": from_version, "to": to_version})
+        return self._request("GET", self._path("diff", name=name) + query)
+
     def wait(self, name: str, version: str, timeout: float = 600.0) -> "_api.Version":
         """Waits until the version's scan has finished, and returns the version."""
         deadline = time.monotonic() + timeout

@@ -124,6 +124,14 @@ class ClientTest(unittest.TestCase):
         fresh.load_state_dict(sd)
         fresh.eval()
         self.assertTrue((Path(self.cache.name) / f"{twin['sha256']}.safetensors").exists(), "read from the twin")
+        # one more step of training: the diff names the tensors whose values moved, without reading them
+        with torch.no_grad():
+            model.fc2.bias.add_(1.0)
+        self.client.push({**ckpt, "model_state_dict": model.state_dict()}, name("ckpt"), "6")
+        d = self.client.diff(name("ckpt"), "5", "6")
+        self.assertEqual(d["verdict"], {"from": "safe", "to": "safe", "changed": False})
+        self.assertEqual(d["tensors"]["bytesChanged"], ["model_state_dict.fc2.bias"])
+        self.assertEqual(d["counts"]["unchanged"], 3)
 
     def test_full_model_is_refused_with_the_fix(self):
         v = self.client.push(Net(), name("full"), "1")

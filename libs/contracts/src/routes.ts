@@ -226,6 +226,22 @@ export const ROUTES = {
     params: S.NameParams,
     responses: { 200: { description: 'the tags', body: S.TagView.array() }, ...auth, ...notFound },
   }),
+  diff: route({
+    method: 'get',
+    path: '/checkpoints/{name}/diff',
+    scope: 'read',
+    summary:
+      "What changed between two versions: tensors added, removed, reshaped and with new values (from the storage records' CRC-32, no tensor data read), parameters, imports, findings and verdicts",
+    params: S.NameParams,
+    query: S.DiffQuery,
+    responses: {
+      200: { description: 'the differences', body: S.VersionDiff },
+      ...bad('from or to is missing or not a version name'),
+      409: e('a version is not scanned yet (its scan is pending, running or failed)'),
+      ...auth,
+      ...notFound,
+    },
+  }),
   tagHistory: route({
     method: 'get',
     path: '/checkpoints/{name}/tag-history',

@@ -3,6 +3,7 @@ export * from './checkpoints.service';
 export * from './byte-range';
 export * from './dependency-errors';
 export * from './dependency-wait';
+export * from './diff.service';
 export * from './events.service';
 export * from './health.service';
 export * from './logging';

@@ -6,6 +6,7 @@ import { QueueHandle, scanQueue, twinQueue, webhookQueue } from '@brine/queue';
 import { ObjectStore } from '@brine/storage';
 import { AuthGuard } from './auth.guard';
 import { CheckpointsService } from './checkpoints.service';
+import { DiffService } from './diff.service';
 import { QuietLog } from './dependency-errors';
 import { EventsService } from './events.service';
 import { HealthService } from './health.service';
@@ -39,6 +40,7 @@ const SERVICES = [
   TagsService,
   ScanQueueService,
   CheckpointsService,
+  DiffService,
   PolicyService,
   HealthService,
   ScanProcessor,

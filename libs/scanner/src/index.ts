@@ -14,3 +14,4 @@ export { PROFILES, type TorchProfile } from './torch/profiles';
 export { ALLOWLISTS } from './torch/allowlists.generated';
 export { rootLayout } from './analysis/load-recipes';
 export { DTYPES } from './torch/dtypes';
+export { diffReports, DIFF_LIST_LIMIT, type ReportDiff, type TensorBrief } from './analysis/report-diff';

@@ -95,6 +95,9 @@ export interface TensorRecord {
   bytes: number;
   /** zip record or legacy storage key, when known */
   storage?: string;
+  /** the storage record's CRC-32 (8 hex digits) and size in the zip's central directory: what diffs compare */
+  storageCrc32?: string;
+  storageBytes?: number;
   device?: string;
   parameter?: boolean;
 }

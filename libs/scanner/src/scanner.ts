@@ -222,6 +222,8 @@ async function recognise(ctx: ScanContext, src: ByteSource, nested: NestedPayloa
   if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) {
     const z = await scanZip(ctx, src, nested);
     inventory.addFromValue(z.root);
+    const zip = z.zip;
+    if (zip && z.prefix !== null) inventory.addStorageChecksums((record) => zip.locate(z.prefix + record));
     const capture = ctx.options.capture;
     if (capture && ctx.depth === 0 && ctx.options.recipes !== false && z.zip && z.prefix !== null)
       Object.assign(capture, { root: z.root, zip: z.zip, prefix: z.prefix });

@@ -3,6 +3,9 @@ import { PrefetchedSource } from './prefetch';
 import { twinBytes } from './tensor-bytes';
 import { NoTwin, planTwin, type TwinPlan, type TwinTensor } from './twin-plan';
 
+/** the scan behind a twin keeps up to this many values (a state dict of ~200 k tensors); beyond, no twin */
+export const TWIN_RETAINED_ITEMS = 1_000_000;
+
 export type TwinPreparation =
   | { report: ScanReport; plan: TwinPlan; bytes: () => AsyncGenerator<Buffer> }
   | { report: ScanReport; plan: null; reason: string };
@@ -18,7 +21,9 @@ export async function prepareTwin(
   metadata: Record<string, string>,
 ): Promise<TwinPreparation> {
   const capture: ScanCapture = {};
-  const report = await scan(source, { ...input, capture });
+  // the twin needs every entry of the state dict kept, not just what a verdict needs
+  const limits = { maxRetainedItems: TWIN_RETAINED_ITEMS, ...input.limits };
+  const report = await scan(source, { ...input, limits, capture });
   if (report.verdict !== 'safe') return { report, plan: null, reason: `its scan found it ${report.verdict}` };
   if (report.format !== 'torch-zip')
     return {

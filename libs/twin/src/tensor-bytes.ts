@@ -16,6 +16,7 @@ export async function* twinBytes(
   dataStart: (t: TwinTensor) => Promise<number>,
   chunk = TWIN_CHUNK,
 ): AsyncGenerator<Buffer> {
+  let spanBuffer: Uint8Array | null = null;
   yield plan.layout.header;
   for (const t of plan.layout.tensors) {
     if (t.bytes === 0) continue;
@@ -31,18 +32,29 @@ export async function* twinBytes(
     }
     let last = 0;
     t.shape.forEach((d, i) => (last += (d - 1) * t.stride[i]));
-    const span = await readExactly(source, base, (last + 1) * t.elementSize);
-    yield* gather(span, t.shape, t.stride, t.elementSize, chunk);
+    const length = (last + 1) * t.elementSize;
+    // one span buffer for every view, filled a chunk at a time (no 64 MiB of garbage per tensor)
+    if (!spanBuffer || spanBuffer.length < length) spanBuffer = new Uint8Array(length);
+    for (let done = 0; done < length;) {
+      const n = Math.min(chunk, length - done);
+      spanBuffer.set(await readExactly(source, base + done, n), done);
+      done += n;
+    }
+    yield* gather(spanBuffer.subarray(0, length), t.shape, t.stride, t.elementSize, chunk, true);
   }
 }
 
-/** the elements of a strided view of `src` (offsets in elements from its start), in row-major order */
+/**
+ * The elements of a strided view of `src` (offsets in elements from its start), in row-major order. With `reuse`,
+ * every chunk is the same buffer, refilled once the consumer asks for the next (it must copy what it keeps).
+ */
 export function* gather(
   src: Uint8Array,
   shape: number[],
   stride: number[],
   elementSize: number,
   chunk = TWIN_CHUNK,
+  reuse = false,
 ): Generator<Buffer> {
   let numel = 1;
   for (const d of shape) numel *= d;
@@ -61,7 +73,7 @@ export function* gather(
       for (let b = 0; b < elementSize; b++) out[o++] = src[s + b];
       if (o === out.length) {
         yield out;
-        out = Buffer.allocUnsafe(size);
+        if (!reuse) out = Buffer.allocUnsafe(size);
         o = 0;
       }
     }

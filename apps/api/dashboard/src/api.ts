@@ -75,6 +75,7 @@ export type {
   DeliveryView as Delivery,
   TagMove,
   TokenView as Token,
+  VersionDiff,
   VersionView as VersionRecord,
   WebhookView as Webhook,
 } from '@brine/contracts';

@@ -2,6 +2,7 @@ import { ApiError, getToken } from './api.js';
 import { h, mount } from './dom.js';
 import { checkpointPage } from './pages/checkpoint.js';
 import { checkpointsPage } from './pages/checkpoints.js';
+import { diffPage } from './pages/diff.js';
 import { reportPage } from './pages/report.js';
 import { settingsPage } from './pages/settings.js';
 import { webhooksPage } from './pages/webhooks.js';
@@ -24,6 +25,7 @@ type Page = (ctx: PageContext) => Promise<void>;
 const ROUTES: Array<[RegExp, Page, string]> = [
   [/^\/?$/, checkpointsPage, 'checkpoints'],
   [/^\/checkpoints\/([^/]+)$/, checkpointPage, 'checkpoints'],
+  [/^\/checkpoints\/([^/]+)\/diff$/, diffPage, 'checkpoints'],
   [/^\/checkpoints\/([^/]+)\/([^/]+)$/, reportPage, 'checkpoints'],
   [/^\/webhooks$/, webhooksPage, 'webhooks'],
   [/^\/settings$/, settingsPage, 'settings'],

@@ -114,6 +114,17 @@ export class InventoryBuilder {
     }
   }
 
+  /** gives each listed tensor its storage record's checksum and size, where `record` knows them */
+  addStorageChecksums(record: (storage: string) => { crc32: number; size: number } | undefined): void {
+    for (const t of this.inv.items) {
+      const r = t.storage === undefined ? undefined : record(t.storage);
+      if (r) {
+        t.storageCrc32 = (r.crc32 >>> 0).toString(16).padStart(8, '0');
+        t.storageBytes = r.size;
+      }
+    }
+  }
+
   /**
    * The inventory. Its names come from the object graph the walk kept, which the retention budget bounds; the
    * tensors the walk rebuilt (`created`) are all counted. When the graph holds fewer than were rebuilt, the

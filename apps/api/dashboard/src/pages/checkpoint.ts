@@ -54,6 +54,7 @@ export async function checkpointPage(ctx: PageContext): Promise<void> {
       ' · best ',
       best ? h('a', { href: `#${base}/${enc(best)}` }, best) : 'not set',
       data.rule ? ` (${data.rule.mode} ${data.rule.metric}, safe versions only)` : ' (no best rule)',
+      c.versions > 1 ? [' · ', h('a', { href: `#${base}/diff`, id: 'compare' }, 'compare versions')] : '',
     );
 
     const names = metricNames();

@@ -44,7 +44,11 @@ export async function twinBench(): Promise<BenchResult[]> {
       queueSize: 4,
     });
     await store.ensureBucket();
-    for (const shape of SHAPES) {
+    // BRINE_BENCH_TWIN=small,transposed runs the shapes whose name or layout holds one of those words
+    const only = (process.env.BRINE_BENCH_TWIN ?? '').split(',').filter(Boolean);
+    for (const shape of SHAPES.filter(
+      (x) => only.length === 0 || only.some((w) => `${x.name} ${x.layout}`.includes(w)),
+    )) {
       const file = join(OUT_DIR, `twin-${shape.layout}-${shape.count}x${shape.bytes}.pt`);
       if (!existsSync(file))
         writeSparseTorchZip(file, shape.count, shape.bytes, shape.layout === 'transposed');

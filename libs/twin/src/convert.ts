@@ -1,5 +1,5 @@
 import { scan, type ByteSource, type ScanCapture, type ScanInput, type ScanReport } from '@brine/scanner';
-import { PrefetchedSource } from './prefetch';
+import { BlockCachedSource } from './prefetch';
 import { twinBytes } from './tensor-bytes';
 import { NoTwin, planTwin, type TwinPlan, type TwinTensor } from './twin-plan';
 
@@ -49,11 +49,7 @@ export async function prepareTwin(
     report,
     plan,
     bytes: async function* () {
-      const source = new PrefetchedSource(zip.source);
-      await source.prefetch(
-        zip,
-        plan.layout.tensors.map((t) => t.entry),
-      );
+      const source = new BlockCachedSource(zip.source);
       const dataStart = async (t: TwinTensor): Promise<number> => {
         let s = starts.get(t.entry.index);
         if (s === undefined) {

@@ -1,28 +1,19 @@
-import { readExactly, type ByteSource, type ZipArchive, type ZipEntry } from '@brine/scanner';
+import { readExactly, type ByteSource } from '@brine/scanner';
 
-/** a storage record this small is read together with its neighbours, not on its own */
-export const SMALL_RECORD = 1024 * 1024;
-/** at most this many bytes of small records are held at once */
-export const PREFETCH_BUDGET = 64 * 1024 * 1024;
-/** neighbouring records are read in one range when the gap between them is at most this */
-const MAX_GAP = 64 * 1024;
-/** and the range stays at most this long */
-const MAX_RANGE = 16 * 1024 * 1024;
-
-interface Region {
-  start: number;
-  bytes: Uint8Array;
-}
+/** reads up to this long are served from cached blocks of this size */
+export const BLOCK_BYTES = 1024 * 1024;
+/** and at most this many blocks are kept (the least recently used goes first) */
+export const CACHED_BLOCKS = 32;
 
 /**
- * A source that serves reads falling inside ranges it fetched beforehand, and passes every other read on. A state
- * dict of many small tensors (biases, norms) would otherwise cost two range requests per tensor (its local header,
- * its data); their records are read here in a few long ranges, headers included, in file order.
+ * A source that serves short reads from 1 MiB blocks of the file it caches (32 at most, least recently used out),
+ * and passes long reads straight on. A state dict of many small tensors (biases, norms) would otherwise cost two
+ * range requests per tensor — its local header, then its data — where neighbouring records share a block.
  */
-export class PrefetchedSource implements ByteSource {
-  private readonly regions: Region[] = [];
-  /** requests made to the inner source by prefetch() */
-  requests = 0;
+export class BlockCachedSource implements ByteSource {
+  private readonly blocks = new Map<number, Uint8Array>();
+  /** blocks fetched from the inner source */
+  fetched = 0;
 
   constructor(private readonly inner: ByteSource) {}
 
@@ -30,60 +21,35 @@ export class PrefetchedSource implements ByteSource {
     return this.inner.size;
   }
 
-  read(offset: number, length: number): Promise<Uint8Array> {
-    let lo = 0;
-    let hi = this.regions.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = this.regions[mid];
-      if (offset < r.start) hi = mid - 1;
-      else if (offset >= r.start + r.bytes.length) lo = mid + 1;
-      else {
-        const end = Math.min(offset + length, this.inner.size);
-        if (end <= r.start + r.bytes.length)
-          return Promise.resolve(r.bytes.subarray(offset - r.start, end - r.start));
-        break;
-      }
+  private async block(i: number): Promise<Uint8Array> {
+    let b = this.blocks.get(i);
+    if (b) {
+      this.blocks.delete(i); // re-inserted: most recently used last
+    } else {
+      const start = i * BLOCK_BYTES;
+      b = await readExactly(this.inner, start, Math.min(BLOCK_BYTES, this.inner.size - start));
+      this.fetched++;
+      if (this.blocks.size >= CACHED_BLOCKS) this.blocks.delete(this.blocks.keys().next().value as number);
     }
-    return this.inner.read(offset, length);
+    this.blocks.set(i, b);
+    return b;
   }
 
-  /**
-   * Reads the records (local header, name, extra field and data: everything up to the next entry) of the small
-   * ones among `entries`, coalesced into long ranges, up to PREFETCH_BUDGET bytes.
-   */
-  async prefetch(zip: ZipArchive, entries: Iterable<ZipEntry>): Promise<void> {
-    const bounds = [...new Set(zip.entries.map((e) => e.localHeaderOffset)), zip.centralDirectoryOffset].sort(
-      (a, b) => a - b,
-    );
-    const next = (start: number): number => {
-      let lo = 0;
-      let hi = bounds.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (bounds[mid] <= start) lo = mid + 1;
-        else hi = mid;
-      }
-      return bounds[lo] > start ? bounds[lo] : this.inner.size;
-    };
-    const spans = [...new Set(entries)]
-      .filter((e) => e.size <= SMALL_RECORD)
-      .map((e) => ({ start: e.localHeaderOffset, end: Math.min(next(e.localHeaderOffset), this.inner.size) }))
-      .filter((x) => x.end > x.start && x.end - x.start <= SMALL_RECORD + 64 * 1024)
-      .sort((a, b) => a.start - b.start);
-    let budget = PREFETCH_BUDGET;
-    let i = 0;
-    while (i < spans.length) {
-      const start = spans[i].start;
-      let end = spans[i].end;
-      let j = i + 1;
-      while (j < spans.length && spans[j].start - end <= MAX_GAP && spans[j].end - start <= MAX_RANGE)
-        end = Math.max(end, spans[j++].end);
-      if (end - start > budget) break;
-      budget -= end - start;
-      this.regions.push({ start, bytes: await readExactly(this.inner, start, end - start) });
-      this.requests++;
-      i = j;
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    const end = Math.min(offset + length, this.inner.size);
+    if (length > BLOCK_BYTES || end <= offset) return this.inner.read(offset, length);
+    const first = Math.floor(offset / BLOCK_BYTES);
+    const last = Math.floor((end - 1) / BLOCK_BYTES);
+    if (first === last) {
+      const b = await this.block(first);
+      return b.subarray(offset - first * BLOCK_BYTES, end - first * BLOCK_BYTES);
     }
+    const out = new Uint8Array(end - offset);
+    const a = await this.block(first);
+    const head = a.subarray(offset - first * BLOCK_BYTES);
+    out.set(head, 0);
+    const b = await this.block(last);
+    out.set(b.subarray(0, end - last * BLOCK_BYTES), head.length);
+    return out;
   }
 }

@@ -3,6 +3,7 @@ import { EventsAndTags1732380100000 } from './1732380100000-events-and-tags';
 import { Webhooks1732380200000 } from './1732380200000-webhooks';
 import { UploadHeartbeats1732380300000 } from './1732380300000-upload-heartbeats';
 import { SafetensorsTwins1732380400000 } from './1732380400000-safetensors-twins';
+import { Lineage1732380500000 } from './1732380500000-lineage';
 
 /** every migration, in order (the data source runs those not applied yet) */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   Webhooks1732380200000,
   UploadHeartbeats1732380300000,
   SafetensorsTwins1732380400000,
+  Lineage1732380500000,
 ];

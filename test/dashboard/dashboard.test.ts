@@ -187,7 +187,10 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
   it('compares two versions: tensors with new values, and a version that started importing code', async () => {
     const twinFx = (f: string) => readFileSync(join(FIXTURES, 'twin', f));
     await put(s, 'differ', 'a', twinFx('diff_a.pt'));
-    await put(s, 'differ', 'b', twinFx('diff_b.pt'));
+    await put(s, 'differ', 'b', twinFx('diff_b.pt'), {
+      'x-brine-parent': 'a',
+      'x-brine-run-url': 'https://ci.example.com/runs/7',
+    });
     await put(s, 'differ', 'c', file('h_os_system_zip.pt'));
     for (const v of ['a', 'b', 'c']) await scanned(s, 'differ', v);
     await page.goto(`${s.url}/#/checkpoints/differ`);
@@ -206,6 +209,11 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
     );
     assert.match((await page.locator('#diff-added').textContent()) ?? '', /new\.buffer/);
     await shot('diff');
+    // the report page shows where b came from, its parent a link to a
+    await page.goto(`${s.url}/#/checkpoints/differ/b`);
+    await page.locator('#lineage').waitFor();
+    assert.match((await page.locator('#lineage').textContent()) ?? '', /from a · run ci\.example\.com/);
+    assert.equal(await page.locator('#lineage-parent').getAttribute('href'), '#/checkpoints/differ/a');
   });
 
   it('marks the best version on the metric chart and keeps unsafe versions out of it', async () => {

@@ -7,11 +7,15 @@ import { METRIC_NAME, nameProblem, type TokenView, type VersionView } from '@bri
 import { UsageError } from './usage-error';
 import { parseCommand, REMOTE_OPTIONS } from './arguments';
 
-export const PUSH_USAGE = `usage: brine push FILE --name NAME --version VERSION [--metric name=value]... [--no-wait] [--url URL] [--token TOKEN]
+export const PUSH_USAGE = `usage: brine push FILE --name NAME --version VERSION [--metric name=value]... [--parent VERSION] [--git-commit SHA] [--run-url URL] [--dataset NAME] [--no-wait] [--url URL] [--token TOKEN]
 
 Uploads FILE as a new version, showing progress, and waits for the scan verdict. The token and the names are
 checked before the file is read; pushing the same bytes again with --metric updates the version's metrics.
   --metric name=value   record a metric with the version (repeatable), e.g. --metric val_loss=0.231
+  --parent VERSION      lineage: the version it was trained from (VERSION, or NAME:VERSION of another checkpoint)
+  --git-commit SHA      lineage: the training code's commit (default: none; try --git-commit $(git rev-parse HEAD))
+  --run-url URL         lineage: the training run's page
+  --dataset NAME        lineage: the dataset it was trained on
   --no-wait             do not wait for the verdict
   --timeout SECONDS     how long to wait for the verdict (default 600)
 Exit status:
@@ -42,6 +46,10 @@ export async function pushCommand(argv: string[]): Promise<number> {
       name: { type: 'string' },
       version: { type: 'string' },
       metric: { type: 'string', multiple: true, default: [] },
+      parent: { type: 'string' },
+      'git-commit': { type: 'string' },
+      'run-url': { type: 'string' },
+      dataset: { type: 'string' },
       'no-wait': { type: 'boolean', default: false },
       timeout: { type: 'string', default: '600' },
       ...REMOTE_OPTIONS,
@@ -133,7 +141,13 @@ export async function pushCommand(argv: string[]): Promise<number> {
       console.log(`${bold(`${name}:${version}`)} already there (same bytes)  sha256 ${sha256}`);
     }
   } else {
-    const uploaded = await upload(r, path, file, size, sha256, metrics);
+    const lineage: Record<string, string> = {
+      ...(values.parent ? { 'x-brine-parent': values.parent } : {}),
+      ...(values['git-commit'] ? { 'x-brine-git-commit': values['git-commit'] } : {}),
+      ...(values['run-url'] ? { 'x-brine-run-url': values['run-url'] } : {}),
+      ...(values.dataset ? { 'x-brine-dataset': values.dataset } : {}),
+    };
+    const uploaded = await upload(r, path, file, size, sha256, metrics, lineage);
     if (typeof uploaded === 'number') return uploaded;
     record = uploaded;
   }
@@ -154,6 +168,7 @@ async function upload(
   size: number,
   sha256: string,
   metrics: Record<string, number>,
+  lineage: Record<string, string>,
 ): Promise<VersionRecord | number> {
   const bar = new ProgressBar(`uploading ${basename(file)}`, size);
   let sent = 0;
@@ -169,6 +184,7 @@ async function upload(
         'x-checksum-sha256': sha256,
         'x-brine-filename': encodeURIComponent(basename(file)),
         ...(Object.keys(metrics).length ? { 'x-brine-metrics': JSON.stringify(metrics) } : {}),
+        ...lineage,
       },
       body,
       duplex: 'half',

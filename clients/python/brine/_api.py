@@ -206,6 +206,14 @@ class VersionLinks(TypedDict):
     file: str
 
 
+class VersionLineage(TypedDict):
+    """where the version came from, as given at upload (x-brine-parent, -git-commit, -run-url, -dataset)"""
+    parent: Optional[str]
+    gitCommit: Optional[str]
+    runUrl: Optional[str]
+    dataset: Optional[str]
+
+
 class Version(TypedDict):
     name: str
     version: str
@@ -221,6 +229,7 @@ class Version(TypedDict):
     scan: Scan
     links: VersionLinks
     twin: Optional[SafetensorsTwin]  # the safetensors twin of a safe state dict or training checkpoint
+    lineage: VersionLineage  # where the version came from, as given at upload (x-brine-parent, -git-commit, -run-url, -dataset)
 
 
 class VersionListing(TypedDict):

@@ -202,22 +202,26 @@ class Client:
         metadata: Optional[Dict[str, Any]] = None,
         wait: bool = True,
         timeout: float = 600.0,
+        lineage: Optional[Dict[str, str]] = None,
     ) -> "_api.Version":
         """
+        lineage: {"parent": "epoch-2", "git_commit": "…", "run_url": "https://…", "dataset": "…"} (any of them).
         Uploads a version. A path uploads that file; anything else (a state_dict, a tensor, a checkpoint dict) is
         written with torch.save to a temporary file first. Streams the file with its SHA-256; returns the version
         and, with `wait` (the default), waits for its verdict. The same bytes again record new metrics.
         """
         if isinstance(obj_or_path, (str, os.PathLike)) and Path(obj_or_path).is_file():
-            return self._push_file(Path(obj_or_path), name, version, metrics, metadata, wait, timeout)
+            return self._push_file(Path(obj_or_path), name, version, metrics, metadata, wait, timeout, lineage=lineage)
         import torch  # only for objects
 
         with tempfile.TemporaryDirectory(prefix="brine-") as d:
             path = Path(d) / f"{name}-{version}.pt"
             torch.save(obj_or_path, path)
-            return self._push_file(path, name, version, metrics, metadata, wait, timeout, f"torch {torch.__version__}")
+            return self._push_file(
+                path, name, version, metrics, metadata, wait, timeout, f"torch {torch.__version__}", lineage=lineage
+            )
 
-    def _push_file(self, path, name, version, metrics, metadata, wait, timeout, framework=None):
+    def _push_file(self, path, name, version, metrics, metadata, wait, timeout, framework=None, lineage=None):
         size = path.stat().st_size
         sha = _sha256(path)
         headers = {
@@ -232,6 +236,10 @@ class Client:
             headers["x-brine-metrics"] = json.dumps(_numbers(metrics))
         if metadata:
             headers["x-brine-metadata"] = json.dumps(metadata)
+        for key, value in (lineage or {}).items():
+            if key not in ("parent", "git_commit", "run_url", "dataset"):
+                raise BadRequest(f"lineage takes parent, git_commit, run_url and dataset, not {key!r}")
+            headers["x-brine-" + key.replace("_", "-")] = str(value)
         with open(path, "rb") as f:
             body = _Progress(f, size, f"uploading {path.name}", self.progress)
             v = self._request("PUT", self._path("upload", name=name, version=version), body=body, headers=headers)

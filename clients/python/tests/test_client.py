@@ -127,7 +127,10 @@ class ClientTest(unittest.TestCase):
         # one more step of training: the diff names the tensors whose values moved, without reading them
         with torch.no_grad():
             model.fc2.bias.add_(1.0)
-        self.client.push({**ckpt, "model_state_dict": model.state_dict()}, name("ckpt"), "6")
+        six = self.client.push(
+            {**ckpt, "model_state_dict": model.state_dict()}, name("ckpt"), "6", lineage={"parent": "5", "git_commit": "abc1234"}
+        )
+        self.assertEqual((six["lineage"]["parent"], six["lineage"]["gitCommit"]), ("5", "abc1234"))
         d = self.client.diff(name("ckpt"), "5", "6")
         self.assertEqual(d["verdict"], {"from": "safe", "to": "safe", "changed": False})
         self.assertEqual(d["tensors"]["bytesChanged"], ["model_state_dict.fc2.bias"])

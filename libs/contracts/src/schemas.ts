@@ -178,6 +178,39 @@ export const UploadHeaders = z.object({
         `x-brine-framework-version must be up to 64 letters, digits, ".", "+", "-" or spaces (like "torch 2.6.0"); got ${shown(String(i.input))}`,
     })
     .optional(),
+  'x-brine-parent': z
+    .string()
+    .regex(/^([A-Za-z0-9][A-Za-z0-9._-]{0,127}:)?[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, {
+      error: (i) =>
+        `x-brine-parent must be a version of this checkpoint ("epoch-3") or NAME:VERSION of another; got ${shown(String(i.input))}`,
+    })
+    .optional()
+    .describe('lineage: the version this one was trained from (VERSION, or NAME:VERSION); it must exist'),
+  'x-brine-git-commit': z
+    .string()
+    .regex(/^[0-9a-fA-F]{7,64}$/, {
+      error: (i) => `x-brine-git-commit must be 7 to 64 hexadecimal digits; got ${shown(String(i.input))}`,
+    })
+    .transform((v) => v.toLowerCase())
+    .optional()
+    .describe('lineage: the git commit of the training code'),
+  'x-brine-run-url': z
+    .string()
+    .max(2048, { error: 'x-brine-run-url must be at most 2048 characters' })
+    .regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?([/?#][\x21-\x7e]*)?$/, {
+      error: (i) =>
+        `x-brine-run-url must be an http(s) URL without credentials or spaces; got ${shown(String(i.input))}`,
+    })
+    .optional()
+    .describe('lineage: the training run (a W&B, MLflow or CI page)'),
+  'x-brine-dataset': z
+    .string()
+    .regex(/^[\x20-\x7e]{1,256}$/, {
+      error: (i) =>
+        `x-brine-dataset must be 1 to 256 printable ASCII characters; got ${shown(String(i.input))}`,
+    })
+    .optional()
+    .describe('lineage: the dataset it was trained on ("imagenet-1k@2024-05")'),
   'x-brine-metadata': jsonHeader(
     'x-brine-metadata',
     'a JSON object, e.g. {"dataset":"imagenet"}',
@@ -253,6 +286,10 @@ export const ListCheckpointsQuery = z.object({
 export const VersionsQuery = z.object({
   limit: limit(50, 500),
   offset,
+  parent: z.string().max(257).optional().describe('only versions with this lineage parent'),
+  gitCommit: z.string().max(64).optional().describe('only versions trained from this git commit'),
+  dataset: z.string().max(256).optional().describe('only versions trained on this dataset'),
+  runUrl: z.string().max(2048).optional().describe('only versions of this training run'),
   sort: z
     .string()
     .regex(/^(created|version|size|metrics\.[A-Za-z_][A-Za-z0-9_.-]{0,63})$/, {
@@ -563,6 +600,16 @@ export const VersionView = z
     scan: ScanView,
     links: z.object({ self: z.string(), report: z.string(), file: z.string() }),
     twin: TwinView.nullable().describe('the safetensors twin of a safe state dict or training checkpoint'),
+    lineage: z
+      .object({
+        parent: z.string().nullable(),
+        gitCommit: z.string().nullable(),
+        runUrl: z.string().nullable(),
+        dataset: z.string().nullable(),
+      })
+      .describe(
+        'where the version came from, as given at upload (x-brine-parent, -git-commit, -run-url, -dataset)',
+      ),
   })
   .meta({ id: 'Version' });
 export type VersionView = z.infer<typeof VersionView>;

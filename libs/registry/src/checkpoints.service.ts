@@ -38,6 +38,8 @@ export interface UploadInput {
   frameworkVersion: string | null;
   metadata: Record<string, unknown>;
   metrics: Record<string, number>;
+  /** parent (VERSION or NAME:VERSION, checked to exist), gitCommit, runUrl, dataset */
+  lineage?: VersionEntity['lineage'];
   token: TokenEntity | null;
 }
 
@@ -140,6 +142,15 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
 
     const existing = await this.findVersion(name, version);
     if (existing) return this.reupload(existing, input);
+    // a lineage parent must exist (checked before a byte is stored)
+    const parent = input.lineage?.parent;
+    if (parent) {
+      const [pName, pVersion] = parent.includes(':') ? parent.split(':') : [name, parent];
+      if (!(await this.findVersion(pName, pVersion)))
+        throw new BadRequestException(
+          `x-brine-parent names ${pName}:${pVersion}, which does not exist; push the parent first or leave the header out`,
+        );
+    }
 
     const uploadId = randomUUID();
     const key = `objects/${uploadId}`;
@@ -190,8 +201,8 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
         // created_at is taken after the checkpoint's row lock (clock_timestamp, not the transaction's start), so
         // the order of versions is the order in which they were committed
         const inserted = (await tx.query(
-          `INSERT INTO versions (checkpoint_id, version, sha256, size, object_key, filename, framework_version, metadata, metrics, uploaded_by, scan_status, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', clock_timestamp())
+          `INSERT INTO versions (checkpoint_id, version, sha256, size, object_key, filename, framework_version, metadata, metrics, uploaded_by, lineage, scan_status, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', clock_timestamp())
            ON CONFLICT (checkpoint_id, version) DO NOTHING RETURNING id`,
           [
             checkpointId,
@@ -204,6 +215,7 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
             JSON.stringify(input.metadata),
             JSON.stringify(input.metrics),
             input.token?.id ?? null,
+            JSON.stringify(input.lineage ?? {}),
           ],
         )) as Array<{ id: string }>;
         await tx.delete(UploadEntity, uploadId);
@@ -386,6 +398,12 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
     const { limit, offset, order, sort } = q;
     let orderBy: string;
     const params: unknown[] = [name];
+    // lineage filters: the version's lineage contains every one given (a GIN index serves @>)
+    const lineage = Object.fromEntries(
+      (['parent', 'gitCommit', 'dataset', 'runUrl'] as const)
+        .filter((k) => q[k] !== undefined)
+        .map((k) => [k, k === 'gitCommit' ? q[k]!.toLowerCase() : q[k]]),
+    );
     const metric = /^metrics\.([A-Za-z_][A-Za-z0-9_.-]{0,63})$/.exec(sort);
     if (metric) {
       params.push(metric[1]);
@@ -394,9 +412,10 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
     } else {
       orderBy = `${sort === 'created' ? 'v.created_at' : sort === 'version' ? 'v.version' : 'v.size'} ${order}, v.version ${order}`;
     }
-    params.push(limit + 1, offset);
+    params.push(JSON.stringify(lineage), limit + 1, offset);
     const ids = (await this.db.query(
       `SELECT v.id FROM versions v JOIN checkpoints c ON c.id = v.checkpoint_id WHERE c.name = $1
+          AND v.lineage @> $${params.length - 2}::jsonb
         ORDER BY ${orderBy} LIMIT $${params.length - 1} OFFSET $${params.length}`,
       params,
     )) as Array<{ id: string }>;

@@ -40,6 +40,12 @@ export function versionView(
     },
     links: { self, report: `${self}/report`, file: `${self}/file` },
     twin: v.twin ? twinView(v.twin, self) : null,
+    lineage: {
+      parent: v.lineage?.parent ?? null,
+      gitCommit: v.lineage?.gitCommit ?? null,
+      runUrl: v.lineage?.runUrl ?? null,
+      dataset: v.lineage?.dataset ?? null,
+    },
   };
 }
 

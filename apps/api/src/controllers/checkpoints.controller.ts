@@ -63,6 +63,12 @@ export class CheckpointsController {
       frameworkVersion: h['x-brine-framework-version'] ?? null,
       metadata: h['x-brine-metadata'] ?? {},
       metrics: h['x-brine-metrics'] ?? {},
+      lineage: {
+        ...(h['x-brine-parent'] ? { parent: h['x-brine-parent'] } : {}),
+        ...(h['x-brine-git-commit'] ? { gitCommit: h['x-brine-git-commit'] } : {}),
+        ...(h['x-brine-run-url'] ? { runUrl: h['x-brine-run-url'] } : {}),
+        ...(h['x-brine-dataset'] ? { dataset: h['x-brine-dataset'] } : {}),
+      },
       token: req.token ?? null,
     });
     res.status(r.created ? 201 : 200);

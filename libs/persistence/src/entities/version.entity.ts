@@ -30,6 +30,10 @@ export class VersionEntity {
   @Column('text', { name: 'framework_version', nullable: true }) frameworkVersion!: string | null;
   @Column('jsonb', { default: {} }) metadata!: Record<string, unknown>;
   @Column('jsonb', { default: {} }) metrics!: Record<string, number>;
+  /** parent, gitCommit, runUrl, dataset: where the version came from (set at upload) */
+  @Column('jsonb', { default: {} }) lineage!: Partial<
+    Record<'parent' | 'gitCommit' | 'runUrl' | 'dataset', string>
+  >;
   @Column('uuid', { name: 'uploaded_by', nullable: true }) uploadedBy!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column('text', { name: 'scan_status' }) scanStatus!: ScanStatus;

@@ -45,6 +45,7 @@ export async function reportPage(ctx: PageContext): Promise<void> {
       v.tags.length ? ' · tags ' : '',
       v.tags.map((t) => h('span', { class: `tag${t === 'best' ? ' best' : ''}` }, t)),
     ),
+    lineageLine(name, v),
   ];
 
   if (v.scan.status === 'pending' || v.scan.status === 'scanning') {
@@ -414,6 +415,31 @@ function tensorsSection(r: ScanReport): HTMLElement {
       : null,
     t.items.length ? more : null,
   );
+}
+
+/** where the version came from (parent, commit, run, dataset), when the upload said */
+function lineageLine(name: string, v: VersionRecord): HTMLElement | null {
+  const l = v.lineage;
+  if (!l.parent && !l.gitCommit && !l.runUrl && !l.dataset) return null;
+  const parent = l.parent ? (l.parent.includes(':') ? l.parent.split(':') : [name, l.parent]) : null;
+  const parts: Array<Node | string> = [];
+  const add = (label: string, value: Node | string) => {
+    if (parts.length) parts.push(' · ');
+    parts.push(`${label} `, value);
+  };
+  if (parent)
+    add(
+      'from',
+      h('a', { href: `#/checkpoints/${enc(parent[0])}/${enc(parent[1])}`, id: 'lineage-parent' }, l.parent!),
+    );
+  if (l.gitCommit) add('commit', h('code', null, l.gitCommit.slice(0, 12)));
+  if (l.runUrl)
+    add(
+      'run',
+      h('a', { href: l.runUrl, rel: 'noopener noreferrer', target: '_blank' }, new URL(l.runUrl).host),
+    );
+  if (l.dataset) add('dataset', l.dataset);
+  return h('p', { class: 'muted', id: 'lineage' }, 'Lineage: ', ...parts);
 }
 
 /** the safetensors twin of a safe version: its download, or where its conversion stands */

@@ -4,6 +4,7 @@ import { Webhooks1732380200000 } from './1732380200000-webhooks';
 import { UploadHeartbeats1732380300000 } from './1732380300000-upload-heartbeats';
 import { SafetensorsTwins1732380400000 } from './1732380400000-safetensors-twins';
 import { Lineage1732380500000 } from './1732380500000-lineage';
+import { Retention1732380600000 } from './1732380600000-retention';
 
 /** every migration, in order (the data source runs those not applied yet) */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   UploadHeartbeats1732380300000,
   SafetensorsTwins1732380400000,
   Lineage1732380500000,
+  Retention1732380600000,
 ];

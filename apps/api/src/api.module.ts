@@ -6,6 +6,7 @@ import { WorkerModule } from '../../worker/src/worker.module';
 import { CheckpointsController } from './controllers/checkpoints.controller';
 import { DiffController } from './controllers/diff.controller';
 import { DocsController } from './controllers/docs.controller';
+import { RetentionController } from './controllers/retention.controller';
 import { HealthController } from './controllers/health.controller';
 import { PolicyController } from './controllers/policy.controller';
 import { TagsController } from './controllers/tags.controller';
@@ -30,6 +31,7 @@ export class ApiModule {
         DocsController,
         TagsController,
         DiffController,
+        RetentionController,
         CheckpointsController,
         TokensController,
         PolicyController,

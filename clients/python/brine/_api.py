@@ -26,6 +26,10 @@ ROUTES = {
     "rescan": ("POST", "/checkpoints/{name}/{version}/rescan", "write"),
     "listTags": ("GET", "/checkpoints/{name}/tags", "read"),
     "diff": ("GET", "/checkpoints/{name}/diff", "read"),
+    "getRetention": ("GET", "/checkpoints/{name}/retention", "read"),
+    "setRetention": ("PUT", "/checkpoints/{name}/retention", "admin"),
+    "clearRetention": ("DELETE", "/checkpoints/{name}/retention", "admin"),
+    "retentionLog": ("GET", "/checkpoints/{name}/retention/log", "read"),
     "tagHistory": ("GET", "/checkpoints/{name}/tag-history", "read"),
     "getBestRule": ("GET", "/checkpoints/{name}/best-rule", "read"),
     "setBestRule": ("PUT", "/checkpoints/{name}/best-rule", "write"),
@@ -328,6 +332,30 @@ class VersionDiff_findings(TypedDict):
 
 
 VersionDiff = TypedDict("VersionDiff", {"name": "str", "from": "str", "to": "str", "complete": "bool", "incompleteBecause": "List[str]", "counts": "VersionDiff_counts", "tensors": "VersionDiff_tensors", "parameters": "VersionDiff_parameters", "verdict": "VersionDiff_verdict", "weightsOnly": "List[VersionDiff_weightsOnlyItem]", "imports": "VersionDiff_imports", "findings": "VersionDiff_findings", "summary": "List[str]"})
+
+
+class RetentionRule(TypedDict):
+    keepNewest: Optional[int]  # keep the newest N versions; older ones go (null: no limit)
+    keepTagged: bool  # never delete a version a tag points at
+    deleteUnsafeAfterDays: Optional[int]  # delete versions whose verdict is not safe (or whose scan failed) once they are this many days old
+
+
+class RetentionPlanDeleteItem(TypedDict):
+    version: str
+    reason: str
+
+
+class RetentionPlan(TypedDict):
+    rule: Optional[RetentionRule]
+    delete: List[RetentionPlanDeleteItem]
+    keep: int  # versions that stay
+
+
+class RetentionLogEntry(TypedDict):
+    version: str
+    sha256: str
+    reason: str
+    deletedAt: str  # ISO 8601 date-time
 
 
 class DownloadLink(TypedDict):

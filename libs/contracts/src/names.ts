@@ -8,7 +8,13 @@ export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const NAME_RULE = 'a letter or digit followed by up to 127 letters, digits, ".", "_" or "-"';
 
 /** path words that follow a checkpoint name and so cannot be version names */
-export const RESERVED_VERSIONS: ReadonlySet<string> = new Set(['tags', 'best-rule', 'tag-history', 'diff']);
+export const RESERVED_VERSIONS: ReadonlySet<string> = new Set([
+  'tags',
+  'best-rule',
+  'tag-history',
+  'diff',
+  'retention',
+]);
 
 /** tag names: lowercase letters, digits, ".", "_" or "-" (64 at most) */
 export const TAG_PATTERN = /^[a-z0-9._-]{1,64}$/;

@@ -512,12 +512,25 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
     return { v, file, stream, range };
   }
 
-  async remove(name: string, version: string, token: TokenEntity | null): Promise<void> {
+  /**
+   * Deletes a version, its file and its twin. `retention` (the rule's reason) also writes the audit entry, in the
+   * same transaction, and puts the reason in the version.deleted event.
+   */
+  async remove(name: string, version: string, token: TokenEntity | null, retention?: string): Promise<void> {
     const v = await this.requireVersion(name, version);
     await this.db.transaction(async (tx) => {
       await this.tags.onVersionDeleted(tx, v, token);
       await tx.delete(VersionEntity, v.id);
-      await this.events.record(tx, 'version.deleted', name, { version, sha256: v.sha256 });
+      await this.events.record(tx, 'version.deleted', name, {
+        version,
+        sha256: v.sha256,
+        ...(retention ? { reason: `retention: ${retention}` } : {}),
+      });
+      if (retention)
+        await tx.query(
+          'INSERT INTO retention_log (checkpoint, version, sha256, reason) VALUES ($1, $2, $3, $4)',
+          [name, version, v.sha256, retention],
+        );
     });
     await this.events.nudge();
     for (const key of [v.objectKey, v.twin?.objectKey ?? twinObjectKey(v.id)])

@@ -12,6 +12,7 @@ export * from './policy.service';
 export * from './reconciler.service';
 export * from './records';
 export * from './registry.module';
+export * from './retention.service';
 export * from './runtime';
 export * from './scan-processor.service';
 export * from './scan-queue.service';

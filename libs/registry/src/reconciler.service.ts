@@ -10,6 +10,7 @@ import type { Config } from '@brine/config';
 import { ObjectStore } from '@brine/storage';
 import { ScanQueueService } from './scan-queue.service';
 import { QuietLog } from './dependency-errors';
+import { RetentionService } from './retention.service';
 import { CONFIG } from './tokens';
 import { TWIN_HEARTBEAT_MS } from './twin-processor.service';
 import { TwinQueueService } from './twin-queue.service';
@@ -37,6 +38,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly store: ObjectStore,
     private readonly scans: ScanQueueService,
     private readonly twins: TwinQueueService,
+    private readonly retention: RetentionService,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -65,6 +67,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     for (const [what, step] of [
       ['re-queueing pending scans', () => this.requeue()],
       ['re-queueing safetensors conversions', () => this.requeueTwins()],
+      ['applying retention rules', () => this.retention.applyAll()],
       ['sweeping dead uploads', () => this.sweepUploads()],
       ...this.hooks.map((h) => ['a reconcile step', h] as const),
     ] as const) {

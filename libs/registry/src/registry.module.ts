@@ -7,6 +7,7 @@ import { ObjectStore } from '@brine/storage';
 import { AuthGuard } from './auth.guard';
 import { CheckpointsService } from './checkpoints.service';
 import { DiffService } from './diff.service';
+import { RetentionService } from './retention.service';
 import { QuietLog } from './dependency-errors';
 import { EventsService } from './events.service';
 import { HealthService } from './health.service';
@@ -41,6 +42,7 @@ const SERVICES = [
   ScanQueueService,
   CheckpointsService,
   DiffService,
+  RetentionService,
   PolicyService,
   HealthService,
   ScanProcessor,

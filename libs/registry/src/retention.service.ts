@@ -1,0 +1,123 @@
+import { Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { RetentionPlan, RetentionRule } from '@brine/contracts';
+import { CheckpointsService } from './checkpoints.service';
+import { checkName } from './validation';
+
+interface RuleRow {
+  keep_newest: number | null;
+  keep_tagged: boolean;
+  delete_unsafe_after_days: number | null;
+}
+
+/**
+ * Retention rules per checkpoint: keep the newest N, keep tagged versions, delete versions that are not safe after
+ * N days. `plan` is the dry run; `applyAll` (a reconciler pass in the worker) deletes what the plans list, each
+ * deletion with its file and twin, an audit entry and a version.deleted event. Versions still being scanned are
+ * never deleted.
+ */
+@Injectable()
+export class RetentionService {
+  private readonly log = new Logger('Retention');
+
+  constructor(
+    private readonly db: DataSource,
+    private readonly checkpoints: CheckpointsService,
+  ) {}
+
+  private async checkpointId(name: string): Promise<string> {
+    checkName('name', name);
+    const [c] = (await this.db.query('SELECT id FROM checkpoints WHERE name = $1', [name])) as Array<{
+      id: string;
+    }>;
+    if (!c) throw new NotFoundException(`no checkpoint named ${name}`);
+    return c.id;
+  }
+
+  async set(name: string, rule: RetentionRule): Promise<RetentionPlan> {
+    const id = await this.checkpointId(name);
+    await this.db.query(
+      `INSERT INTO retention_rules (checkpoint_id, keep_newest, keep_tagged, delete_unsafe_after_days)
+       VALUES ($1, $2, $3, $4)
+       ON CONFLICT (checkpoint_id) DO UPDATE SET keep_newest = EXCLUDED.keep_newest, keep_tagged = EXCLUDED.keep_tagged,
+         delete_unsafe_after_days = EXCLUDED.delete_unsafe_after_days, updated_at = now()`,
+      [id, rule.keepNewest, rule.keepTagged, rule.deleteUnsafeAfterDays],
+    );
+    return this.plan(name);
+  }
+
+  async clear(name: string): Promise<void> {
+    await this.db.query('DELETE FROM retention_rules WHERE checkpoint_id = $1', [
+      await this.checkpointId(name),
+    ]);
+  }
+
+  /** the rule and what it would delete now (nothing is deleted) */
+  async plan(name: string): Promise<RetentionPlan> {
+    const id = await this.checkpointId(name);
+    const [r] = (await this.db.query(
+      'SELECT keep_newest, keep_tagged, delete_unsafe_after_days FROM retention_rules WHERE checkpoint_id = $1',
+      [id],
+    )) as RuleRow[];
+    const versions = (await this.db.query(
+      `SELECT v.version, v.scan_status, v.verdict, extract(epoch FROM now() - v.created_at) / 86400 AS age_days,
+              EXISTS (SELECT 1 FROM tags t WHERE t.version_id = v.id) AS tagged
+         FROM versions v WHERE v.checkpoint_id = $1 ORDER BY v.created_at DESC, v.version DESC`,
+      [id],
+    )) as Array<{
+      version: string;
+      scan_status: string;
+      verdict: string | null;
+      age_days: number;
+      tagged: boolean;
+    }>;
+    if (!r) return { rule: null, delete: [], keep: versions.length };
+    const rule: RetentionRule = {
+      keepNewest: r.keep_newest,
+      keepTagged: r.keep_tagged,
+      deleteUnsafeAfterDays: r.delete_unsafe_after_days,
+    };
+    const remove: RetentionPlan['delete'] = [];
+    versions.forEach((v, i) => {
+      if (v.scan_status === 'pending' || v.scan_status === 'scanning') return;
+      if (rule.keepTagged && v.tagged) return;
+      const reasons: string[] = [];
+      if (rule.keepNewest !== null && i >= rule.keepNewest)
+        reasons.push(`not among the newest ${rule.keepNewest}`);
+      const unsafe = v.scan_status === 'failed' || v.verdict !== 'safe';
+      if (rule.deleteUnsafeAfterDays !== null && unsafe && Number(v.age_days) >= rule.deleteUnsafeAfterDays)
+        reasons.push(`${v.verdict ?? v.scan_status}, older than ${rule.deleteUnsafeAfterDays} days`);
+      if (reasons.length) remove.push({ version: v.version, reason: reasons.join('; ') });
+    });
+    return { rule, delete: remove, keep: versions.length - remove.length };
+  }
+
+  async history(name: string, limit: number) {
+    const rows = (await this.db.query(
+      'SELECT version, sha256, reason, deleted_at FROM retention_log WHERE checkpoint = $1 ORDER BY deleted_at DESC, id DESC LIMIT $2',
+      [name, limit],
+    )) as Array<{ version: string; sha256: string; reason: string; deleted_at: Date }>;
+    return rows.map((r) => ({
+      version: r.version,
+      sha256: r.sha256,
+      reason: r.reason,
+      deletedAt: r.deleted_at.toISOString(),
+    }));
+  }
+
+  /** applies every checkpoint's rule (a reconciler pass) */
+  async applyAll(): Promise<void> {
+    const names = (await this.db.query(
+      'SELECT c.name FROM retention_rules r JOIN checkpoints c ON c.id = r.checkpoint_id',
+    )) as Array<{ name: string }>;
+    for (const { name } of names) {
+      const plan = await this.plan(name);
+      for (const d of plan.delete) {
+        await this.checkpoints.remove(name, d.version, null, d.reason).catch((e: unknown) => {
+          if (!(e instanceof NotFoundException)) throw e; // deleted meanwhile
+        });
+        this.log.log(`retention deleted ${name}:${d.version} (${d.reason})`);
+      }
+    }
+  }
+}

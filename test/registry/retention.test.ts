@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Client } from 'pg';
+import { FIXTURES } from '../helpers/paths';
+import { eventually, put, scanned, startStack, type Stack } from '../helpers/stack';
+
+/** Retention rules end to end: the dry run, the worker applying them, the audit log and the event. */
+let s: Stack;
+before(async () => {
+  s = await startStack();
+});
+after(async () => {
+  await s?.close();
+});
+
+const fx = (f: string) => readFileSync(join(FIXTURES, f));
+interface Plan {
+  rule: { keepNewest: number | null; keepTagged: boolean; deleteUnsafeAfterDays: number | null } | null;
+  delete: Array<{ version: string; reason: string }>;
+  keep: number;
+}
+
+describe('retention', () => {
+  it('keeps the newest N and tagged versions, deleting the rest with their files, an audit entry and an event', async () => {
+    await put(s, 'rt', 'v1', fx('twin/diff_a.pt'));
+    await put(s, 'rt', 'v2', fx('twin/diff_b.pt'));
+    await put(s, 'rt', 'v3', fx('twin/sd_views.pt'));
+    for (const v of ['v1', 'v2', 'v3']) await scanned(s, 'rt', v);
+    assert.equal(
+      (await s.api('/checkpoints/rt/tags/prod', { method: 'PUT', json: { version: 'v1' } })).status,
+      200,
+    );
+    const none = (await (await s.api('/checkpoints/rt/retention')).json()) as Plan;
+    assert.deepEqual(none, { rule: null, delete: [], keep: 3 });
+    const db = new Client({ connectionString: s.directDatabaseUrl });
+    await db.connect();
+    try {
+      const [{ object_key: key }] = (
+        await db.query(
+          `SELECT object_key FROM versions v JOIN checkpoints c ON c.id = v.checkpoint_id WHERE c.name = 'rt' AND v.version = 'v2'`,
+        )
+      ).rows as Array<{ object_key: string }>;
+      const r = await s.api('/checkpoints/rt/retention', { method: 'PUT', json: { keepNewest: 1 } });
+      assert.equal(r.status, 200);
+      const plan = (await r.json()) as Plan;
+      assert.deepEqual(plan.rule, { keepNewest: 1, keepTagged: true, deleteUnsafeAfterDays: null });
+      assert.deepEqual(
+        plan.delete,
+        [{ version: 'v2', reason: 'not among the newest 1' }],
+        'v1 is tagged prod',
+      );
+      // the worker's reconciler applies it
+      await eventually(async () => ((await s.api('/checkpoints/rt/v2')).status === 404 ? true : undefined));
+      assert.equal((await s.api('/checkpoints/rt/v1')).status, 200);
+      assert.equal((await s.api('/checkpoints/rt/v3')).status, 200);
+      assert.equal(await s.rt.store.size(key), null, 'its file is gone');
+      const log = (await (await s.api('/checkpoints/rt/retention/log')).json()) as Array<{
+        version: string;
+        reason: string;
+      }>;
+      assert.deepEqual(
+        log.map((x) => [x.version, x.reason]),
+        [['v2', 'not among the newest 1']],
+      );
+      const events = (await db.query(`SELECT payload FROM events WHERE type = 'version.deleted' ORDER BY id`))
+        .rows as Array<{ payload: { version: string; reason?: string } }>;
+      assert.deepEqual(
+        events.map((e) => [e.payload.version, e.payload.reason]),
+        [['v2', 'retention: not among the newest 1']],
+      );
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('deletes unsafe versions only once they are old enough, and checks the rule at the edge', async () => {
+    await put(s, 'rt2', 'evil', fx('files/h_os_system_zip.pt'));
+    await scanned(s, 'rt2', 'evil');
+    const r = await s.api('/checkpoints/rt2/retention', {
+      method: 'PUT',
+      json: { deleteUnsafeAfterDays: 1 },
+    });
+    assert.deepEqual(((await r.json()) as Plan).delete, [], 'a dangerous version of today stays for now');
+    await new Promise((res) => setTimeout(res, 2500)); // two reconciler passes
+    assert.equal((await s.api('/checkpoints/rt2/evil')).status, 200);
+    const bad = await s.api('/checkpoints/rt2/retention', { method: 'PUT', json: { keepNewest: 0 } });
+    assert.equal(bad.status, 400);
+    assert.equal((await s.api('/checkpoints/nope/retention', { method: 'PUT', json: {} })).status, 404);
+    assert.equal((await s.api('/checkpoints/rt2/retention', { method: 'DELETE' })).status, 204);
+    assert.equal(((await (await s.api('/checkpoints/rt2/retention')).json()) as Plan).rule, null);
+  });
+});

@@ -5,6 +5,7 @@ import { UploadHeartbeats1732380300000 } from './1732380300000-upload-heartbeats
 import { SafetensorsTwins1732380400000 } from './1732380400000-safetensors-twins';
 import { Lineage1732380500000 } from './1732380500000-lineage';
 import { Retention1732380600000 } from './1732380600000-retention';
+import { Cards1732380700000 } from './1732380700000-cards';
 
 /** every migration, in order (the data source runs those not applied yet) */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   SafetensorsTwins1732380400000,
   Lineage1732380500000,
   Retention1732380600000,
+  Cards1732380700000,
 ];

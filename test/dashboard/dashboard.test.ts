@@ -190,10 +190,16 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
     await put(s, 'differ', 'b', twinFx('diff_b.pt'), {
       'x-brine-parent': 'a',
       'x-brine-run-url': 'https://ci.example.com/runs/7',
+      'x-brine-metadata': JSON.stringify({ dataset: 'cifar-10', lr: 0.1 }),
     });
     await put(s, 'differ', 'c', file('h_os_system_zip.pt'));
     for (const v of ['a', 'b', 'c']) await scanned(s, 'differ', v);
+    await s.api('/checkpoints/differ/card', {
+      method: 'PUT',
+      json: { markdown: '# Differ\n\nEvery epoch.' },
+    });
     await page.goto(`${s.url}/#/checkpoints/differ`);
+    await page.locator('#card h1', { hasText: 'Differ' }).waitFor();
     await page.click('#compare');
     await page.locator('#diff-summary').waitFor();
     assert.match(page.url(), /#\/checkpoints\/differ\/diff$/);
@@ -209,8 +215,17 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
     );
     assert.match((await page.locator('#diff-added').textContent()) ?? '', /new\.buffer/);
     await shot('diff');
-    // the report page shows where b came from, its parent a link to a
+    // the report page shows where b came from, its parent a link to a, and its card beside its metadata
+    await s.api('/checkpoints/differ/b/card', {
+      method: 'PUT',
+      json: { markdown: '# Epoch b\n\n**fine-tuned** from a <script>window.pwned = 1</script>' },
+    });
     await page.goto(`${s.url}/#/checkpoints/differ/b`);
+    await page.locator('#card h1', { hasText: 'Epoch b' }).waitFor();
+    assert.equal(await page.locator('#card strong').textContent(), 'fine-tuned');
+    assert.equal(await page.locator('#card script').count(), 0);
+    assert.equal(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned), undefined);
+    assert.match((await page.locator('#metadata').textContent()) ?? '', /dataset.*cifar-10/);
     await page.locator('#lineage').waitFor();
     assert.match((await page.locator('#lineage').textContent()) ?? '', /from a · run ci\.example\.com/);
     assert.equal(await page.locator('#lineage-parent').getAttribute('href'), '#/checkpoints/differ/a');

@@ -5,6 +5,7 @@ import { AuthGuard, loggingModule, RegistryModule, type LogFormat, type Runtime 
 import { WorkerModule } from '../../worker/src/worker.module';
 import { CheckpointsController } from './controllers/checkpoints.controller';
 import { DiffController } from './controllers/diff.controller';
+import { CardsController } from './controllers/cards.controller';
 import { DocsController } from './controllers/docs.controller';
 import { RetentionController } from './controllers/retention.controller';
 import { HealthController } from './controllers/health.controller';
@@ -32,6 +33,7 @@ export class ApiModule {
         TagsController,
         DiffController,
         RetentionController,
+        CardsController,
         CheckpointsController,
         TokensController,
         PolicyController,

@@ -30,6 +30,10 @@ ROUTES = {
     "setRetention": ("PUT", "/checkpoints/{name}/retention", "admin"),
     "clearRetention": ("DELETE", "/checkpoints/{name}/retention", "admin"),
     "retentionLog": ("GET", "/checkpoints/{name}/retention/log", "read"),
+    "getCheckpointCard": ("GET", "/checkpoints/{name}/card", "read"),
+    "setCheckpointCard": ("PUT", "/checkpoints/{name}/card", "write"),
+    "getVersionCard": ("GET", "/checkpoints/{name}/{version}/card", "read"),
+    "setVersionCard": ("PUT", "/checkpoints/{name}/{version}/card", "write"),
     "tagHistory": ("GET", "/checkpoints/{name}/tag-history", "read"),
     "getBestRule": ("GET", "/checkpoints/{name}/best-rule", "read"),
     "setBestRule": ("PUT", "/checkpoints/{name}/best-rule", "write"),
@@ -356,6 +360,16 @@ class RetentionLogEntry(TypedDict):
     sha256: str
     reason: str
     deletedAt: str  # ISO 8601 date-time
+
+
+class CardPut(TypedDict):
+    markdown: str
+
+
+class Card(TypedDict):
+    markdown: Optional[str]  # null: no card yet
+    html: Optional[str]  # the markdown rendered and sanitized (no scripts, styles, event handlers or remote images)
+    updatedAt: Optional[str]  # ISO 8601 date-time
 
 
 class DownloadLink(TypedDict):

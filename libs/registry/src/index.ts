@@ -1,6 +1,7 @@
 export * from './auth.guard';
 export * from './checkpoints.service';
 export * from './byte-range';
+export * from './cards.service';
 export * from './dependency-errors';
 export * from './dependency-wait';
 export * from './diff.service';

@@ -6,6 +6,7 @@ import { QueueHandle, scanQueue, twinQueue, webhookQueue } from '@brine/queue';
 import { ObjectStore } from '@brine/storage';
 import { AuthGuard } from './auth.guard';
 import { CheckpointsService } from './checkpoints.service';
+import { CardsService } from './cards.service';
 import { DiffService } from './diff.service';
 import { RetentionService } from './retention.service';
 import { QuietLog } from './dependency-errors';
@@ -43,6 +44,7 @@ const SERVICES = [
   CheckpointsService,
   DiffService,
   RetentionService,
+  CardsService,
   PolicyService,
   HealthService,
   ScanProcessor,

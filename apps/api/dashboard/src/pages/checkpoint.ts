@@ -10,6 +10,7 @@ import { metricChart } from '../chart.js';
 import { h, mount } from '../dom.js';
 import { badge, bytes, sha, statusOf, timeEl, tokenRef } from '../format.js';
 import type { PageContext } from '../main.js';
+import { cardSection } from '../card.js';
 
 const PAGE = 25;
 
@@ -190,6 +191,7 @@ export async function checkpointPage(ctx: PageContext): Promise<void> {
     ),
     h('h1', null, name),
     summary,
+    cardSection(`${base}/card`),
     chartBox,
     h(
       'section',

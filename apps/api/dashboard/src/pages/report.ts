@@ -12,6 +12,7 @@ import {
 import { h, mount } from '../dom.js';
 import { badge, bytes, count, sha, short, statusOf, timeEl, tokenRef } from '../format.js';
 import type { PageContext } from '../main.js';
+import { cardSection } from '../card.js';
 
 const RANK: Record<Finding['severity'], number> = { dangerous: 3, suspicious: 2, unknown: 1, info: 0 };
 const TENSOR_PAGE = 100;
@@ -92,6 +93,7 @@ export async function reportPage(ctx: PageContext): Promise<void> {
     head(),
     banner(report),
     downloadSection(name, version, v, ctx),
+    cardSection(`${path}/card`, v.metadata),
     matrix(report),
     recipeSection(report),
     findingsSection(report.findings),

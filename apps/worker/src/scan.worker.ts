@@ -6,6 +6,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { Worker, type Job } from 'bullmq';
+import { longJobOptions } from './worker-options';
 import type { Redis } from 'ioredis';
 import type { Config } from '@brine/config';
 import { SCAN_QUEUE, type ScanJobData } from '@brine/queue';
@@ -41,14 +42,11 @@ export class ScanWorker implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    const worker = new Worker<ScanJobData, ScanOutcome>(SCAN_QUEUE, (job, token) => this.run(job, token), {
-      connection: this.redis,
-      prefix: this.config.queuePrefix,
-      concurrency: this.config.workerConcurrency,
-      lockDuration: this.config.jobLockMs,
-      stalledInterval: Math.max(500, Math.floor(this.config.jobLockMs / 2)),
-      maxStalledCount: 2,
-    });
+    const worker = new Worker<ScanJobData, ScanOutcome>(
+      SCAN_QUEUE,
+      (job, token) => this.run(job, token),
+      longJobOptions(this.config, this.redis, this.config.workerConcurrency),
+    );
     worker.on('failed', (job, err) => void this.onFailed(job, err));
     worker.on('error', (e) => this.quiet.warn('worker-error', `worker: ${e.message}`));
     this.worker = worker;

@@ -6,6 +6,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { Worker, type Job } from 'bullmq';
+import { longJobOptions } from './worker-options';
 import type { Redis } from 'ioredis';
 import type { Config } from '@brine/config';
 import { TWIN_QUEUE, type TwinJobData } from '@brine/queue';
@@ -37,14 +38,11 @@ export class TwinWorker implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   onApplicationBootstrap(): void {
-    const worker = new Worker<TwinJobData, TwinOutcome>(TWIN_QUEUE, (job, token) => this.run(job, token), {
-      connection: this.redis,
-      prefix: this.config.queuePrefix,
-      concurrency: 1,
-      lockDuration: this.config.jobLockMs,
-      stalledInterval: Math.max(500, Math.floor(this.config.jobLockMs / 2)),
-      maxStalledCount: 2,
-    });
+    const worker = new Worker<TwinJobData, TwinOutcome>(
+      TWIN_QUEUE,
+      (job, token) => this.run(job, token),
+      longJobOptions(this.config, this.redis, 1),
+    );
     worker.on('failed', (job, err) => void this.onFailed(job, err));
     worker.on('error', (e) => this.quiet.warn('worker-error', `twin worker: ${e.message}`));
     this.worker = worker;

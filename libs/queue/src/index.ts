@@ -51,17 +51,27 @@ export function producerConnection(url: string, timeoutMs = 5_000): Redis {
   });
 }
 
-export function scanQueue(connection: ConnectionOptions, prefix: string): Queue<ScanJobData> {
-  return new Queue<ScanJobData>(SCAN_QUEUE, {
+/** a queue of work whose rows live in Postgres: a few retries with backoff, finished jobs kept for a while */
+function workQueue<T>(
+  name: string,
+  connection: ConnectionOptions,
+  prefix: string,
+  backoffMs: number,
+): Queue<T> {
+  return new Queue<T>(name, {
     connection,
     prefix,
     defaultJobOptions: {
       attempts: 3,
-      backoff: { type: 'exponential', delay: 2000 },
+      backoff: { type: 'exponential', delay: backoffMs },
       removeOnComplete: { age: 3600, count: 1000 },
       removeOnFail: { age: 24 * 3600 },
     },
   });
+}
+
+export function scanQueue(connection: ConnectionOptions, prefix: string): Queue<ScanJobData> {
+  return workQueue<ScanJobData>(SCAN_QUEUE, connection, prefix, 2000);
 }
 
 export const TWIN_QUEUE = 'twins';
@@ -79,16 +89,7 @@ export function twinJobId(versionId: string, attempt: number): string {
 }
 
 export function twinQueue(connection: ConnectionOptions, prefix: string): Queue<TwinJobData> {
-  return new Queue<TwinJobData>(TWIN_QUEUE, {
-    connection,
-    prefix,
-    defaultJobOptions: {
-      attempts: 3,
-      backoff: { type: 'exponential', delay: 5000 },
-      removeOnComplete: { age: 3600, count: 1000 },
-      removeOnFail: { age: 24 * 3600 },
-    },
-  });
+  return workQueue<TwinJobData>(TWIN_QUEUE, connection, prefix, 5000);
 }
 
 /**

@@ -1,10 +1,9 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { marked } from 'marked';
 import sanitizeHtml from 'sanitize-html';
 import { DataSource } from 'typeorm';
 import type { CardView } from '@brine/contracts';
 import { CheckpointsService } from './checkpoints.service';
-import { checkName } from './validation';
 
 /**
  * Markdown rendered with `marked` and cleaned with `sanitize-html` (both maintained): HTML written in the markdown
@@ -45,33 +44,26 @@ export class CardsService {
     private readonly checkpoints: CheckpointsService,
   ) {}
 
-  private async checkpointRow(name: string) {
-    checkName('name', name);
-    const [c] = (await this.db.query('SELECT id, card, card_updated_at FROM checkpoints WHERE name = $1', [
-      name,
-    ])) as Array<{ id: string; card: string | null; card_updated_at: Date | null }>;
-    if (!c) throw new NotFoundException(`no checkpoint named ${name}`);
-    return c;
-  }
-
   async checkpointCard(name: string): Promise<CardView> {
-    const c = await this.checkpointRow(name);
-    return view(c.card, c.card_updated_at);
+    return this.read('checkpoints', await this.checkpoints.checkpointId(name));
   }
 
   async setCheckpointCard(name: string, markdown: string): Promise<CardView> {
-    const c = await this.checkpointRow(name);
-    await this.db.query('UPDATE checkpoints SET card = $2, card_updated_at = now() WHERE id = $1', [
-      c.id,
-      markdown,
-    ]);
-    return this.checkpointCard(name);
+    return this.write('checkpoints', await this.checkpoints.checkpointId(name), markdown);
   }
 
   async versionCard(name: string, version: string): Promise<CardView> {
-    const v = await this.checkpoints.requireVersion(name, version);
-    const [r] = (await this.db.query('SELECT card, card_updated_at FROM versions WHERE id = $1', [
-      v.id,
+    return this.read('versions', (await this.checkpoints.requireVersion(name, version)).id);
+  }
+
+  async setVersionCard(name: string, version: string, markdown: string): Promise<CardView> {
+    return this.write('versions', (await this.checkpoints.requireVersion(name, version)).id, markdown);
+  }
+
+  /** the card column of a checkpoint or version row */
+  private async read(table: 'checkpoints' | 'versions', id: string): Promise<CardView> {
+    const [r] = (await this.db.query(`SELECT card, card_updated_at FROM ${table} WHERE id = $1`, [
+      id,
     ])) as Array<{
       card: string | null;
       card_updated_at: Date | null;
@@ -79,12 +71,11 @@ export class CardsService {
     return view(r?.card ?? null, r?.card_updated_at ?? null);
   }
 
-  async setVersionCard(name: string, version: string, markdown: string): Promise<CardView> {
-    const v = await this.checkpoints.requireVersion(name, version);
-    await this.db.query('UPDATE versions SET card = $2, card_updated_at = now() WHERE id = $1', [
-      v.id,
+  private async write(table: 'checkpoints' | 'versions', id: string, markdown: string): Promise<CardView> {
+    await this.db.query(`UPDATE ${table} SET card = $2, card_updated_at = now() WHERE id = $1`, [
+      id,
       markdown,
     ]);
-    return this.versionCard(name, version);
+    return this.read(table, id);
   }
 }

@@ -351,6 +351,16 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
     return { items: items.slice(0, limit), next: items.length > limit ? items[limit - 1].name : null };
   }
 
+  /** the checkpoint's id, or 404 */
+  async checkpointId(name: string): Promise<string> {
+    checkName('name', name);
+    const [c] = (await this.db.query('SELECT id FROM checkpoints WHERE name = $1', [name])) as Array<{
+      id: string;
+    }>;
+    if (!c) throw new NotFoundException(`no checkpoint named ${name}`);
+    return c.id;
+  }
+
   async summary(name: string): Promise<CheckpointSummary> {
     const [found] = await this.summaries(['c.name = $1'], [name], 1);
     if (!found) throw new NotFoundException(`no checkpoint named ${name}`);
@@ -435,9 +445,15 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
     return { checkpoint: summary, versions, next: ids.length > limit ? offset + limit : null };
   }
 
+  /** the stored scan report of a version, or null while it has none */
+  async storedReport(v: VersionEntity): Promise<Record<string, unknown> | null> {
+    const r = await this.db.getRepository(ScanReportEntity).findOne({ where: { versionId: v.id } });
+    return r?.report ?? null;
+  }
+
   async report(name: string, version: string): Promise<Record<string, unknown>> {
     const v = await this.requireVersion(name, version);
-    const r = await this.db.getRepository(ScanReportEntity).findOne({ where: { versionId: v.id } });
+    const r = await this.storedReport(v);
     if (!r) {
       throw new NotFoundException(
         v.scanStatus === 'failed'
@@ -445,7 +461,7 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
           : `the scan of ${name}:${version} is ${v.scanStatus}; the report appears when it is done`,
       );
     }
-    return r.report;
+    return r;
   }
 
   /** versions that are not "safe" are only handed out with an explicit acknowledgement of the risk */

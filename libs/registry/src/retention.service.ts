@@ -2,7 +2,6 @@ import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { RetentionPlan, RetentionRule } from '@brine/contracts';
 import { CheckpointsService } from './checkpoints.service';
-import { checkName } from './validation';
 
 interface RuleRow {
   keep_newest: number | null;
@@ -25,17 +24,8 @@ export class RetentionService {
     private readonly checkpoints: CheckpointsService,
   ) {}
 
-  private async checkpointId(name: string): Promise<string> {
-    checkName('name', name);
-    const [c] = (await this.db.query('SELECT id FROM checkpoints WHERE name = $1', [name])) as Array<{
-      id: string;
-    }>;
-    if (!c) throw new NotFoundException(`no checkpoint named ${name}`);
-    return c.id;
-  }
-
   async set(name: string, rule: RetentionRule): Promise<RetentionPlan> {
-    const id = await this.checkpointId(name);
+    const id = await this.checkpoints.checkpointId(name);
     await this.db.query(
       `INSERT INTO retention_rules (checkpoint_id, keep_newest, keep_tagged, delete_unsafe_after_days)
        VALUES ($1, $2, $3, $4)
@@ -48,13 +38,13 @@ export class RetentionService {
 
   async clear(name: string): Promise<void> {
     await this.db.query('DELETE FROM retention_rules WHERE checkpoint_id = $1', [
-      await this.checkpointId(name),
+      await this.checkpoints.checkpointId(name),
     ]);
   }
 
   /** the rule and what it would delete now (nothing is deleted) */
   async plan(name: string): Promise<RetentionPlan> {
-    const id = await this.checkpointId(name);
+    const id = await this.checkpoints.checkpointId(name);
     const [r] = (await this.db.query(
       'SELECT keep_newest, keep_tagged, delete_unsafe_after_days FROM retention_rules WHERE checkpoint_id = $1',
       [id],

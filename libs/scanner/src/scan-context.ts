@@ -88,8 +88,6 @@ export interface ScanCapture {
   /** the torch zip and the folder its records sit in */
   zip?: ZipArchive;
   prefix?: string;
-  /** how many tensors the walk rebuilt (a root holding fewer lost some to the scan's limits) */
-  tensorsRebuilt?: number;
 }
 
 /** a payload found inside a pickle (torch.storage._load_from_bytes …), scanned after the walk */

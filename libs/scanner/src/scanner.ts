@@ -92,8 +92,6 @@ async function scanAtDepth(source: ByteSource, input: ScanInput, depth: number):
     });
   }
   const tensors = outcome.inventory.result(ctx.tensorsRebuilt);
-  if (input.capture && depth === 0 && input.recipes !== false)
-    input.capture.tensorsRebuilt = ctx.tensorsRebuilt.count;
   const findings = sortFindings(ctx.findings);
   const verdict = decideVerdict(findings, outcome.format, targetResult, ctx.incomplete);
   const imports = [...ctx.imports.values()].sort(

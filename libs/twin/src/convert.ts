@@ -1,5 +1,5 @@
 import { scan, type ByteSource, type ScanCapture, type ScanInput, type ScanReport } from '@brine/scanner';
-import { BlockCachedSource } from './prefetch';
+import { BlockCachedSource } from './block-cache';
 import { twinBytes } from './tensor-bytes';
 import { NoTwin, planTwin, type TwinPlan, type TwinTensor } from './twin-plan';
 

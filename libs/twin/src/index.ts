@@ -2,4 +2,4 @@ export * from './safetensors-layout';
 export * from './twin-plan';
 export * from './tensor-bytes';
 export * from './convert';
-export * from './prefetch';
+export * from './block-cache';

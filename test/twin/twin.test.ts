@@ -74,15 +74,17 @@ function compare(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEn
 }
 
 const FILES = ['sd_dtypes.pt', 'sd_views.pt', 'ckpt_training.pt', 'sd_left_out.pt'];
+/** written by torch 2.14 (uint16/32/64, float8): only torch 2.x can load them */
+const FILES_2X = ['sd_new_dtypes_t2.14.pt'];
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'brine-twin-'));
-  for (const f of FILES) made.set(f, await convert(f));
+  for (const f of [...FILES, ...FILES_2X]) made.set(f, await convert(f));
 });
 after(() => rmSync(work, { recursive: true, force: true }));
 
-function checkComparisons(results: Comparison[], torch: string): void {
-  assert.equal(results.length, FILES.length);
+function checkComparisons(results: Comparison[], torch: string, files: string[]): void {
+  assert.equal(results.length, files.length);
   for (const r of results) {
     const m = made.get(r.id)!;
     assert.deepEqual(r.differ, [], `${r.id} on torch ${torch}`);
@@ -117,7 +119,7 @@ describe('safetensors twin', () => {
       },
       items,
     );
-    checkComparisons(results, '1.13');
+    checkComparisons(results, '1.13', FILES);
     const dtypes = results.find((r) => r.id === 'sd_dtypes.pt')!;
     assert.deepEqual(dtypes.compared, [
       '0',
@@ -228,7 +230,7 @@ describe('safetensors twin', () => {
       // the twins are written inside the repository for the root to see them (under dist/, removed after)
       const inRepo = join(REPO_ROOT, 'dist', 'twin-check');
       rmSync(inRepo, { recursive: true, force: true });
-      const items = FILES.map((f) => {
+      const items = [...FILES, ...FILES_2X].map((f) => {
         const m = made.get(f)!;
         const twin = join(inRepo, f.replace(/\.pt$/, '.safetensors'));
         mkdirSync(inRepo, { recursive: true });
@@ -251,7 +253,9 @@ describe('safetensors twin', () => {
           items,
         );
         assert.ok(results.every((r) => r.reader === 'safetensors'));
-        checkComparisons(results, '2.14');
+        checkComparisons(results, '2.14', [...FILES, ...FILES_2X]);
+        const fresh = results.find((r) => r.id === FILES_2X[0])!;
+        assert.deepEqual(fresh.compared, ['f32_t', 'f8e4', 'f8e5', 'u16', 'u32', 'u64']);
       } finally {
         rmSync(inRepo, { recursive: true, force: true });
       }

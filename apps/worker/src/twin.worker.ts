@@ -55,7 +55,7 @@ export class TwinWorker implements OnApplicationBootstrap, OnModuleDestroy {
       if (unavailableDependency(e) === null)
         await this.processor.release(job.data, (e as Error).message).catch(() => undefined);
       return waitOutDependency(job, token, e, this.quiet, 'safetensors conversions', (message) =>
-        this.processor.release(job.data, message),
+        this.processor.release(job.data, message, true),
       );
     }
   }

@@ -133,12 +133,13 @@ export class TwinProcessor {
 
   /**
    * The conversion stopped (a dependency failed, or an error BullMQ will retry): the row goes back to pending so the
-   * next try can claim it.
+   * next try can claim it. A dependency's outage does not count as an attempt (an outage never makes a twin fail).
    */
-  async release(job: TwinJobData, message: string): Promise<void> {
+  async release(job: TwinJobData, message: string, outage = false): Promise<void> {
     await this.db.query(
-      `UPDATE twins SET status = 'pending', error = $2 WHERE version_id = $1 AND status = 'converting'`,
-      [job.versionId, message.slice(0, 1000)],
+      `UPDATE twins SET status = 'pending', error = $2, attempts = CASE WHEN $3 THEN greatest(attempts - 1, 0) ELSE attempts END
+        WHERE version_id = $1 AND status = 'converting'`,
+      [job.versionId, message.slice(0, 1000), outage],
     );
   }
 

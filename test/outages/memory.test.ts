@@ -73,11 +73,19 @@ describe('bounded memory', () => {
       `${MB} MiB ×3: upload ${uploadSeconds.toFixed(1)} s, API peak RSS ${(apiPeak / 1e6).toFixed(0)} MB; ` +
         `scans ${scanSeconds.toFixed(1)} s, worker peak RSS ${(workerPeak / 1e6).toFixed(0)} MB`,
     );
-    // random bytes are no format we know: never safe, and a verdict from the content, not a failure
+    // random bytes are no format we know: never safe, and a verdict from the content, not a failure. Which verdict
+    // depends on the bytes (a random file that happens to open like a pickle may be judged dangerous; one CI run
+    // saw that), so the test holds what it means: done, and not safe
+    const states = await scanStates(s, 'big');
     assert.deepEqual(
-      (await scanStates(s, 'big')).map((v) => `${v.version}:${v.status}:${v.verdict}`),
-      ['r1:done:unknown', 'r2:done:unknown', 'r3:done:unknown'],
+      states.map((v) => `${v.version}:${v.status}`),
+      ['r1:done', 'r2:done', 'r3:done'],
     );
+    for (const v of states)
+      assert.ok(
+        v.verdict === 'unknown' || v.verdict === 'dangerous' || v.verdict === 'suspicious',
+        `${v.version}: ${v.verdict}`,
+      );
     assert.ok(apiPeak < LIMIT, `API peak RSS ${apiPeak} bytes`);
     assert.ok(workerPeak < LIMIT, `worker peak RSS ${workerPeak} bytes`);
     // s3rver removes a completed upload's part files just after answering: give it a moment

@@ -1,3 +1,5 @@
+import { crc32 } from 'node:zlib';
+
 /** A tiny pickle assembler for tests: builds streams opcode by opcode (nothing is ever executed). */
 export class PickleAsm {
   private parts: Buffer[] = [];
@@ -78,3 +80,45 @@ export const OPS = {
   STACK_GLOBAL: 0x93,
   BINPERSID: 0x51,
 } as const;
+
+/** a torch zip (archive/data.pkl, archive/version) around a pickle: stored entries, as zipfile would write them */
+export function torchZipOf(pickle: Buffer): Buffer {
+  const entries: Array<[string, Buffer]> = [
+    ['archive/data.pkl', pickle],
+    ['archive/version', Buffer.from('3\n')],
+  ];
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const [name, data] of entries) {
+    const n = Buffer.from(name);
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(n.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(n.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, n, data);
+    centrals.push(central, n);
+    offset += 30 + n.length + data.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cd, end]);
+}

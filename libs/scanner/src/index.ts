@@ -15,3 +15,11 @@ export { ALLOWLISTS } from './torch/allowlists.generated';
 export { rootLayout } from './analysis/load-recipes';
 export { DTYPES } from './torch/dtypes';
 export { diffReports, DIFF_LIST_LIMIT, type ReportDiff, type TensorBrief } from './analysis/report-diff';
+export {
+  harmlessEntry,
+  originOf,
+  recipeGlobal,
+  recipeGlobals,
+  reviewedRuntimes,
+  type HarmlessEntry,
+} from './analysis/harmless';

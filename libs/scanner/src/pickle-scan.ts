@@ -13,15 +13,18 @@ import {
   PyDict,
   PyGlobal,
   PyInstance,
+  PyList,
   PyStorage,
   PyTensor,
   PyTuple,
+  pyClassRepr,
   pyStr,
   toSafeInt,
   UNKNOWN,
   type PyValue,
 } from '@brine/pickle/values';
 import { CHAINED_LOADERS } from './analysis/threats';
+import { harmlessEntry } from './analysis/harmless';
 import type { Severity } from './report';
 import type { ScanContext } from './scan-context';
 import { SliceSource, type ByteSource } from './source';
@@ -67,6 +70,22 @@ export interface PickleWalkResult {
   opcodes: number;
 }
 
+/** a value made by builtins.getattr: an attribute the file fetched, which may be any callable */
+function fetchedAttribute(v: PyValue): v is PyInstance {
+  return v instanceof PyInstance && calleeName(v.callee) === 'builtins.getattr';
+}
+
+/** imported globals and fetched attributes among a call's arguments (into tuples, lists and dicts, `depth` down) */
+function* callablesIn(v: PyValue, depth: number): Generator<PyGlobal | PyInstance> {
+  if (v instanceof PyGlobal || fetchedAttribute(v)) {
+    yield v;
+    return;
+  }
+  if (depth === 0) return;
+  if (v instanceof PyTuple || v instanceof PyList) for (const x of v.items) yield* callablesIn(x, depth - 1);
+  else if (v instanceof PyDict) for (const x of v.values) yield* callablesIn(x, depth - 1);
+}
+
 /** whether a call's arguments hold a tensor (directly or one tuple down): the call wraps it */
 function wrapsTensor(args: PyValue): boolean {
   if (!(args instanceof PyTuple)) return false;
@@ -110,17 +129,48 @@ class ScanHost implements MachineHost {
     const [module, name] = mapPython2Name(ev.rawModule, ev.rawName);
     this.ctx.recordImport(ev, module, name, this.opts.entry);
     this.judge?.importGlobal(ev);
+    // EXT1/2/4 import through the copyreg registry, which only a call registered: counted as a call of the name
+    if (ev.opcode.startsWith('EXT')) this.ctx.markCalled(`${module}.${name}`, ev.opcode, this.at(ev));
     return new PyGlobal(module, name);
+  }
+
+  private at(ev: { offset: number; opcode: string }) {
+    return { entry: this.opts.entry, offset: ev.offset, opcode: ev.opcode };
+  }
+
+  /** a call's callee, and what it is given when it calls what it is given, counted as called */
+  private recordCall(ev: CallEvent, name: string | null): void {
+    if (name) this.ctx.markCalled(name, ev.opcode, this.at(ev));
+    else if (fetchedAttribute(ev.callee)) this.fetchedAttributeUsed(ev.callee, 'calls', ev.opcode, ev.offset);
+    // a vetted callee that never calls its arguments keeps them inert; any other callee may call what it is given
+    if (name && harmlessEntry(name)?.calls === 'none') return;
+    for (const v of callablesIn(ev.args, 3)) {
+      if (v instanceof PyGlobal) this.ctx.markCalled(v.fullName, 'ARGUMENT', this.at(ev));
+      else this.fetchedAttributeUsed(v, `passes to ${name ?? 'a call'}`, ev.opcode, ev.offset);
+    }
+  }
+
+  private fetchedAttributeUsed(v: PyInstance, what: string, opcode: string, offset: number): void {
+    const args = v.args instanceof PyTuple ? v.args.items : [];
+    const owner = args[0] instanceof PyGlobal ? args[0].fullName : pyClassRepr(args[0] ?? null);
+    const attr = typeof args[1] === 'string' ? args[1] : '?';
+    this.ctx.add({
+      severity: 'dangerous',
+      rule: 'call-fetched-attribute',
+      entry: this.opts.entry,
+      offset,
+      opcode,
+      module: 'builtins',
+      name: 'getattr',
+      message: `${what} an attribute fetched while loading (getattr(${owner}, ${JSON.stringify(attr)})): what it runs is chosen by the file, and Brine cannot vouch for it`,
+    });
   }
 
   call(ev: CallEvent): PyValue {
     this.judge?.call(ev, this.machine);
     const name = calleeName(ev.callee);
-    if (name) {
-      const rec = this.ctx.imports.get(name);
-      if (rec && !rec.calls.includes(ev.opcode)) rec.calls.push(ev.opcode);
-      this.special(name, ev);
-    }
+    this.recordCall(ev, name);
+    if (name) this.special(name, ev);
     const c: CallContext = {
       profile: null,
       machine: this.machine,
@@ -178,6 +228,7 @@ class ScanHost implements MachineHost {
 
   build(target: PyValue, state: PyValue, offset: number): void {
     this.judge?.build(target, state, this.machine);
+    if (fetchedAttribute(target)) this.fetchedAttributeUsed(target, 'builds (BUILD)', 'BUILD', offset);
     const joblib = joblibArray(target, state);
     if (joblib) this.machine.interrupt = joblib;
     if (target instanceof PyGlobal) {

@@ -65,7 +65,19 @@ export interface Finding {
   message: string;
 }
 
-export type ImportClass = 'allowed' | 'suspicious' | 'dangerous';
+/**
+ * allowed: torch's weights-only unpickler allows it on the target version (default, import-time or operator lists);
+ * harmless: torch refuses it by default, and Brine's vetted list (or torch's own list on another version) proves it
+ *   harmless — a recipe may allow it;
+ * suspicious: from a module a default install does not have (the user's code, a third-party package), or from the
+ *   standard library, numpy or torch without being called while loading;
+ * dangerous: known to run code, or a callable from the standard library, numpy or torch that is called while loading
+ *   and is not known to be harmless.
+ */
+export type ImportClass = 'allowed' | 'harmless' | 'suspicious' | 'dangerous';
+
+/** where a module comes from: the standard library, numpy and torch are in every process that loads a checkpoint */
+export type ImportOrigin = 'stdlib' | 'numpy' | 'torch' | 'other';
 
 export interface ImportRecord {
   /** module and name after the Python 2 mapping the loader applies */
@@ -74,15 +86,16 @@ export interface ImportRecord {
   /** as spelled in the stream, when different */
   raw?: { module: string; name: string };
   class: ImportClass;
+  origin: ImportOrigin;
   /** allowed by torch.load(weights_only=True) of each version (default + import-time + operator allowlists) */
   allowedBy: Record<TorchVersion, boolean>;
-  /** how the object was used: REDUCE, NEWOBJ, BUILD … */
+  /** how the object was used: REDUCE, NEWOBJ, BUILD …, ARGUMENT (passed to a call that calls what it is given) */
   calls: string[];
   count: number;
   first: { entry: string | null; offset: number; opcode: string };
-  /** why it is dangerous, when it is */
+  /** why it is graded as it is: what it does, why it is harmless, or why Brine cannot vouch for it */
   reason?: string;
-  /** where that knowledge comes from: an advisory, a scanner's list, Brine's gadget scan */
+  /** where that knowledge comes from: an advisory, a scanner's list, Brine's gadget scan, Brine's vetted list */
   source?: string;
 }
 
@@ -138,10 +151,21 @@ export interface LoadRecipe {
   loads: boolean;
   /** Python that loads it safely, or null when there is no safe way */
   code: string | null;
-  /** globals the code allows (module.Name), none of them a known way to run code */
+  /** globals the code allows (module.Name): only entries of Brine's vetted list of harmless constructors */
   safeGlobals: string[];
   /** what else to know: why there is no safe way, devices, warnings */
   notes: string[];
+  /**
+   * when the only obstacle is code of the user's own (or a third-party package's) that Brine cannot vouch for: the
+   * code that loads the file trusting those names, which the user must decide to run (`loads` stays false)
+   */
+  ifTrusted?: {
+    code: string;
+    /** the names that are trusted, not vetted */
+    trust: string[];
+    /** every global the code allows: the vetted ones and the trusted ones */
+    safeGlobals: string[];
+  };
 }
 
 export interface ScanReport {

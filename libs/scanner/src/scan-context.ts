@@ -1,7 +1,8 @@
 import { TensorTotals } from './analysis/structure';
 import { type ImportEvent } from '@brine/pickle/machine';
 import { mapPython2Name } from '@brine/pickle/python2-names';
-import { threatOf } from './analysis/threats';
+import { CHAINED_LOADERS, threatOf } from './analysis/threats';
+import { harmlessEntry, ORIGIN_WORDS, originOf } from './analysis/harmless';
 import {
   SEVERITY_RANK,
   TORCH_VERSIONS,
@@ -16,6 +17,8 @@ import type { ByteSource } from './source';
 import type { ZipArchive } from './zip/zip-archive';
 import { WeightsOnlyJudge } from './torch/judge';
 import { PROFILES } from './torch/profiles';
+
+const VETTED_SOURCE = "Brine's vetted list of harmless constructors (libs/scanner/data/harmless.json)";
 
 export interface ScanLimits {
   /** pickle machine limits */
@@ -189,6 +192,11 @@ export class ScanContext {
     return out;
   }
 
+  /** allowed by torch's own default or import-time list on some modelled version: torch vouches for it */
+  private torchAllows(full: string): boolean {
+    return TORCH_VERSIONS.some((v) => PROFILES[v].allowed.has(full) || PROFILES[v].importTime.has(full));
+  }
+
   recordImport(ev: ImportEvent, module: string, name: string, entry: string | null): ImportRecord {
     const key = `${module}.${name}`;
     const existing = this.imports.get(key);
@@ -197,23 +205,46 @@ export class ScanContext {
       return existing;
     }
     const allowedBy = this.allowedBy(ev.rawModule, ev.rawName);
-    const threat = threatOf(module, name);
-    const cls = threat ? 'dangerous' : allowedBy[this.target] ? 'allowed' : 'suspicious';
+    const vetted = harmlessEntry(key);
+    // the call-graph scan is a heuristic: an entry reviewed against what it found (gadgetScan) stands
+    const found = threatOf(module, name);
+    const threat = found && !(found.scanned && vetted?.gadgetScan) ? found : null;
+    const origin = originOf(module);
+    let grade: Pick<ImportRecord, 'class' | 'reason' | 'source'>;
+    if (threat) grade = { class: 'dangerous', reason: threat.reason, source: threat.source };
+    else if (allowedBy[this.target]) grade = { class: 'allowed' };
+    else if (vetted) grade = { class: 'harmless', reason: vetted.reason, source: VETTED_SOURCE };
+    else if (this.torchAllows(key))
+      grade = {
+        class: 'harmless',
+        reason: 'on the weights-only allowlist of another torch version',
+        source: 'torch',
+      };
+    else
+      grade = {
+        class: 'suspicious',
+        reason:
+          origin === 'other'
+            ? 'from a module a default install does not have (your code or a third-party package): it runs only where that code is installed, and Brine cannot vouch for it'
+            : `from ${ORIGIN_WORDS[origin]}, which every process that loads a checkpoint has, and not on Brine's vetted list of harmless constructors; not called while loading`,
+      };
     const rec: ImportRecord = {
       module,
       name,
       ...(ev.rawModule !== module || ev.rawName !== name
         ? { raw: { module: ev.rawModule, name: ev.rawName } }
         : {}),
-      class: cls,
+      ...grade,
+      origin,
       allowedBy,
       calls: [],
       count: 1,
       first: { entry, offset: ev.offset, opcode: ev.opcode },
-      ...(threat ? { reason: threat.reason, source: threat.source } : {}),
     };
+    if (rec.reason === undefined) delete rec.reason;
+    if (rec.source === undefined) delete rec.source;
     this.imports.set(key, rec);
-    if (cls === 'dangerous') {
+    if (rec.class === 'dangerous') {
       this.add({
         severity: 'dangerous',
         rule: 'import-dangerous',
@@ -224,7 +255,7 @@ export class ScanContext {
         name,
         message: `imports ${key}: ${threat?.reason}`,
       });
-    } else if (cls === 'suspicious') {
+    } else if (rec.class !== 'allowed') {
       this.add({
         severity: 'suspicious',
         rule: 'import-not-allowed',
@@ -233,10 +264,38 @@ export class ScanContext {
         opcode: ev.opcode,
         module,
         name,
-        message: `imports ${key}, which torch ${this.target} does not allow under weights_only`,
+        message:
+          rec.class === 'harmless'
+            ? `imports ${key}, which torch ${this.target} does not allow under weights_only by default (Brine's vetted list holds it as harmless)`
+            : `imports ${key}, which torch ${this.target} does not allow under weights_only`,
       });
     }
     return rec;
+  }
+
+  /**
+   * `full` is called while loading (by `how`: REDUCE, NEWOBJ, INST, OBJ, BUILD, EXT, or ARGUMENT when a call that
+   * calls what it is given receives it). A callable every victim has that is not known to be harmless becomes
+   * dangerous: what it does is the attacker's to choose.
+   */
+  markCalled(full: string, how: string, at: { entry: string | null; offset: number; opcode: string }): void {
+    const rec = this.imports.get(full);
+    if (!rec) return;
+    if (!rec.calls.includes(how)) rec.calls.push(how);
+    if (rec.class !== 'suspicious' || rec.origin === 'other' || CHAINED_LOADERS.has(full)) return;
+    rec.class = 'dangerous';
+    rec.reason = `not known to be harmless: ${full} is in ${ORIGIN_WORDS[rec.origin]}, which every process that loads a checkpoint has, and is not on Brine's vetted list of harmless constructors, so calling it does whatever the file's arguments make it do`;
+    rec.source = VETTED_SOURCE;
+    this.add({
+      severity: 'dangerous',
+      rule: 'call-not-vetted',
+      entry: at.entry,
+      offset: at.offset,
+      opcode: at.opcode,
+      module: rec.module,
+      name: rec.name,
+      message: `${how === 'ARGUMENT' ? 'passes' : 'calls'} ${full} ${how === 'ARGUMENT' ? 'to a call that calls it' : `(${how})`}: not known to be harmless (it is not on Brine's vetted list, and every victim's process has it)`,
+    });
   }
 
   worstSeverity(): Severity | null {

@@ -1,5 +1,5 @@
 import type { PyValue } from '@brine/pickle/values';
-import { loadRecipes, refusedHarmless, rootLayout } from './analysis/load-recipes';
+import { loadRecipes, recipeCandidates, rootLayout } from './analysis/load-recipes';
 import { classifyValue, InventoryBuilder } from './analysis/structure';
 import { scanLegacyPath, scanTarPath } from './containers/legacy-file';
 import { scanZip } from './containers/torch-zip';
@@ -131,10 +131,11 @@ async function scanAtDepth(source: ByteSource, input: ScanInput, depth: number):
 }
 
 /**
- * The load recipes. Where a version refuses globals that are not hostile, the file is scanned once more with those
- * globals allowed, so a recipe that adds them is one that loads (a second refusal would show there). When that
- * scan is refused only because torch's BUILD meets the class of an object one of those globals made (numpy's
- * per-type dtype classes), the class is added and the file scanned again, as torch's own message suggests.
+ * The load recipes. Where a version refuses globals a recipe could allow (entries of the vetted list, or the user's
+ * own names for `ifTrusted`), the file is scanned once more with those globals allowed, so a recipe that adds them is
+ * one that loads (a second refusal would show there). When that scan is refused only because torch's BUILD meets the
+ * class of an object one of those globals made (numpy's per-type dtype classes), the class is added and the file
+ * scanned again, as torch's own message suggests.
  */
 async function recipesFor(
   report: ScanReport,
@@ -144,26 +145,24 @@ async function recipesFor(
   input: ScanInput,
   depth: number,
 ): Promise<ScanReport['howToLoad']> {
-  const extra = [
-    ...new Set(
-      TORCH_VERSIONS.filter(
-        (v) => !report.weightsOnly.byVersion[v].loads && report.weightsOnly.byVersion[v].fix,
-      ).flatMap((v) => refusedHarmless(report.imports, v)),
-    ),
-  ];
-  let withGlobals: Record<TorchVersion, boolean> | null = null;
+  const extra = recipeCandidates(report.imports);
+  let withGlobals: Record<TorchVersion, { loads: boolean; reason: string | null }> | null = null;
   const built: string[] = [];
   const hostile = report.imports.some((i) => i.class === 'dangerous');
   if (extra.length > 0 && !hostile && input.recipes !== false && source.size <= RECIPE_RESCAN_LIMIT) {
-    for (let round = 0; round < 3; round++) {
+    // one round per class torch names (each refusal names one): numpy has a few dozen dtype classes
+    for (let round = 0; round < 16; round++) {
       const again = await scanAtDepth(
         source,
         { ...input, allow: [...(input.allow ?? []), ...extra, ...built], recipes: false },
         depth,
       );
       withGlobals = Object.fromEntries(
-        TORCH_VERSIONS.map((v) => [v, again.weightsOnly.byVersion[v].loads]),
-      ) as Record<TorchVersion, boolean>;
+        TORCH_VERSIONS.map((v) => [
+          v,
+          { loads: again.weightsOnly.byVersion[v].loads, reason: again.weightsOnly.byVersion[v].reason },
+        ]),
+      ) as Record<TorchVersion, { loads: boolean; reason: string | null }>;
       const more = TORCH_VERSIONS.map(
         (v) => BUILT_CLASS.exec(again.weightsOnly.byVersion[v].reason ?? '')?.[1],
       ).filter((c): c is string => c !== undefined && !built.includes(c));

@@ -16,6 +16,8 @@ export interface ThreatMatch {
   readonly reason: string;
   /** where the entry comes from (an advisory, a scanner's list, the gadget scan) */
   readonly source: string;
+  /** found by the call-graph scan (a heuristic a reviewed entry of the vetted list may answer), not kept by hand */
+  readonly scanned?: boolean;
 }
 
 interface ScannedGadgets {
@@ -50,6 +52,7 @@ function scannedMatch(full: string): ThreatMatch | null {
   return {
     reason: [...codes].map((c) => s.sinks[c] ?? c).join('; '),
     source: `${s.source} (${interpreters})`,
+    scanned: true,
   };
 }
 

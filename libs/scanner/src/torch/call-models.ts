@@ -416,6 +416,8 @@ const MODELS = new Map<string, Model>([
   ],
   ['collections.OrderedDict', (c, a) => mapping(c, 'collections.OrderedDict', a)],
   ['collections.Counter', (c, a) => mapping(c, 'collections.Counter', a)],
+  // defaultdict(default_factory[, mapping]): a dict whose first argument is its factory
+  ['collections.defaultdict', (c, a) => mapping(c, 'collections.defaultdict', a.slice(1))],
   [
     'builtins.set',
     (c, a) => {

@@ -46,6 +46,8 @@ export interface TorchProfile {
   readonly safetensorsByPath: boolean;
   /** policy errors raised as RuntimeError and wrapped by torch.load (1.13) */
   readonly runtimeErrorPolicy: boolean;
+  /** torch.serialization.add_safe_globals / safe_globals exist (2.4+): a recipe can allow more globals */
+  readonly addSafeGlobals: boolean;
   /** Python version of the reference build: message wording of a few builtins */
   readonly python: string;
   /** wording of unsupported-global messages */
@@ -126,6 +128,7 @@ export const PROFILES: Readonly<Record<TorchVersion, TorchProfile>> = {
     exactRecordSize: false,
     safetensorsByPath: false,
     runtimeErrorPolicy: true,
+    addSafeGlobals: false,
     python: '3.11',
     messages: '1.13',
   },
@@ -149,6 +152,7 @@ export const PROFILES: Readonly<Record<TorchVersion, TorchProfile>> = {
     exactRecordSize: false,
     safetensorsByPath: false,
     runtimeErrorPolicy: false,
+    addSafeGlobals: true,
     python: '3.13',
     messages: '2.6',
   },
@@ -172,6 +176,7 @@ export const PROFILES: Readonly<Record<TorchVersion, TorchProfile>> = {
     exactRecordSize: true,
     safetensorsByPath: true,
     runtimeErrorPolicy: false,
+    addSafeGlobals: true,
     python: '3.14',
     messages: '2.14',
   },

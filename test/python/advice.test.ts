@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { TORCH_VERSIONS, type ScanReport, type TorchVersion } from '@brine/scanner/report';
 import { REPO_ROOT, FIXTURES } from '../helpers/paths';
 import { scanFile } from '../helpers/scan-file';
+import { put, scanned, startStack, type Stack } from '../helpers/stack';
 import { runJsonHarness, torchMissing, torchPath } from '../helpers/torch-python';
 
 /**
@@ -187,6 +189,75 @@ describe('benign checkpoints: every recipe loads as printed', () => {
               `torch ${v} loads ${f} by itself: it needs a recipe`,
             );
         }
+      },
+    );
+  }
+});
+
+describe('through brine.load, with the Python client in each torch', () => {
+  let s: Stack;
+  /** checkpoint name of each fixture: its case, with the torch that wrote it */
+  const nameOf = (f: string) => f.replace(/\.pt$/, '').replace(/[^A-Za-z0-9._-]/g, '-');
+
+  before(async () => {
+    s = await startStack();
+    for (const [dir, files] of [
+      [HOSTILE, ptFiles(HOSTILE)],
+      [BENIGN, ptFiles(BENIGN)],
+    ] as const)
+      for (const f of files) {
+        const r = await put(s, nameOf(f), '1', readFileSync(join(dir, f)), { 'x-brine-filename': f });
+        assert.equal(r.status, 201, await r.text());
+      }
+    for (const f of [...ptFiles(HOSTILE), ...ptFiles(BENIGN)]) await scanned(s, nameOf(f), '1', 120_000);
+  });
+  after(() => s?.close());
+
+  interface Loaded {
+    ref: string;
+    outcome: 'loaded' | 'not-safe' | 'error';
+    detail: string;
+    marker: boolean;
+  }
+
+  for (const v of TORCH_VERSIONS) {
+    it(
+      `torch ${v}: hostile files are refused without running anything; what the recipe loads, the client loads`,
+      { skip: torchMissing(v) ?? false },
+      async () => {
+        const items: Array<{ ref: string; trust?: string[]; marker?: string; file: string }> = [];
+        for (const f of ptFiles(HOSTILE).filter((x) => madeBy(x) === v))
+          items.push({ ref: `${nameOf(f)}:1`, marker: `${MARKERS}/${caseOf(f)}`, file: f });
+        for (const f of ptFiles(BENIGN)) {
+          items.push({ ref: `${nameOf(f)}:1`, file: f });
+          if (reports.get(f)!.howToLoad[v].ifTrusted)
+            items.push({ ref: `${nameOf(f)}:1`, trust: ['TrainConfig'], file: f });
+        }
+        const { results, stderr } = await runJsonHarness<Loaded>(
+          v,
+          join(REPO_ROOT, 'test', 'python', 'load_with_client.py'),
+          BENIGN,
+          items,
+          {
+            PYTHONPATH: `${torchPath(v, join(REPO_ROOT, 'clients', 'python'))}:${torchPath(v, BENIGN)}`,
+            BRINE_URL: s.url,
+            BRINE_TOKEN: s.adminToken,
+          },
+        );
+        assert.equal(results.length, items.length, stderr.slice(-3000));
+        results.forEach((r, i) => {
+          const item = items[i];
+          const h = reports.get(item.file)!.howToLoad[v];
+          if (item.marker) {
+            assert.equal(r.outcome, 'not-safe', `${item.file}: ${r.detail}`);
+            assert.equal(r.marker, false, `${item.file}: brine.load ran the payload`);
+          } else if (item.trust) {
+            assert.equal(r.outcome, 'loaded', `${item.file} with trust=: ${r.detail}`);
+          } else {
+            assert.equal(r.outcome, h.loads ? 'loaded' : 'not-safe', `${item.file}: ${r.detail}`);
+            if (h.ifTrusted) assert.match(r.detail, /trust=\[TrainConfig\]/);
+          }
+        });
       },
     );
   }

@@ -14,7 +14,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple, Union
 
-from . import _api
+from . import _api, _vetted
 from .errors import (
     AuthError,
     BadRequest,
@@ -29,8 +29,8 @@ from .errors import (
 
 PathLike = Union[str, os.PathLike]
 
-# the torch versions Brine models, and the first torch release each one's weights-only rules describe
-MODELED = (("2.14", (2, 14)), ("2.6", (2, 6)), ("1.13", (1, 13)))
+# the torch versions Brine models (generated from the scanner), newest first, with the first release each describes
+MODELED = tuple((v, tuple(int(x) for x in v.split("."))) for v in reversed(_vetted.TORCH_VERSIONS))
 CHUNK = 1 << 20
 
 
@@ -323,14 +323,19 @@ class Client:
         map_location: Any = None,
         allow_torchscript: bool = False,
         state_dict: bool = False,
+        trust: Optional[list] = None,
         **torch_load_kwargs: Any,
     ) -> Any:
         """
         Pulls "name[:version|:tag]" and loads it the way its scan report says is safe for the torch installed here:
-        torch.load(..., weights_only=True) with exactly the safe globals the report names for this version of torch
-        (never one that can run code), torch.jit.load for TorchScript only with allow_torchscript=True, and
-        safetensors through the safetensors package. A file the installed torch would refuse raises NotSafe with the
-        report's reason and fix.
+        torch.load(..., weights_only=True) with the safe globals the report's recipe names for this version of torch,
+        each of which must be on this client's own vetted list of harmless constructors (generated from Brine's; a
+        report never adds to it), torch.jit.load for TorchScript only with allow_torchscript=True, and safetensors
+        through the safetensors package. A file the installed torch would refuse raises NotSafe with the report's
+        reason and fix.
+
+        trust=[MyConfig, Net]: classes of your own code (or a third-party package) that the file needs and that Brine
+        cannot vouch for; they are allowed only when the report's recipe names exactly them, and only by you.
 
         state_dict=True asks for the model's state dict: it is read from the version's safetensors twin when the
         registry has one (no unpickling at all; for a training checkpoint, its model state dict), tied weights
@@ -353,9 +358,26 @@ class Client:
         fmt, kind = report.get("format"), report.get("kind")
         if report.get("verdict") == "dangerous":
             raise NotSafe(f"{label} is dangerous: {report.get('summary', '')}", reason=report.get("summary", ""))
-        if not recipe.get("loads"):
+        trusted = {f"{getattr(o, '__module__', '')}.{getattr(o, '__qualname__', '')}": o for o in (trust or [])}
+        if_trusted = recipe.get("ifTrusted")
+        if recipe.get("loads"):
+            names = list(recipe.get("safeGlobals") or [])
+            trusted = {}
+        elif if_trusted and trust:
+            missing = [n for n in if_trusted["trust"] if n not in trusted]
+            if missing:
+                raise NotSafe(
+                    f"{label} needs {', '.join(missing)} trusted as well: pass those classes in trust=[...] "
+                    f"(you passed {', '.join(sorted(trusted)) or 'none'})",
+                    reason="; ".join(recipe.get("notes") or []),
+                )
+            names = list(if_trusted["safeGlobals"])
+            trusted = {n: o for n, o in trusted.items() if n in if_trusted["trust"]}
+        else:
             why = "; ".join(recipe.get("notes") or []) or report.get("summary", "")
             fix = (report["weightsOnly"]["byVersion"].get(target) or {}).get("fix", "")
+            if if_trusted:
+                why += f" — if you trust that code, pass trust=[{', '.join(n.rpartition('.')[2] for n in if_trusted['trust'])}]"
             raise NotSafe(
                 f"{label} cannot be loaded safely with torch {torch.__version__} (Brine's model of torch {target}): {why}",
                 reason=why,
@@ -374,12 +396,10 @@ class Client:
             return load_file(path, device=str(map_location or "cpu"))
         if fmt == "torchscript":
             return torch.jit.load(str(path), map_location=map_location)
-        globals_ = [_import(g) for g in recipe.get("safeGlobals") or []]
-        if globals_:
-            if hasattr(torch.serialization, "safe_globals"):
-                with torch.serialization.safe_globals(globals_):
-                    return torch.load(path, map_location=map_location, weights_only=True, **torch_load_kwargs)
-            torch.serialization.add_safe_globals(globals_)
+        allowed = _allowed_globals(label, target, names, trusted)
+        if allowed:
+            with torch.serialization.safe_globals(allowed):
+                return torch.load(path, map_location=map_location, weights_only=True, **torch_load_kwargs)
         return torch.load(path, map_location=map_location, weights_only=True, **torch_load_kwargs)
 
 
@@ -397,23 +417,39 @@ def _numbers(metrics: Dict[str, Any]) -> Dict[str, float]:
     return out
 
 
-# never imported as a safe global, whatever a report says: the registry never names these, and a client that trusted
-# a tampered report would otherwise import and allow them
-_NEVER_MODULES = {"os", "posix", "nt", "subprocess", "sys", "runpy", "importlib", "pickle", "_pickle", "shutil",
-                  "socket", "pty", "ctypes", "marshal", "code", "codeop", "webbrowser", "types", "operator", "functools"}
-_NEVER_BUILTINS = {"eval", "exec", "compile", "__import__", "getattr", "setattr", "delattr", "open", "breakpoint",
-                   "input", "globals", "locals", "vars", "exit", "quit", "help"}
+def _allowed_globals(label: str, target: str, names: list, trusted: Dict[str, Any]) -> list:
+    """
+    What safe_globals gets: each name the report's recipe asks for must be on this client's vetted list for the
+    modeled torch (generated from Brine's, never taken from a report) or be one of the caller's trusted classes.
+    Objects are passed with the name the file uses, (object, "module.Name"), as torch 2.4+ accepts.
+    """
+    out = []
+    for n in names:
+        if n in trusted:
+            out.append((trusted[n], n))
+        elif n in _vetted.VETTED.get(target, ()):
+            out.append((_import(n), n))
+        else:
+            raise NotSafe(
+                f"{label}: the report asks to allow {n}, which is not on this client's vetted list of harmless "
+                f"constructors for torch {target}: refused (a report cannot add to that list)",
+                reason=n,
+            )
+    return out
 
 
 def _import(dotted: str) -> Any:
-    """the object a dotted global names (the report's safe globals are never ones that run code)"""
-    module, _, name = dotted.rpartition(".")
-    if module.split(".")[0] in _NEVER_MODULES or (module == "builtins" and name in _NEVER_BUILTINS):
-        raise NotSafe(f"the report asks to allow {dotted}, which can run code: refused", reason=dotted)
-    obj: Any = importlib.import_module(module)
-    for part in name.split("."):
-        obj = getattr(obj, part)
-    return obj
+    """the object a dotted global names: the longest importable module, then attributes"""
+    parts = dotted.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        try:
+            obj: Any = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for part in parts[i:]:
+            obj = getattr(obj, part)
+        return obj
+    raise ImportError(dotted)
 
 
 _default: Optional[Client] = None
@@ -436,7 +472,7 @@ def pull(ref: str, dest: Optional[PathLike] = None, acknowledge_risk: bool = Fal
     return _client().pull(ref, dest, acknowledge_risk)
 
 
-def load(ref: str, map_location: Any = None, **kw: Any) -> Any:
+def load(ref: str, map_location: Any = None, **kw: Any) -> Any:  # trust=[...], allow_torchscript, state_dict
     """Client().load with BRINE_URL and BRINE_TOKEN."""
     return _client().load(ref, map_location, **kw)
 

@@ -252,6 +252,11 @@ function recipe(x: RecipeInputs, v: TorchVersion): LoadRecipe {
       );
   }
   const result = report.weightsOnly.byVersion[v];
+  // a whole pickled model: the lasting cure is a state dict, whatever this version can do with the file
+  if (report.kind === 'full_model')
+    notes.push(
+      'a pickled nn.Module ties the file to the code of its classes: where you trust the file, re-save its weights as a state_dict (torch.save(model.state_dict(), "state_dict.pt")) and push that',
+    );
   const needed = neededGlobals(report.imports, v);
   const names = needed.map((i) => `${i.module}.${i.name}`);
   const code = (globals: string[]) => {

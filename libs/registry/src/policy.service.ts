@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
-import { threatOf } from '@brine/scanner';
+import { harmlessEntry, originOf, PROFILES, threatOf, TORCH_VERSIONS } from '@brine/scanner';
 import { DataSource } from 'typeorm';
 import type { SafeGlobalView } from '@brine/contracts';
 import type { TokenEntity } from '@brine/persistence';
@@ -52,6 +52,14 @@ export class PolicyService {
     if (threat)
       throw new BadRequestException(
         `${name} cannot be a safe global: ${threat.reason}. A file that needs it to load runs code when loaded.`,
+      );
+    // allow by proof: what every victim's process has (the standard library, numpy, torch) must be on Brine's vetted
+    // list or torch's own; the operator's own code (or a third-party package) is theirs to vouch for
+    const origin = originOf(name.slice(0, dot));
+    const torchAllows = TORCH_VERSIONS.some((v) => PROFILES[v].allowed.has(name));
+    if (origin !== 'other' && !harmlessEntry(name) && !torchAllows)
+      throw new BadRequestException(
+        `${name} cannot be a safe global: it is in ${origin === 'stdlib' ? "Python's standard library" : origin}, which every process that loads a checkpoint has, and it is not on Brine's vetted list of harmless constructors, so allowing it would let any file call it. If it is harmless, it belongs on that list (libs/scanner/data/harmless.json) with the reason from its source.`,
       );
     const inserted = (await this.db.query(
       `INSERT INTO safe_globals (name, note, added_by) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET note = EXCLUDED.note

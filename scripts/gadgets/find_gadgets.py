@@ -17,7 +17,8 @@ module and for `self.method(...)` / `cls.method(...)` calls inside a class. A ca
   native     ctypes and _ctypes
   unpickle   pickle.load(s)/Unpickler, marshal.load(s), shelve, torch.load, numpy.load
 A class is a gadget when calling it (__init__, __new__) or building it (__setstate__, __reduce_ex__ targets) reaches
-a sink. Output: {"python": ..., "torch": ..., "gadgets": {"module.qualname": ["code", ...]}}.
+a sink. Frozen modules (_frozen_importlib, _frozen_importlib_external) are read from the files they are frozen from;
+modules written in C, which have no source to read, are classified by the C_MODULES table. Output: {"python": ..., "torch": ..., "gadgets": {"module.qualname": ["code", ...]}}.
 """
 import ast
 import json
@@ -421,6 +422,78 @@ def scan(graphs):
 
 SKIP = ("test", "tests", "idle_test", "testing")
 
+# Frozen modules have no file of their own: their source ships beside the package they are frozen from.
+FROZEN_SOURCES = {
+    "_frozen_importlib": "importlib/_bootstrap.py",
+    "_frozen_importlib_external": "importlib/_bootstrap_external.py",
+}
+
+# Modules written in C have no source to read: what calling into them can do, from CPython's documentation and
+# Modules/*.c. A sink for the whole module, or {name: sink} where only some of its callables reach one. New modules
+# of 3.13 and 3.14 (_interpreters, _interpqueues, _interpchannels, _remote_debugging) are here too.
+C_MODULES = {
+    "_interpreters": "code",  # 3.13+: create interpreters and run code in them
+    "_xxsubinterpreters": "code",  # 3.12's name for it
+    "_interpchannels": "code",
+    "_interpqueues": "code",
+    "_xxinterpchannels": "code",
+    "_imp": "code",  # create_dynamic/exec_dynamic/exec_builtin load and run extension modules
+    "_thread": {"start_new_thread": "code", "start_new": "code", "start_joinable_thread": "code"},
+    "_posixsubprocess": "process",
+    "posix": "process",
+    "_multiprocessing": "process",
+    "_posixshmem": "file-write",
+    "_sqlite3": {"connect": "file-write", "Connection": "file-write"},
+    "_dbm": {"open": "file-write"},
+    "_gdbm": {"open": "file-write"},
+    "readline": {"write_history_file": "file-write", "append_history_file": "file-write", "read_init_file": "code"},
+    "_io": {"open": "file-write", "FileIO": "file-write", "open_code": "file-write"},
+    "mmap": {"mmap": "file-write"},
+    "fcntl": "file-write",
+    "faulthandler": {"enable": "file-write", "dump_traceback": "file-write", "dump_traceback_later": "process",
+                     "register": "file-write"},
+    "syslog": {"syslog": "file-write", "openlog": "file-write"},
+    "_socket": "network",
+    "_ssl": "network",
+    "_ctypes": "native",
+    "_remote_debugging": "native",  # 3.14: reads the memory of other processes
+    "_testcapi": "code",
+    "_testinternalcapi": "code",
+    "_testmultiphase": "code",
+    "_testsinglephase": "code",
+    "_testbuffer": "code",
+    "_testclinic": "code",
+    "_xxtestfuzz": "code",
+    "_tkinter": "code",  # Tcl interpreters evaluate scripts
+    "_lsprof": {"Profiler": "code"},
+    "atexit": {"register": "code"},  # runs what it is given when the process exits
+    "_signal": {"signal": "code", "set_wakeup_fd": "file-write", "pthread_kill": "process", "alarm": "process"},
+    "_codecs": {"register": "code"},  # the codec machinery calls the search function it is given
+    "_pickle": "unpickle",
+    "marshal": {"load": "unpickle", "loads": "unpickle"},
+}
+
+
+def c_module_gadgets():
+    """{module.name: [sink]} for the C modules above that this interpreter has (importing C code runs no Python)"""
+    import importlib
+    import inspect
+
+    out = {}
+    for mod, sinks in C_MODULES.items():
+        try:
+            m = importlib.import_module(mod)
+        except BaseException:
+            continue
+        if isinstance(sinks, dict):
+            names = [n for n in sinks if hasattr(m, n)]
+        else:
+            names = [n for n, v in vars(m).items() if callable(v) and not n.startswith("__")
+                     and (inspect.isbuiltin(v) or inspect.isclass(v) or inspect.isroutine(v))]
+        for n in names:
+            out[f"{mod}.{n}"] = [sinks[n] if isinstance(sinks, dict) else sinks]
+    return out
+
 
 def package_files(root, prefix):
     """(module name, path, is_package) for every .py file below root, without importing anything"""
@@ -475,7 +548,15 @@ def main():
             except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
                 continue
             graphs[name] = ModuleGraph(name, tree, is_pkg)
+    for frozen, rel in FROZEN_SOURCES.items():
+        try:
+            with open(os.path.join(stdlib, rel), encoding="utf-8") as f:
+                graphs[frozen] = ModuleGraph(frozen, ast.parse(f.read()), False)
+        except (OSError, SyntaxError):
+            pass
     out = scan(graphs)
+    for name, sinks in c_module_gadgets().items():
+        out[name] = sorted(set(out.get(name, [])) | set(sinks))
     json.dump({"python": "%d.%d" % sys.version_info[:2], "torch": torch_version, "gadgets": out}, sys.stdout,
               indent=0, sort_keys=True)
 

@@ -116,10 +116,11 @@ describe('the vetted list', () => {
 });
 
 describe('grading by what the victim process has', () => {
+  // colorsys.rgb_to_hsv is on no gadget list and on no vetted list: what matters is that nothing proves it harmless
   it('a standard-library callable that is called and not vetted is dangerous: not known to be harmless', async () => {
-    const r = await scanPickle(checkpoint(call('_sqlite3', 'connect', str('/tmp/x'))));
+    const r = await scanPickle(checkpoint(call('colorsys', 'rgb_to_hsv', str('1'), str('2'), str('3'))));
     assert.equal(r.verdict, 'dangerous');
-    const imp = r.imports.find((i) => i.name === 'connect')!;
+    const imp = r.imports.find((i) => i.name === 'rgb_to_hsv')!;
     assert.equal(imp.class, 'dangerous');
     assert.equal(imp.origin, 'stdlib');
     assert.match(imp.reason ?? '', /not known to be harmless/);
@@ -128,14 +129,14 @@ describe('grading by what the victim process has', () => {
   });
 
   it('the same callable stored without a call is suspicious, and no recipe allows it', async () => {
-    const r = await scanPickle(checkpoint(ref('_sqlite3', 'connect')));
+    const r = await scanPickle(checkpoint(ref('colorsys', 'rgb_to_hsv')));
     assert.equal(r.verdict, 'suspicious');
-    assert.equal(r.imports.find((i) => i.name === 'connect')?.class, 'suspicious');
+    assert.equal(r.imports.find((i) => i.name === 'rgb_to_hsv')?.class, 'suspicious');
     for (const v of ['2.6', '2.14'] as const) {
       assert.equal(r.howToLoad[v].loads, false);
       assert.match(
         r.howToLoad[v].notes[0],
-        /_sqlite3\.connect \(in Python's standard library and not on Brine's vetted list/,
+        /colorsys\.rgb_to_hsv \(in Python's standard library and not on Brine's vetted list/,
       );
       assert.equal(r.howToLoad[v].ifTrusted, undefined);
     }

@@ -81,5 +81,11 @@ export function recipeLines(
     out.push(...code.split('\n').map((l) => `    ${l}`));
   }
   for (const n of recipe.notes) out.push(`    ${recipe.loads ? dim(`# ${n}`) : n}`);
+  if (recipe.ifTrusted) {
+    out.push(
+      `  ${dim(`only if you trust ${recipe.ifTrusted.trust.join(', ')} (code Brine cannot vouch for):`)}`,
+    );
+    out.push(...recipe.ifTrusted.code.split('\n').map((l) => `    ${l}`));
+  }
   return out;
 }

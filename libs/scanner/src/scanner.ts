@@ -1,4 +1,5 @@
 import type { PyValue } from '@brine/pickle/values';
+import { recipeGlobal } from './analysis/harmless';
 import { loadRecipes, recipeCandidates, rootLayout } from './analysis/load-recipes';
 import { classifyValue, InventoryBuilder } from './analysis/structure';
 import { scanLegacyPath, scanTarPath } from './containers/legacy-file';
@@ -24,6 +25,7 @@ import {
 import { ScanContext, type NestedPayload, type ScanOptions } from './scan-context';
 import { CountingSource, SourceReadError, type ByteSource } from './source';
 import { runtime } from './torch/messages';
+import { PROFILES } from './torch/profiles';
 import { ZipArchive } from './zip/zip-archive';
 
 export const SCANNER_VERSION = '1.0.0';
@@ -97,11 +99,17 @@ async function scanAtDepth(source: ByteSource, input: ScanInput, depth: number):
   const imports = [...ctx.imports.values()].sort(
     (a, b) => rank(b.class) - rank(a.class) || a.first.offset - b.first.offset,
   );
-  // add_safe_globals is the fix for a harmless class, never for a code-execution primitive
-  const dangerous = new Set(
-    imports.filter((i) => i.class === 'dangerous').map((i) => `${i.module}.${i.name}`),
-  );
-  for (const r of Object.values(byVersion)) if (r.fix && dangerous.has(r.fix)) delete r.fix;
+  // add_safe_globals is the fix only where the version has it, and only for what Brine's vetted list holds or the
+  // user's own code (theirs to trust): never for a code-execution primitive or a callable not known to be harmless
+  const byName = new Map(imports.map((i) => [`${i.module}.${i.name}`, i]));
+  for (const [v, r] of Object.entries(byVersion) as Array<[TorchVersion, VersionResult]>) {
+    const imp = r.fix ? byName.get(r.fix) : undefined;
+    const offerable =
+      imp !== undefined &&
+      imp.class !== 'dangerous' &&
+      (imp.origin === 'other' || recipeGlobal(r.fix as string, v));
+    if (r.fix && (!PROFILES[v].addSafeGlobals || !offerable)) delete r.fix;
+  }
   const report: ScanReport = {
     path: input.path ?? '',
     size: source.size,

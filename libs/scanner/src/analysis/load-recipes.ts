@@ -171,7 +171,7 @@ function opcodeAdvice(reason: string | null, v: TorchVersion): string | null {
   const later = TORCH_VERSIONS.filter((w) => PROFILES[w].accepts[code] === 1);
   const fix =
     later.length > 0
-      ? `load it with torch ${later[0]} or later, whose weights-only unpickler supports it`
+      ? `use torch ${later[0]} or later, whose weights-only unpickler supports it`
       : op === 'FRAME'
         ? "re-save it where it was made with torch.save's default protocol (2: leave out pickle_protocol) and push that"
         : `re-save it where it was made without ${op} (torch.save with its default protocol writes none) and push that`;

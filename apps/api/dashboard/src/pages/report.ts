@@ -233,6 +233,18 @@ function recipeSection(r: ScanReport): HTMLElement {
             recipe.notes.map((n) => h('li', null, n)),
           )
         : null,
+      recipe.ifTrusted
+        ? h(
+            'div',
+            { class: 'if-trusted' },
+            h(
+              'p',
+              null,
+              `Only if you trust ${recipe.ifTrusted.trust.join(', ')} (code Brine cannot vouch for):`,
+            ),
+            h('pre', { class: 'recipe', 'data-loads': 'if-trusted' }, h('code', null, recipe.ifTrusted.code)),
+          )
+        : null,
     );
   };
   select.addEventListener('change', show);
@@ -311,8 +323,9 @@ function findingsSection(findings: Finding[]): HTMLElement {
 
 function importsSection(imports: ImportRecord[]): HTMLElement {
   const groups: Array<[ImportRecord['class'], string]> = [
-    ['dangerous', 'Dangerous: would run code'],
-    ['suspicious', 'Suspicious: outside the allowlist'],
+    ['dangerous', 'Dangerous: runs code, or called without being known to be harmless'],
+    ['suspicious', "Suspicious: code Brine cannot vouch for (yours, a package's, or not called)"],
+    ['harmless', "Harmless: refused by torch by default, on Brine's vetted list"],
     ['allowed', 'Safe: on the weights-only allowlist'],
   ];
   return h(

@@ -37,17 +37,29 @@ const child = spawn(process.execPath, args, {
   cwd: root,
   env: { ...process.env, NODE_ENV: 'test' },
 });
+// CI (BRINE_NO_SKIPS=1, set by .ci/run) counts a skipped test as failed: a check that did not run proved nothing
+const noSkips = process.env.BRINE_NO_SKIPS === '1';
 child.on('exit', (code) => {
   let passed = 0;
   let failed = 0;
+  let skipped = [];
   try {
     const tap = fs.readFileSync(path.join(root, 'dist', 'test-results.tap'), 'utf8');
     passed = Number(/^# pass (\d+)/m.exec(tap)?.[1] ?? 0);
     failed = Number(/^# fail (\d+)/m.exec(tap)?.[1] ?? 0) + Number(/^# cancelled (\d+)/m.exec(tap)?.[1] ?? 0);
+    // "ok 3 - name # SKIP reason" lines, at any depth
+    skipped = [...tap.matchAll(/^\s*ok \d+ - (.*?) # SKIP\s*(.*)$/gm)].map(
+      (m) => `${m[1]}: ${m[2] || 'skipped'}`,
+    );
   } catch {
     failed = Math.max(failed, 1);
   }
   if (code !== 0 && failed === 0) failed = 1;
+  if (skipped.length > 0) {
+    console.log(`${skipped.length} skipped${noSkips ? ', counted as failed (BRINE_NO_SKIPS=1)' : ''}:`);
+    for (const s of skipped) console.log(`  - ${s}`);
+    if (noSkips) failed += skipped.length;
+  }
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(code === 0 && failed === 0 ? 0 : 1);
 });

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MemorySource } from '@brine/scanner';
 import { LocalFileSource } from '@brine/storage';
 import { gather, prepareTwin, safetensorsLayout, type TwinPlan } from '@brine/twin';
-import { FIXTURES, REPO_ROOT, SHARED } from '../helpers/paths';
+import { FIXTURES, REPO_ROOT } from '../helpers/paths';
+import { ORACLE, torchMissing } from '../helpers/torch-python';
 
 /**
  * The safetensors twin, converted by the same code the worker runs, checked against real torch: every tensor of
@@ -15,8 +16,6 @@ import { FIXTURES, REPO_ROOT, SHARED } from '../helpers/paths';
  * as torch 2.14 loads it and the real safetensors package reads the twin).
  */
 const PYTHON = process.env.BRINE_PYTHON ?? '/usr/bin/python3';
-const ORACLE = join(SHARED, 'tools', 'torch-oracle');
-const ORACLE_ROOT = join(process.env.TORCH_ORACLE_HOME ?? '/var/cache/torch-oracle', 'sid');
 const DIR = join(FIXTURES, 'twin');
 
 interface Made {
@@ -224,7 +223,7 @@ describe('safetensors twin', () => {
 
   it(
     'matches torch 2.14 and the real safetensors package (torch-oracle)',
-    { skip: !existsSync(join(ORACLE_ROOT, 'usr', 'bin', 'python3')) && 'torch-oracle is not set up' },
+    { skip: torchMissing('2.14') ?? false },
     async () => {
       const rel = (p: string) => `/src/${p.slice(REPO_ROOT.length + 1)}`;
       // the twins are written inside the repository for the root to see them (under dist/, removed after)

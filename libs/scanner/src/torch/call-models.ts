@@ -18,6 +18,7 @@ import {
   type PyValue,
 } from '@brine/pickle/values';
 import { DTYPES, dtypeOfGlobal } from './dtypes';
+import { unpackMessage } from './messages';
 import type { TorchProfile } from './profiles';
 
 /**
@@ -215,12 +216,7 @@ const COMPRESSED_LAYOUTS = new Set([
 
 /** Python's `a, b, c = data` on a tuple of the wrong length */
 function unpackError(p: TorchProfile, want: number, got: number): CallError {
-  return new CallError(
-    'ValueError',
-    got > want
-      ? `too many values to unpack (expected ${want}${p.python === '3.14' ? `, got ${got}` : ''})`
-      : `not enough values to unpack (expected ${want}, got ${got})`,
-  );
+  return new CallError('ValueError', unpackMessage(p, want, got));
 }
 
 /**
@@ -246,15 +242,15 @@ function sparse(
       new CallError(
         'NotImplementedError',
         `rebuilding sparse tensor for layout ${layout}`,
-        p.version === '1.13',
+        p.sparse.unsupportedAsRuntimeError,
       );
     if (fn === '_rebuild_sparse_csr_tensor') {
       if (layout !== 'torch.sparse_csr') throw unsupported();
       if (items.length !== 4) throw unpackError(p, 4, items.length);
     } else if (layout === 'torch.sparse_coo') {
-      const ok = p.version === '1.13' ? items.length === 3 : items.length === 3 || items.length === 4;
-      if (!ok) throw unpackError(p, p.version === '1.13' ? 3 : 4, items.length);
-    } else if (COMPRESSED_LAYOUTS.has(layout) && p.version !== '1.13') {
+      const arities = p.sparse.cooArities;
+      if (!arities.includes(items.length)) throw unpackError(p, arities[arities.length - 1], items.length);
+    } else if (COMPRESSED_LAYOUTS.has(layout) && p.sparse.compressedLayouts) {
       if (items.length !== 4) throw unpackError(p, 4, items.length);
     } else throw unsupported();
   }

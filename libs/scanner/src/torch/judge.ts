@@ -26,7 +26,16 @@ import {
   type CallContext,
 } from './call-models';
 import { DTYPE_SCALAR_NAME, DTYPES, dtypeOfGlobal } from './dtypes';
-import { blockedGlobal, policy, render, runtime, unsupportedGlobal, type Failure } from './messages';
+import {
+  blockedGlobal,
+  MESSAGE_STYLES,
+  policy,
+  render,
+  runtime,
+  unpackMessage,
+  unsupportedGlobal,
+  type Failure,
+} from './messages';
 import { PROFILES, type TorchProfile } from './profiles';
 
 /**
@@ -303,11 +312,7 @@ export class WeightsOnlyJudge {
       }
       const allowed = p.buildAllowlisted && (p.allowed.has(t) || s.user.has(t));
       if (!allowed) {
-        const msg =
-          p.messages === '1.13'
-            ? `Can only build Tensor, parameter or dict objects, but got ${classRepr(t)}`
-            : `Can only build Tensor, Parameter, OrderedDict or types allowlisted via \`add_safe_globals\`, but got ${classRepr(t)}`;
-        this.fail(s, this.policyFailure(p, msg));
+        this.fail(s, this.policyFailure(p, MESSAGE_STYLES[p.messages].cannotBuild(classRepr(t))));
         continue;
       }
       // allowlisted types without __dict__ cannot take a non-empty state
@@ -353,7 +358,7 @@ export class WeightsOnlyJudge {
         (target instanceof PyList && t === 'builtins.list') ||
         (p.appendToAllowlistedListSubclass && target instanceof PyList && s.user.has(t));
       if (ok) continue;
-      const verb = opcode === 'APPENDS' && p.messages !== '2.14' ? 'extend' : 'append to';
+      const verb = MESSAGE_STYLES[p.messages].appendVerb(opcode === 'APPENDS' ? 'APPENDS' : 'APPEND');
       this.fail(s, this.policyFailure(p, `Can only ${verb} lists, but got ${classRepr(t)}`));
     }
   }
@@ -430,8 +435,9 @@ export class WeightsOnlyJudge {
       if (pid instanceof PyTuple && pid.items.length > 0) {
         const tag = asciiOf(pid.items[0]);
         if (tag !== 'storage') {
-          const shown =
-            p.messages === '2.14' ? classRepr(typeName(pid.items[0])) : (tag ?? pyStr(pid.items[0]));
+          const shown = MESSAGE_STYLES[p.messages].pidTagShownAsClass
+            ? classRepr(typeName(pid.items[0]))
+            : (tag ?? pyStr(pid.items[0]));
           this.fail(s, this.policyFailure(p, `Only persistent_load of storage is allowed, but got ${shown}`));
           continue;
         }
@@ -459,11 +465,7 @@ export class WeightsOnlyJudge {
     const data = pid.items.slice(1);
     const want = loader.kind === 'zip' ? 4 : 5;
     if (data.length !== want) {
-      const msg =
-        data.length > want
-          ? `too many values to unpack (expected ${want}${p.python === '3.14' ? `, got ${data.length}` : ''})`
-          : `not enough values to unpack (expected ${want}, got ${data.length})`;
-      this.fail(s, runtime('ValueError', msg));
+      this.fail(s, runtime('ValueError', unpackMessage(p, want, data.length)));
       return;
     }
     const [storageType, key, , numelV] = data;

@@ -47,22 +47,86 @@ const DTENSOR = new Set([
   'torch.distributed.tensor.placement_types.Shard',
 ]);
 
+/**
+ * How each version words what differs between versions: one row per message style (TorchProfile.messages), read by
+ * the judge and the call models instead of branching on the version.
+ */
+interface MessageStyle {
+  /** a GLOBAL that is not allowed (NJT and DTensor hints come first where the version has them) */
+  unsupportedGlobal(full: string): string;
+  /** whether the version names NJT and DTensor classes with an import hint instead */
+  hints: boolean;
+  /** BUILD on an object whose type is not allowed; `cls` is its class repr */
+  cannotBuild(cls: string): string;
+  /** the verb of APPEND(S) on something that is not a list */
+  appendVerb(opcode: 'APPEND' | 'APPENDS'): string;
+  /** how a persistent id's tag that is not "storage" is shown: its class, or the tag itself */
+  pidTagShownAsClass: boolean;
+  /** what follows "PytorchStreamReader failed …" */
+  corruptZipHint: string;
+}
+
+const allowlistHint = (shown: string, suggested: string) =>
+  `Unsupported global: GLOBAL ${shown} was not an allowed global by default. Please use ` +
+  `\`torch.serialization.add_safe_globals([${suggested}])\` or the ` +
+  `\`torch.serialization.safe_globals([${suggested}])\` context manager to allowlist this global ` +
+  `if you trust this class/function.`;
+
+export const MESSAGE_STYLES: Readonly<Record<TorchProfile['messages'], MessageStyle>> = {
+  '1.13': {
+    unsupportedGlobal: (full) => `Unsupported class ${full}`,
+    hints: false,
+    cannotBuild: (cls) => `Can only build Tensor, parameter or dict objects, but got ${cls}`,
+    appendVerb: (op) => (op === 'APPENDS' ? 'extend' : 'append to'),
+    pidTagShownAsClass: false,
+    corruptZipHint: '',
+  },
+  '2.6': {
+    unsupportedGlobal: (full) => allowlistHint(full, full.slice(full.lastIndexOf('.') + 1)),
+    hints: true,
+    cannotBuild: (cls) =>
+      `Can only build Tensor, Parameter, OrderedDict or types allowlisted via \`add_safe_globals\`, but got ${cls}`,
+    appendVerb: (op) => (op === 'APPENDS' ? 'extend' : 'append to'),
+    pidTagShownAsClass: false,
+    corruptZipHint: '',
+  },
+  '2.14': {
+    unsupportedGlobal: (full) => allowlistHint(stripBuiltins(full), stripBuiltins(full)),
+    hints: true,
+    cannotBuild: (cls) =>
+      `Can only build Tensor, Parameter, OrderedDict or types allowlisted via \`add_safe_globals\`, but got ${cls}`,
+    appendVerb: () => 'append to',
+    pidTagShownAsClass: true,
+    corruptZipHint:
+      '. If you see this error, there is a high likelihood that your checkpoint file is corrupted. This can happen if the checkpoint was not saved properly, was transferred incorrectly, or the file was modified after saving.',
+  },
+};
+
+/** Python's own wording, where the interpreter a torch build runs on changed it */
+export const PYTHON_MESSAGES: Readonly<
+  Record<TorchProfile['python'], { tooManyToUnpack(want: number, got: number): string }>
+> = {
+  '3.11': { tooManyToUnpack: (want) => `too many values to unpack (expected ${want})` },
+  '3.13': { tooManyToUnpack: (want) => `too many values to unpack (expected ${want})` },
+  '3.14': { tooManyToUnpack: (want, got) => `too many values to unpack (expected ${want}, got ${got})` },
+};
+
+/** Python's `a, b, c = data` on a sequence of the wrong length */
+export function unpackMessage(p: TorchProfile, want: number, got: number): string {
+  return got > want
+    ? PYTHON_MESSAGES[p.python].tooManyToUnpack(want, got)
+    : `not enough values to unpack (expected ${want}, got ${got})`;
+}
+
 export function unsupportedGlobal(p: TorchProfile, full: string): Failure {
-  if (p.messages === '1.13') return policy(`Unsupported class ${full}`, full);
-  if (NJT.has(full))
+  const style = MESSAGE_STYLES[p.messages];
+  if (style.hints && NJT.has(full))
     return policy(
       '``torch.nested`` and ``torch._dynamo`` must be imported to load nested jagged tensors (NJTs)',
     );
-  if (DTENSOR.has(full)) return policy('``torch.distributed.tensor`` must be imported to load DTensors');
-  const shown = p.messages === '2.6' ? full : stripBuiltins(full);
-  const suggested = p.messages === '2.6' ? full.slice(full.lastIndexOf('.') + 1) : stripBuiltins(full);
-  return policy(
-    `Unsupported global: GLOBAL ${shown} was not an allowed global by default. Please use ` +
-      `\`torch.serialization.add_safe_globals([${suggested}])\` or the ` +
-      `\`torch.serialization.safe_globals([${suggested}])\` context manager to allowlist this global ` +
-      `if you trust this class/function.`,
-    full,
-  );
+  if (style.hints && DTENSOR.has(full))
+    return policy('``torch.distributed.tensor`` must be imported to load DTensors');
+  return policy(style.unsupportedGlobal(full), full);
 }
 
 export function blockedGlobal(full: string, module: string): Failure {
@@ -79,8 +143,7 @@ export function render(p: TorchProfile, f: Failure): string {
     return `${f.pyType}: ${f.message}`;
   }
   if (f.policy) return wrap(f.message);
-  if (p.messages === '2.14' && f.message.startsWith('PytorchStreamReader failed')) {
-    return `${f.pyType}: ${f.message}. If you see this error, there is a high likelihood that your checkpoint file is corrupted. This can happen if the checkpoint was not saved properly, was transferred incorrectly, or the file was modified after saving.`;
-  }
+  if (f.message.startsWith('PytorchStreamReader failed'))
+    return `${f.pyType}: ${f.message}${MESSAGE_STYLES[p.messages].corruptZipHint}`;
   return `${f.pyType}: ${f.message}`;
 }

@@ -46,10 +46,20 @@ export interface TorchProfile {
   readonly safetensorsByPath: boolean;
   /** policy errors raised as RuntimeError and wrapped by torch.load (1.13) */
   readonly runtimeErrorPolicy: boolean;
+  /**
+   * _rebuild_sparse_tensor: the lengths of a COO tensor's data tuple it unpacks (1.13: 3; 2.x: 3, or 4 with
+   * is_coalesced), whether it rebuilds CSR/CSC/BSR/BSC itself (2.x), and whether an unsupported layout comes out
+   * as a RuntimeError that torch.load wraps (1.13)
+   */
+  readonly sparse: {
+    readonly cooArities: readonly number[];
+    readonly compressedLayouts: boolean;
+    readonly unsupportedAsRuntimeError: boolean;
+  };
   /** torch.serialization.add_safe_globals / safe_globals exist (2.4+): a recipe can allow more globals */
   readonly addSafeGlobals: boolean;
   /** Python version of the reference build: message wording of a few builtins */
-  readonly python: string;
+  readonly python: '3.11' | '3.13' | '3.14';
   /** wording of unsupported-global messages */
   readonly messages: '1.13' | '2.6' | '2.14';
 }
@@ -106,6 +116,7 @@ function allowlist(v: TorchVersion): { allowed: Set<string>; importTime: Set<str
 }
 
 const BLOCKED = new Set(['sys', 'os', 'posix', 'nt']);
+const SPARSE_2X = { cooArities: [3, 4], compressedLayouts: true, unsupportedAsRuntimeError: false };
 
 export const PROFILES: Readonly<Record<TorchVersion, TorchProfile>> = {
   '1.13': {
@@ -128,6 +139,7 @@ export const PROFILES: Readonly<Record<TorchVersion, TorchProfile>> = {
     exactRecordSize: false,
     safetensorsByPath: false,
     runtimeErrorPolicy: true,
+    sparse: { cooArities: [3], compressedLayouts: false, unsupportedAsRuntimeError: true },
     addSafeGlobals: false,
     python: '3.11',
     messages: '1.13',
@@ -152,6 +164,7 @@ export const PROFILES: Readonly<Record<TorchVersion, TorchProfile>> = {
     exactRecordSize: false,
     safetensorsByPath: false,
     runtimeErrorPolicy: false,
+    sparse: SPARSE_2X,
     addSafeGlobals: true,
     python: '3.13',
     messages: '2.6',
@@ -176,6 +189,7 @@ export const PROFILES: Readonly<Record<TorchVersion, TorchProfile>> = {
     exactRecordSize: true,
     safetensorsByPath: true,
     runtimeErrorPolicy: false,
+    sparse: SPARSE_2X,
     addSafeGlobals: true,
     python: '3.14',
     messages: '2.14',

@@ -18,6 +18,24 @@ import type { ByteSource } from '../source';
 export type TarPython = '3.11' | '3.13' | '3.14';
 export const TAR_PYTHONS: readonly TarPython[] = ['3.11', '3.13', '3.14'];
 
+/** What each Python's tarfile does differently (the list above, as data) */
+interface TarBehaviour {
+  /** TarInfo.frombuf(dircheck=True) for headers that follow a GNU long name or PAX header: "x/" becomes a directory */
+  followUpDircheck: boolean;
+  /** _block() of a negative size: floor division (3.11) instead of "invalid offset" */
+  negativeSizeFloors: boolean;
+  /** after a PAX size= record, the next header is found from the member's data (3.11, 3.13), not its own header */
+  paxSizeFromData: boolean;
+  /** extraction applies the "data" filter (3.14's default) */
+  dataFilter: boolean;
+}
+
+const TAR_BEHAVIOUR: Readonly<Record<TarPython, TarBehaviour>> = {
+  '3.11': { followUpDircheck: true, negativeSizeFloors: true, paxSizeFromData: true, dataFilter: false },
+  '3.13': { followUpDircheck: false, negativeSizeFloors: false, paxSizeFromData: true, dataFilter: false },
+  '3.14': { followUpDircheck: false, negativeSizeFloors: false, paxSizeFromData: false, dataFilter: true },
+};
+
 const BLOCK = 512;
 /** longest GNU long name / PAX block kept for parsing; longer ones make the listing uncertain */
 const MAX_EXT_HEADER = 1 << 20;
@@ -199,7 +217,7 @@ class Reader {
 
   block(count: number): number {
     if (count < 0) {
-      if (this.python !== '3.11') throw new HeaderError('invalid', 'invalid offset');
+      if (!TAR_BEHAVIOUR[this.python].negativeSizeFloors) throw new HeaderError('invalid', 'invalid offset');
       // 3.11: divmod with floor semantics
       const blocks = Math.floor(count / BLOCK) + (((count % BLOCK) + BLOCK) % BLOCK ? 1 : 0);
       return blocks * BLOCK;
@@ -247,7 +265,7 @@ class Reader {
 
   private async subsequent(): Promise<Info> {
     try {
-      return await this.fromtarfile(this.python === '3.11');
+      return await this.fromtarfile(TAR_BEHAVIOUR[this.python].followUpDircheck);
     } catch (e) {
       if (e instanceof HeaderError) throw new HeaderError('subsequent', e.message);
       throw e;
@@ -328,7 +346,7 @@ class Reader {
     }
     if (t.type === 'x' || t.type === 'X') {
       this.applyPax(next, headers);
-      if (this.python === '3.13' || this.python === '3.11') {
+      if (TAR_BEHAVIOUR[this.python].paxSizeFromData) {
         next.offset = t.offset;
         if (headers.has('size')) {
           let offset = next.offsetData;
@@ -678,7 +696,7 @@ export function torchTarRead(
     return special(cur, 'a chain of links', 'fails');
   }
 
-  if (listing.python === '3.14') {
+  if (TAR_BEHAVIOUR[listing.python].dataFilter) {
     const refused = dataFilter(m);
     if (refused) return special(m, `${kindOf(m)} (tarfile's data filter raises ${refused})`, 'fallback');
   }

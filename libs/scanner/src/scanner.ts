@@ -517,7 +517,7 @@ async function findEmbeddedZip(src: ByteSource): Promise<boolean> {
   if (src.size < 22) return false;
   try {
     const z = await ZipArchive.open(src, { maxEntries: 100_000, allowPrefix: true });
-    return z.entries.length > 0 && z.prefixLength > 0;
+    return z.entryCount > 0 && z.prefixLength > 0;
   } catch (e) {
     if (e instanceof SourceReadError) throw e;
     return false;

@@ -410,7 +410,8 @@ async function recogniseCompressed(
 ): Promise<Outcome | null> {
   const streams = [];
   for (const c of candidates) streams.push(await openCompressed(src, c, ctx.limits));
-  const opened = streams.filter((s) => s.size > 0 || (s.error === null && s.limit === null));
+  // a stream is there when it decoded, or when its header is that of a stream (then its error is a finding)
+  const opened = streams.filter((s) => s.size > 0 || (s.error === null && s.limit === null) || s.headerValid);
   if (opened.length === 0) {
     for (const s of streams)
       ctx.add({
@@ -450,6 +451,8 @@ async function recogniseCompressed(
       entry,
       message: `a ${what}: ${s.loaders.join(' and ')} decompress${s.loaders.length === 1 ? 'es' : ''} it before unpickling; its ${s.size} bytes were scanned`,
     });
+    // a stream not read to its end (corrupt, cut short, past a budget) is never safe, whatever it held
+    if (s.error || s.limit || s.budget) ctx.incomplete = true;
     if (s.error)
       ctx.add({
         severity: 'unknown',
@@ -502,6 +505,7 @@ async function recogniseCompressed(
       ctx.depth + 1,
     );
     absorbReport(ctx, sub, entry, inventory);
+    if (sub.verdict === 'unknown') ctx.incomplete = true;
     inner ??= sub;
   }
   ctx.details.compressed = described;

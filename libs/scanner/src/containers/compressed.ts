@@ -111,6 +111,31 @@ export interface OpenedStream extends DecompressedStream {
   facts: Record<string, unknown>;
   /** why joblib refuses it before unpickling anything, when it does */
   refusedBy: string[];
+  /** the first bytes are a well-formed header of this kind of stream (not a coincidence of one or two bytes) */
+  headerValid: boolean;
+}
+
+/** whether the first bytes are a well-formed header of the codec's stream */
+export function headerValid(codec: Codec, h: Uint8Array): boolean {
+  const is = (bytes: number[]) => h.length >= bytes.length && bytes.every((b, i) => h[i] === b);
+  switch (codec) {
+    case 'gzip':
+      return is([0x1f, 0x8b, 0x08]);
+    case 'bz2':
+      return is([0x42, 0x5a, 0x68]) && h.length > 3 && h[3] >= 0x31 && h[3] <= 0x39;
+    case 'xz':
+      return is([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]);
+    case 'lzma':
+      return is([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) || (h.length >= 13 && h[0] <= 224);
+    case 'zstd':
+      return is([0x28, 0xb5, 0x2f, 0xfd]);
+    case 'lz4':
+      return is([0x04, 0x22, 0x4d, 0x18]);
+    case 'zlib':
+      return h.length >= 2 && (h[0] & 0x0f) === 8 && h[0] >> 4 <= 7 && ((h[0] << 8) | h[1]) % 31 === 0;
+    case 'joblib-zfile':
+      return h.length >= 21 && pythonHex(Buffer.from(h.subarray(2, 21)).toString('latin1')) !== null;
+  }
 }
 
 /** Python's int(text, 16) */
@@ -182,7 +207,15 @@ export async function openCompressed(
     if (gz.reservedFlags) refusedBy.push('joblib (zlib): unknown header flags set');
     if (gz.headerCrcMismatch) refusedBy.push('joblib (zlib): header crc mismatch');
   }
-  return { ...opened, codec: cand.codec, loaders: cand.loaders, facts, refusedBy };
+  const head = await src.read(0, 32);
+  return {
+    ...opened,
+    codec: cand.codec,
+    loaders: cand.loaders,
+    facts,
+    refusedBy,
+    headerValid: headerValid(cand.codec, head),
+  };
 }
 
 function decoder(

@@ -8,6 +8,7 @@ import { MemorySource, SliceSource, SourceReadError, type ByteSource } from '../
 import type { ZipRecords } from '../torch/judge';
 import { opening, runtime, type Failure } from '../torch/messages';
 import { METHOD_STORED, ZipArchive, ZipError, type ZipEntry } from '../zip/zip-archive';
+import { scanZipfileView } from './zipfile-view';
 
 /**
  * torch.load's zip branch, replayed: PyTorchStreamReader's checks (central directory, archive prefix, version
@@ -42,6 +43,9 @@ const DIFFERENTIAL_SEVERITY: Readonly<Record<string, Severity>> = {
   'zip-path-traversal': 'dangerous',
   'zip-leading-data': 'suspicious',
 };
+
+/** records for an archive torch cannot open: no storage is read from it */
+const NO_RECORDS: ZipRecords = { storageRecord: (key) => key, lookup: () => undefined };
 
 function readerFailure(what: string, e: unknown, beforeLoad = false): Failure {
   const msg = e instanceof ZipError ? e.minizMessage : (e as Error).message;
@@ -170,6 +174,8 @@ export async function scanZip(
       rule: 'zip-unreadable',
       message: `the zip archive cannot be read: ${(e as Error).message}`,
     });
+    // what Python's zipfile (numpy, pandas) reads of it all the same
+    if (!allowPrefix) await scanZipfileView(ctx, src, null, NO_RECORDS, nested);
     return { format: 'unknown', kind: 'unknown', root: undefined, zip: null, prefix: null };
   }
   ctx.details.zip = { entries: zip.entryCount, zip64: zip.zip64, comment: zip.comment || undefined };
@@ -279,9 +285,10 @@ export async function scanZip(
     if (walked.has(i) || archive.storageEntries.has(i)) continue;
     const e = zip.entry(i);
     if (e.name.endsWith('/') && e.compressedSize === 0) continue;
-    walked.add(i);
     await scanOtherEntry(ctx, zip, e, otherRecords, nested);
   }
+  // what Python's zipfile (numpy.load, pandas.read_pickle) reads, where it differs from miniz
+  if (!allowPrefix) await scanZipfileView(ctx, src, zip, otherRecords, nested);
   // inconsistencies are found while reading entries, so they are reported last
   for (const inc of zip.inconsistencies) {
     ctx.add({
@@ -583,6 +590,23 @@ async function scanOtherEntry(
     ctx.incomplete = true;
     return;
   }
+  await scanEntryBytes(
+    ctx,
+    source,
+    { name: e.name, size: e.size, compressed: e.method !== METHOD_STORED, offset: e.localHeaderOffset },
+    records,
+    nested,
+  );
+}
+
+/** what an archive entry's bytes are, scanned as such (a nested zip, a .npy, a pickle, anything else) */
+export async function scanEntryBytes(
+  ctx: ScanContext,
+  source: ByteSource,
+  e: { name: string; size: number; compressed: boolean; offset: number },
+  records: ZipRecords,
+  nested: NestedPayload[],
+): Promise<void> {
   const head = await source.read(0, Math.min(8, source.size));
   if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) {
     if (ctx.depth + 1 > ctx.limits.maxDepth) {
@@ -595,7 +619,7 @@ async function scanOtherEntry(
       ctx.incomplete = true;
       return;
     }
-    nested.push({ entry: e.name, source, loader: 'archive', offset: e.localHeaderOffset });
+    nested.push({ entry: e.name, source, loader: 'archive', offset: e.offset });
     ctx.entries.push({ name: e.name, role: 'nested-archive', size: e.size, scanned: true });
     return;
   }
@@ -644,7 +668,7 @@ async function scanOtherEntry(
       name: e.name,
       role: 'pickle',
       size: e.size,
-      compressed: e.method !== METHOD_STORED,
+      compressed: e.compressed,
       scanned: true,
       protocol: r.protocol,
       opcodes: r.opcodes,
@@ -657,7 +681,7 @@ async function scanOtherEntry(
     name: e.name,
     role: t.parsed ? 'pickle' : 'file',
     size: e.size,
-    compressed: e.method !== METHOD_STORED,
+    compressed: e.compressed,
     scanned: true,
     ...(t.parsed ? { protocol: t.result.protocol, opcodes: t.result.opcodes, complete: true } : {}),
   });

@@ -192,6 +192,17 @@ export class ZipArchive {
     return latin1(this.names.subarray(c.nameStart[i], c.nameStart[i] + c.nameLength[i]));
   }
 
+  /** entry i's sizes and method, without making the entry */
+  entrySizes(i: number): { compressedSize: number; size: number; method: number } {
+    const c = this.cols;
+    return { compressedSize: c.compressedSize[i], size: c.size[i], method: c.method[i] };
+  }
+
+  /** where entry i's local header is (prefix included) */
+  localHeaderOffsetOf(i: number): number {
+    return this.cols.localHeaderOffset[i];
+  }
+
   /** the entries in central-directory order, made one at a time */
   *entries(): IterableIterator<ZipEntry> {
     for (let i = 0; i < this.cols.count; i++) yield this.entry(i);

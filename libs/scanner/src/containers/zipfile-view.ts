@@ -203,7 +203,10 @@ async function scanMember(
   );
 }
 
-/** for each name both readers know: does zipfile's choice hold the same bytes as miniz's? */
+/**
+ * For each name zipfile knows: does the entry it picks (the last of that exact name, after decoding and the
+ * Unicode Path field) hold the same bytes as the entry miniz picks for that name (its case-folding search)?
+ */
 function noteNameResolution(
   ctx: ScanContext,
   zip: ZipArchive,
@@ -212,17 +215,23 @@ function noteNameResolution(
   who: string,
 ): void {
   for (const [name, k] of z.byName) {
-    const i = byOffset.get(z.headerOffset[k]);
-    if (i === undefined) continue;
-    const picked = zip.locate(zip.entryName(i));
-    if (!picked || picked.index === i) continue;
-    if (picked.crc32 === z.crc[k] && picked.size === z.fileSize[k] && picked.method === z.method[k]) continue;
-    ctx.add({
-      severity: 'dangerous',
-      rule: 'zip-name-differential',
-      entry: name,
-      offset: z.headerOffset[k],
-      message: `for "${name}", ${who} (numpy.load, pandas.read_pickle) reads the last entry of that exact name (#${i}); PyTorch's miniz, whose lookup folds case, reads #${picked.index} ("${picked.name}"): different bytes`,
-    });
+    const mine = byOffset.get(z.headerOffset[k]);
+    const candidates = [
+      mine === undefined ? undefined : zip.locate(zip.entryName(mine)),
+      zip.locate(Buffer.from(name, 'utf8').toString('latin1')),
+    ];
+    for (const picked of candidates) {
+      if (!picked || picked.localHeaderOffset === z.headerOffset[k]) continue;
+      if (picked.crc32 === z.crc[k] && picked.size === z.fileSize[k] && picked.method === z.method[k])
+        continue;
+      ctx.add({
+        severity: 'dangerous',
+        rule: 'zip-name-differential',
+        entry: name,
+        offset: z.headerOffset[k],
+        message: `for "${name}", ${who} (numpy.load, pandas.read_pickle) reads the entry at ${z.headerOffset[k]}${mine === undefined ? '' : ` (#${mine})`}; PyTorch's miniz reads #${picked.index} ("${picked.name}"): different bytes`,
+      });
+      break;
+    }
   }
 }

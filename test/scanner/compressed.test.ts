@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULT_SCAN_LIMITS, MemorySource } from '@brine/scanner';
+import { gzipSync } from 'node:zlib';
+import { DEFAULT_SCAN_LIMITS, MemorySource, scan } from '@brine/scanner';
 import { compressionCandidates, openCompressed } from '../../libs/scanner/src/containers/compressed';
 import { zstdAvailable } from '../../libs/scanner/src/compression/deflate';
 import { InputCursor } from '../../libs/scanner/src/compression/input';
@@ -123,6 +124,22 @@ describe('compressed pickles are opened as joblib and pandas open them', () => {
   it('a stream longer than what is kept in memory is read again block by block', async () => {
     const r = await scanFile(join(DIR, 'compressed', 'h_gzip_bomb_payload.pkl.gz'));
     assert.equal(r.verdict, 'dangerous', r.summary);
+  });
+
+  it('NUL padding between gzip members is skipped in bulk, as GzipFile skips it', async () => {
+    const payload = readFileSync(join(DIR, 'compressed', 'h_gzip_system.pkl.gz'));
+    const bytes = Buffer.concat([
+      payload,
+      Buffer.alloc(16 * 1024 * 1024),
+      gzipSync(Buffer.from('\x80\x02N.', 'latin1')),
+    ]);
+    const started = Date.now();
+    const r = await scan(new MemorySource(bytes), { filename: 'padded.pkl.gz' });
+    assert.equal(r.verdict, 'dangerous', r.summary);
+    const facts = (r.details.compressed as Array<{ padding: number; members: number }>)[0];
+    assert.equal(facts.padding, 16 * 1024 * 1024);
+    assert.equal(facts.members, 2);
+    assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
   });
 
   it('the name alone does not open a stream that is not there', async () => {

@@ -145,11 +145,13 @@ export async function* gzipMembers(cursor: InputCursor, facts: GzipFacts): Async
     if (facts.members > 0) {
       // after a member: NUL padding, then the end of the file or another member
       for (;;) {
-        await cursor.ensure(1);
-        const b = cursor.peek(1);
-        if (b.length === 0 || b[0] !== 0) break;
-        cursor.take(1);
-        facts.padding++;
+        await cursor.ensure(64 * 1024);
+        const b = cursor.peek(64 * 1024);
+        let zeros = 0;
+        while (zeros < b.length && b[zeros] === 0) zeros++;
+        cursor.take(zeros);
+        facts.padding += zeros;
+        if (zeros < b.length || b.length === 0) break;
       }
       if (cursor.remaining === 0) return;
       await cursor.ensure(10);

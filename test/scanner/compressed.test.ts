@@ -142,6 +142,19 @@ describe('compressed pickles are opened as joblib and pandas open them', () => {
     assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
   });
 
+  it('a file of endless empty streams stops at the stream limit', async () => {
+    // 13 zero bytes are a valid "alone" header (lc=lp=pb=0, dictionary 0, size 0) and 5 more an empty stream
+    const payload = readFileSync(join(DIR, 'compressed', 'h_xz_system.pkl.xz'));
+    const bytes = Buffer.concat([payload, Buffer.alloc(18 * 20_000)]);
+    const started = Date.now();
+    const r = await scan(new MemorySource(bytes), { filename: 'streams.pkl.xz' });
+    assert.equal(r.verdict, 'dangerous', r.summary);
+    assert.ok(
+      r.findings.some((x) => x.rule === 'decompression-limit' && /10000 concatenated/.test(x.message)),
+    );
+    assert.ok(Date.now() - started < 20_000, `${Date.now() - started} ms`);
+  });
+
   it('the name alone does not open a stream that is not there', async () => {
     const r = await scanFile(join(FIXTURES, 'files', 'b_state_dict.pt'), { filename: 'b_state_dict.pt.gz' });
     assert.equal(r.format, 'torch-zip');

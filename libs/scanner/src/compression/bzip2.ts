@@ -1,4 +1,4 @@
-import { DecodeError, type InputCursor } from './input';
+import { DecodeError, MAX_STREAMS, tooManyStreams, type InputCursor } from './input';
 
 /**
  * A bounded bzip2 decoder for what CPython's bz2 module (libbzip2 1.0.8) opens: joblib's `bz2` compressor (prefix
@@ -74,6 +74,7 @@ export async function* bzip2Streams(
     const h = cursor.peek(4);
     if (facts.streams > 0) {
       if (cursor.remaining === 0) return;
+      if (facts.streams >= MAX_STREAMS) throw tooManyStreams('bzip2 streams');
       if (!(
         h.length === 4 &&
         h[0] === 0x42 &&

@@ -1,6 +1,6 @@
 import type { Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { DecodeError, type InputCursor } from './input';
+import { DecodeError, MAX_STREAMS, tooManyStreams, type InputCursor } from './input';
 
 /**
  * The zlib family (and zstd), decoded by Node's zlib as the stream arrives: raw deflate, zlib streams, gzip members
@@ -154,6 +154,7 @@ export async function* gzipMembers(cursor: InputCursor, facts: GzipFacts): Async
         if (zeros < b.length || b.length === 0) break;
       }
       if (cursor.remaining === 0) return;
+      if (facts.members >= MAX_STREAMS) throw tooManyStreams('gzip members');
       await cursor.ensure(10);
     }
     const head = cursor.peek(10);

@@ -6,6 +6,13 @@ export class DecodeError extends Error {}
 /** a decoder needs more than the scanner allows it (a dictionary, a block) */
 export class DecodeLimitError extends Error {}
 
+/** concatenated members or streams read at most (each costs a decoder; a file of tiny ones would not end) */
+export const MAX_STREAMS = 10_000;
+
+export function tooManyStreams(what: string): DecodeLimitError {
+  return new DecodeLimitError(`more than ${MAX_STREAMS} concatenated ${what}; the scan stops there`);
+}
+
 /**
  * A compressed stream's bytes, read forward through a window. Decoders ask for what they need next with
  * `ensure(n)` (async), then take bytes synchronously, so their inner loops need no await.

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { MemorySource } from '../source';
-import { DecodeError, DecodeLimitError, InputCursor } from './input';
+import { DecodeError, DecodeLimitError, InputCursor, MAX_STREAMS, tooManyStreams } from './input';
 
 /**
  * A bounded LZMA decoder for what CPython's lzma module opens with its default FORMAT_AUTO (joblib's `lzma` and
@@ -376,6 +376,7 @@ export async function* lzmaAuto(
     if (facts.streams > 0) {
       // LZMAFile starts another decompressor on what follows; when that fails at once, the rest is ignored
       if (cursor.remaining === 0) return;
+      if (facts.streams >= MAX_STREAMS) throw tooManyStreams('LZMA streams');
       if (
         head[0] === 0xfd ? !(head.length >= 6 && isXzMagic(head)) : aloneHeaderError(cursor.peek(13)) !== null
       )

@@ -117,45 +117,89 @@ async function* bzip2Stream(cursor: InputCursor, facts: Bzip2Facts): AsyncGenera
     if (origPtr >= n) throw new DecodeError('Invalid data stream');
     facts.blocks++;
     // undo the BWT and the first run-length stage, a chunk at a time, with the block CRC
-    let crc = 0xffffffff;
-    let tPos = n === 0 ? 0 : tt[origPtr] >>> 8;
-    let left = n;
-    let last = -1;
-    let run = 0;
-    let out = new Uint8Array(CHUNK);
-    let k = 0;
-    const emit = (b: number) => {
-      crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ b) & 0xff]) >>> 0;
-      out[k++] = b;
+    const state: Unrle = {
+      tt,
+      tPos: n === 0 ? 0 : tt[origPtr] >>> 8,
+      left: n,
+      last: -1,
+      run: 0,
+      crc: 0xffffffff,
+      repeat: 0,
+      repByte: 0,
     };
-    while (left > 0) {
-      if (k >= CHUNK - 256) {
-        yield out.subarray(0, k);
-        out = new Uint8Array(CHUNK);
-        k = 0;
-      }
-      const t = tt[tPos];
-      const b = t & 0xff;
-      tPos = t >>> 8;
-      left--;
-      if (run === 4) {
-        for (let i = 0; i < b; i++) emit(last);
-        run = 0;
-        last = -1;
-        continue;
-      }
-      if (b === last) run++;
-      else {
-        last = b;
-        run = 1;
-      }
-      emit(b);
+    for (;;) {
+      const out = new Uint8Array(CHUNK);
+      const k = unrle(state, out);
+      if (k > 0) yield out.subarray(0, k);
+      if (k < CHUNK) break;
     }
-    if (k > 0) yield out.subarray(0, k);
+    let crc = state.crc;
     crc = ~crc >>> 0;
     if (crc !== blockCrc) throw new DecodeError('Invalid data stream');
     combined = (((combined << 1) | (combined >>> 31)) ^ crc) >>> 0;
   }
+}
+
+/** where the inverse BWT and the run-length decoding of a block stand */
+interface Unrle {
+  tt: Uint32Array;
+  tPos: number;
+  /** BWT symbols not yet read */
+  left: number;
+  last: number;
+  run: number;
+  crc: number;
+  /** copies of repByte still to write (a run's count byte) */
+  repeat: number;
+  repByte: number;
+}
+
+/**
+ * Fills `out` with the block's next bytes: the BWT links followed, 4 equal bytes then a count byte expanded, the
+ * block CRC updated. Returns how many bytes it wrote (fewer than out.length at the block's end).
+ */
+function unrle(s: Unrle, out: Uint8Array): number {
+  const tt = s.tt;
+  let { tPos, left, last, run, crc, repeat } = s;
+  const repByte = s.repByte;
+  let rep = repByte;
+  let k = 0;
+  const n = out.length;
+  while (k < n) {
+    if (repeat > 0) {
+      out[k++] = rep;
+      crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ rep) & 0xff]) >>> 0;
+      repeat--;
+      continue;
+    }
+    if (left === 0) break;
+    const t = tt[tPos];
+    const b = t & 0xff;
+    tPos = t >>> 8;
+    left--;
+    if (run === 4) {
+      repeat = b;
+      rep = last;
+      run = 0;
+      last = -1;
+      continue;
+    }
+    if (b === last) run++;
+    else {
+      last = b;
+      run = 1;
+    }
+    out[k++] = b;
+    crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ b) & 0xff]) >>> 0;
+  }
+  s.tPos = tPos;
+  s.left = left;
+  s.last = last;
+  s.run = run;
+  s.crc = crc;
+  s.repeat = repeat;
+  s.repByte = rep;
+  return k;
 }
 
 /**

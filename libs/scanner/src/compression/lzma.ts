@@ -47,6 +47,9 @@ class Window {
   /** output before this position cannot be referred to (LZMA2 dictionary reset) */
   resetAt = 0;
 
+  /** where the next byte goes in buf (total, until the window wraps) */
+  private pos = 0;
+
   private grow(): void {
     if (this.buf.length >= this.capacity) return;
     const next = new Uint8Array(Math.min(this.capacity, this.buf.length * 2));
@@ -55,14 +58,19 @@ class Window {
   }
 
   put(b: number): void {
-    if (this.total >= this.buf.length && this.buf.length < this.capacity) this.grow();
-    this.buf[this.total % this.buf.length] = b;
+    if (this.pos === this.buf.length) {
+      if (this.buf.length < this.capacity) this.grow();
+      else this.pos = 0;
+    }
+    this.buf[this.pos++] = b;
     this.total++;
   }
 
   /** the byte `dist` + 1 positions back (dist 0 = the last byte) */
   get(dist: number): number {
-    return this.buf[(this.total - dist - 1) % this.buf.length];
+    let i = this.pos - dist - 1;
+    if (i < 0) i += this.buf.length;
+    return this.buf[i];
   }
 
   /** whether a match `dist` back is allowed: inside the dictionary size, the data written and the window */
@@ -106,22 +114,49 @@ class Window {
 class RangeDecoder {
   range = 0xffffffff;
   code = 0;
+  /** the cursor's window while attached, and the next byte's index in it */
+  private buf: Uint8Array = new Uint8Array(0);
+  private idx = 0;
+  private from = 0;
   constructor(private readonly input: InputCursor) {}
+
+  /** reads straight from the cursor's window until detach() */
+  attach(): void {
+    const w = this.input.window();
+    this.buf = w.buf;
+    this.idx = this.from = w.at;
+  }
+
+  /** moves the cursor past what was read */
+  detach(): void {
+    this.input.take(this.idx - this.from);
+    this.from = this.idx;
+  }
+
+  /** bytes left in the attached window */
+  get available(): number {
+    return this.buf.length - this.idx;
+  }
 
   /** the 5 init bytes: a zero, then the code */
   init(): void {
-    const first = this.input.byte();
-    if (first !== 0) throw new DecodeError('Corrupt input data');
-    this.range = 0xffffffff;
-    this.code = 0;
-    for (let i = 0; i < 4; i++) this.code = ((this.code << 8) | this.next()) >>> 0;
-    if (this.code === this.range) throw new DecodeError('Corrupt input data');
+    this.attach();
+    try {
+      if (this.idx >= this.buf.length || this.buf[this.idx++] !== 0)
+        throw new DecodeError('Corrupt input data');
+      this.range = 0xffffffff;
+      this.code = 0;
+      for (let i = 0; i < 4; i++) this.code = ((this.code << 8) | this.next()) >>> 0;
+      if (this.code === this.range) throw new DecodeError('Corrupt input data');
+    } finally {
+      this.detach();
+    }
   }
 
   private next(): number {
-    const b = this.input.byte();
-    if (b < 0) throw new DecodeError('Compressed file ended before the end-of-stream marker was reached');
-    return b;
+    if (this.idx >= this.buf.length)
+      throw new DecodeError('Compressed file ended before the end-of-stream marker was reached');
+    return this.buf[this.idx++];
   }
 
   private normalize(): void {
@@ -278,6 +313,15 @@ class Lzma {
    * window runs low. Returns 'marker' at an end marker, 'limit' when the limit is reached, 'more' otherwise.
    */
   run(limit: number | null, chunk: number, inputEnds: boolean): 'marker' | 'limit' | 'more' {
+    this.rc.attach();
+    try {
+      return this.decode(limit, chunk, inputEnds);
+    } finally {
+      this.rc.detach();
+    }
+  }
+
+  private decode(limit: number | null, chunk: number, inputEnds: boolean): 'marker' | 'limit' | 'more' {
     const rc = this.rc;
     const p = this.probs;
     const w = this.window;
@@ -285,7 +329,7 @@ class Lzma {
     const pbMask = (1 << pb) - 1;
     const lpMask = (1 << lp) - 1;
     while (w.pending < chunk) {
-      if (!inputEnds && this.input.available < SYMBOL_INPUT) return 'more';
+      if (!inputEnds && rc.available < SYMBOL_INPUT) return 'more';
       if (limit !== null && w.total >= limit) return 'limit';
       const pos = w.total - w.resetAt;
       const posState = pos & pbMask;

@@ -33,6 +33,13 @@ export interface ScanLimits {
   maxInflatedBytes: number;
   /** zip entries */
   maxEntries: number;
+  /** decompressed bytes of a compressed stream (gzip, bz2, xz …) that are scanned; past it the verdict is unknown */
+  maxDecompressedBytes: number;
+  /** decompressed ÷ compressed bytes allowed once a stream has given `compressionRatioFloor` bytes */
+  maxCompressionRatio: number;
+  compressionRatioFloor: number;
+  /** the largest LZMA dictionary window held in memory */
+  maxLzmaWindow: number;
   /** containers inside containers (chained loads, nested zips) */
   maxDepth: number;
   /** tensors listed in the report (all are counted) */
@@ -51,6 +58,10 @@ export const DEFAULT_SCAN_LIMITS: Readonly<ScanLimits> = Object.freeze({
   maxLineBytes: 64 * 1024,
   maxInflatedBytes: 512 * 1024 * 1024,
   maxEntries: 1_000_000,
+  maxDecompressedBytes: 2 * 1024 ** 3,
+  maxCompressionRatio: 200,
+  compressionRatioFloor: 64 * 1024 * 1024,
+  maxLzmaWindow: 64 * 1024 * 1024,
   maxDepth: 4,
   maxListedTensors: 10_000,
   windowBytes: 1024 * 1024,

@@ -8,6 +8,7 @@ import { MemorySource, SliceSource, SourceReadError, type ByteSource } from '../
 import type { ZipRecords } from '../torch/judge';
 import { opening, runtime, type Failure } from '../torch/messages';
 import { METHOD_STORED, ZipArchive, ZipError, type ZipEntry } from '../zip/zip-archive';
+import { scanZipfileView } from './zipfile-view';
 
 /**
  * torch.load's zip branch, replayed: PyTorchStreamReader's checks (central directory, archive prefix, version
@@ -43,6 +44,9 @@ const DIFFERENTIAL_SEVERITY: Readonly<Record<string, Severity>> = {
   'zip-leading-data': 'suspicious',
 };
 
+/** records for an archive torch cannot open: no storage is read from it */
+const NO_RECORDS: ZipRecords = { storageRecord: (key) => key, lookup: () => undefined };
+
 function readerFailure(what: string, e: unknown, beforeLoad = false): Failure {
   const msg = e instanceof ZipError ? e.minizMessage : (e as Error).message;
   return { ...runtime('RuntimeError', `PytorchStreamReader failed ${what}: ${msg}`), beforeLoad };
@@ -73,16 +77,16 @@ function cName(e: ZipEntry): string {
 class TorchArchive {
   /** `archive/`, from the first central-directory entry; null when there is none */
   readonly prefix: string | null;
-  /** entries torch reads as raw storage bytes (never unpickled) */
-  readonly storageEntries = new Set<ZipEntry>();
-  /** entries torch reads (records it looked up and found) */
-  readonly readByTorch = new Set<ZipEntry>();
+  /** entries torch reads as raw storage bytes (never unpickled), by central-directory index */
+  readonly storageEntries = new Set<number>();
+  /** entries torch reads (records it looked up and found), by index */
+  readonly readByTorch = new Set<number>();
 
   constructor(
     readonly ctx: ScanContext,
     readonly zip: ZipArchive,
   ) {
-    const first = zip.entries[0]?.name;
+    const first = zip.entryCount > 0 ? zip.entryName(0) : undefined;
     const slash = first === undefined ? -1 : first.indexOf('/');
     this.prefix = slash < 0 ? null : (first as string).slice(0, slash + 1);
   }
@@ -92,7 +96,7 @@ class TorchArchive {
     if (this.prefix === null) return undefined;
     const e = this.zip.locate(this.prefix + name);
     if (e) {
-      this.readByTorch.add(e);
+      this.readByTorch.add(e.index);
       if (e.isDirectory && e.size > 0) {
         this.ctx.add({
           severity: 'dangerous',
@@ -114,23 +118,36 @@ class TorchArchive {
       lookup: (record) => {
         const e = this.locate(record);
         if (!e) return undefined;
-        this.storageEntries.add(e);
+        this.storageEntries.add(e.index);
         return { size: e.size, entry: e.name };
       },
     };
   }
 
-  /** get_all_records(): relative names (C strings), `.debug_pkl` hidden; null when an entry lies outside */
-  listing(): { names: string[]; stray: ZipEntry | null } {
-    const names: string[] = [];
+  /**
+   * get_all_records(): relative names (C strings), `.debug_pkl` hidden, up to the first entry outside the prefix
+   * (`stray`). Only what classifies the archive is kept of them, not the list.
+   */
+  listing(): { has: (rel: string) => boolean; exportModel: boolean; stray: ZipEntry | null } {
+    const wanted = new Set(['constants.pkl', '.data/extern_modules', 'archive_format', 'data.pkl']);
+    const found = new Set<string>();
+    let exportModel = false;
+    let stray: ZipEntry | null = null;
     const prefix = this.prefix ?? '';
-    for (const e of this.zip.entries) {
-      const n = cName(e);
-      if (!n.startsWith(prefix)) return { names, stray: e };
+    for (let i = 0; i < this.zip.entryCount; i++) {
+      const full = this.zip.entryName(i);
+      const nul = full.indexOf('\0');
+      const n = nul < 0 ? full : full.slice(0, nul);
+      if (!n.startsWith(prefix)) {
+        stray = this.zip.entry(i);
+        break;
+      }
       const rel = n.slice(prefix.length);
-      if (!rel.endsWith('.debug_pkl')) names.push(rel);
+      if (rel.endsWith('.debug_pkl')) continue;
+      if (wanted.has(rel)) found.add(rel);
+      if (!exportModel && /^models\/[^/]+\.json$/.test(rel)) exportModel = true;
     }
-    return { names, stray: null };
+    return { has: (rel) => found.has(rel), exportModel, stray };
   }
 
   async readText(e: ZipEntry): Promise<string> {
@@ -157,16 +174,18 @@ export async function scanZip(
       rule: 'zip-unreadable',
       message: `the zip archive cannot be read: ${(e as Error).message}`,
     });
+    // what Python's zipfile (numpy, pandas) reads of it all the same
+    if (!allowPrefix) await scanZipfileView(ctx, src, null, NO_RECORDS, nested);
     return { format: 'unknown', kind: 'unknown', root: undefined, zip: null, prefix: null };
   }
-  ctx.details.zip = { entries: zip.entries.length, zip64: zip.zip64, comment: zip.comment || undefined };
+  ctx.details.zip = { entries: zip.entryCount, zip64: zip.zip64, comment: zip.comment || undefined };
   const archive = new TorchArchive(ctx, zip);
   const prefix = archive.prefix;
 
   // ---- PyTorchStreamReader (identical in 1.13, 2.6, 2.14) ----
-  if (zip.entries.length === 0) judge.failAll(opening('archive does not contain any files'));
+  if (zip.entryCount === 0) judge.failAll(opening('archive does not contain any files'));
   else if (prefix === null)
-    judge.failAll(opening(`file in archive is not in a subdirectory: ${zip.entries[0].name}`));
+    judge.failAll(opening(`file in archive is not in a subdirectory: ${zip.entryName(0)}`));
 
   if (prefix !== null) {
     const versionEntry = archive.locate('.data/version') ?? archive.locate('version');
@@ -202,33 +221,24 @@ export async function scanZip(
     }
   }
   // get_all_records (torch.load calls it to look for TorchScript): every entry must live under the prefix
-  const { names: relNames, stray } = archive.listing();
+  const { has, exportModel, stray } = archive.listing();
   if (prefix !== null && stray)
     judge.failAll(opening(`file in archive is not in a subdirectory ${prefix}: ${cName(stray)}`));
 
   // ---- what kind of archive ----
-  const names = new Set(relNames);
-  const allNames = zip.entries.map((e) => e.name);
-  const torchscript = names.has('constants.pkl');
+  const torchscript = has('constants.pkl');
   let format: Format = 'unknown';
   let kind: Kind | null = null;
   if (torchscript) {
     format = 'torchscript';
     kind = 'torchscript';
-  } else if (names.has('.data/extern_modules')) format = 'torch-package';
-  else if (
-    allNames.includes('serialized_exported_program.json') ||
-    names.has('archive_format') ||
-    [...names].some((n) => /^models\/[^/]+\.json$/.test(n))
-  ) {
+  } else if (has('.data/extern_modules')) format = 'torch-package';
+  else if (hasEntryNamed(zip, 'serialized_exported_program.json') || has('archive_format') || exportModel) {
     format = 'torch-export';
     kind = 'full_model';
-  } else if (names.has('data.pkl') || (prefix !== null && archive.zip.locate(`${prefix}data.pkl`)))
+  } else if (has('data.pkl') || (prefix !== null && archive.zip.locate(`${prefix}data.pkl`)))
     format = 'torch-zip';
-  else if (
-    zip.entries.length > 0 &&
-    zip.entries.every((e) => e.name.endsWith('.npy') || e.name.endsWith('/'))
-  ) {
+  else if (zip.entryCount > 0 && everyEntryNamed(zip, (n) => n.endsWith('.npy') || n.endsWith('/'))) {
     format = 'numpy';
     kind = 'state_dict';
   }
@@ -251,9 +261,9 @@ export async function scanZip(
       runtime('RuntimeError', 'PytorchStreamReader failed locating file data.pkl: file not found'),
     );
   let root: PyValue | undefined;
-  const walked = new Set<ZipEntry>();
+  const walked = new Set<number>();
   if (dataPkl) {
-    walked.add(dataPkl);
+    walked.add(dataPkl.index);
     const judged = judge.anyAlive && !torchscript;
     const r = await walkEntry(ctx, zip, dataPkl, judged, archive.records('data/'));
     if (r.readError) judge.failAll(readerFailure(`reading file data.pkl`, r.readError));
@@ -263,20 +273,22 @@ export async function scanZip(
   if (torchscript) {
     // torch.jit.load unpickles constants.pkl too, its storages under constants/
     const constants = archive.locate('constants.pkl');
-    if (constants && !walked.has(constants)) {
-      walked.add(constants);
+    if (constants && !walked.has(constants.index)) {
+      walked.add(constants.index);
       await walkEntry(ctx, zip, constants, false, archive.records('constants/'));
     }
   }
 
   // ---- every other entry, whatever torch does with it ----
   const otherRecords = format === 'torch-package' ? packageRecords(archive) : archive.records('data/');
-  for (const e of zip.entries) {
-    if (walked.has(e) || archive.storageEntries.has(e)) continue;
+  for (let i = 0; i < zip.entryCount; i++) {
+    if (walked.has(i) || archive.storageEntries.has(i)) continue;
+    const e = zip.entry(i);
     if (e.name.endsWith('/') && e.compressedSize === 0) continue;
-    walked.add(e);
     await scanOtherEntry(ctx, zip, e, otherRecords, nested);
   }
+  // what Python's zipfile (numpy.load, pandas.read_pickle) reads, where it differs from miniz
+  if (!allowPrefix) await scanZipfileView(ctx, src, zip, otherRecords, nested);
   // inconsistencies are found while reading entries, so they are reported last
   for (const inc of zip.inconsistencies) {
     ctx.add({
@@ -301,7 +313,7 @@ async function codeFiles(
   const out: Array<{ name: string; text: string }> = [];
   const prefix = archive.prefix ?? '';
   let budget = 64 * 1024 * 1024;
-  for (const e of archive.zip.entries) {
+  for (const e of archive.zip.entries()) {
     if (!e.name.startsWith(prefix) || !test(e.name.slice(prefix.length)) || e.size > budget) continue;
     try {
       const bytes = await archive.zip.read({ ...e, isDirectory: false }, budget);
@@ -381,7 +393,7 @@ async function gradeTorchScriptCode(ctx: ScanContext, archive: TorchArchive): Pr
 /** torch.package archives import the Python modules they carry (and run them) as they load */
 function gradePackageCode(ctx: ScanContext, archive: TorchArchive): void {
   const prefix = archive.prefix ?? '';
-  const modules = archive.zip.entries
+  const modules = [...archive.zip.entries()]
     .map((e) => (e.name.startsWith(prefix) ? e.name.slice(prefix.length) : e.name))
     .filter((rel) => rel.endsWith('.py') && !rel.startsWith('.data/'))
     .map((rel) =>
@@ -450,6 +462,17 @@ async function checkLoadRecords(ctx: ScanContext, archive: TorchArchive): Promis
     }
   }
   archive.locate('.format_version');
+}
+
+/** whether an entry has exactly this name */
+function hasEntryNamed(zip: ZipArchive, name: string): boolean {
+  for (let i = 0; i < zip.entryCount; i++) if (zip.entryName(i) === name) return true;
+  return false;
+}
+
+function everyEntryNamed(zip: ZipArchive, test: (name: string) => boolean): boolean {
+  for (let i = 0; i < zip.entryCount; i++) if (!test(zip.entryName(i))) return false;
+  return true;
 }
 
 /** TorchScript under 1.13: torch.load hands the file to torch.jit.load, which needs a scripted module object */
@@ -567,6 +590,23 @@ async function scanOtherEntry(
     ctx.incomplete = true;
     return;
   }
+  await scanEntryBytes(
+    ctx,
+    source,
+    { name: e.name, size: e.size, compressed: e.method !== METHOD_STORED, offset: e.localHeaderOffset },
+    records,
+    nested,
+  );
+}
+
+/** what an archive entry's bytes are, scanned as such (a nested zip, a .npy, a pickle, anything else) */
+export async function scanEntryBytes(
+  ctx: ScanContext,
+  source: ByteSource,
+  e: { name: string; size: number; compressed: boolean; offset: number },
+  records: ZipRecords,
+  nested: NestedPayload[],
+): Promise<void> {
   const head = await source.read(0, Math.min(8, source.size));
   if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) {
     if (ctx.depth + 1 > ctx.limits.maxDepth) {
@@ -579,7 +619,7 @@ async function scanOtherEntry(
       ctx.incomplete = true;
       return;
     }
-    nested.push({ entry: e.name, source, loader: 'archive', offset: e.localHeaderOffset });
+    nested.push({ entry: e.name, source, loader: 'archive', offset: e.offset });
     ctx.entries.push({ name: e.name, role: 'nested-archive', size: e.size, scanned: true });
     return;
   }
@@ -628,7 +668,7 @@ async function scanOtherEntry(
       name: e.name,
       role: 'pickle',
       size: e.size,
-      compressed: e.method !== METHOD_STORED,
+      compressed: e.compressed,
       scanned: true,
       protocol: r.protocol,
       opcodes: r.opcodes,
@@ -641,7 +681,7 @@ async function scanOtherEntry(
     name: e.name,
     role: t.parsed ? 'pickle' : 'file',
     size: e.size,
-    compressed: e.method !== METHOD_STORED,
+    compressed: e.compressed,
     scanned: true,
     ...(t.parsed ? { protocol: t.result.protocol, opcodes: t.result.opcodes, complete: true } : {}),
   });

@@ -8,37 +8,37 @@
  * `archive/data.pkl`, and when several entries fold to the same name, which one answers depends on where the heap
  * sort (which is not stable) left them and on the path of the binary search. This module reproduces both steps
  * operation for operation (miniz 2.1.0 in torch 1.13 and 3.0.2 in torch 2.x do the same), so the scanner reads the
- * very entry torch reads. Names are compared as bytes.
+ * very entry torch reads. Names are compared as bytes, where they lie in the central directory (no copy per entry).
  */
+
+/** the names of an archive's entries: entry i is buf[start[i] .. start[i] + length[i]) */
+export interface NameTable {
+  readonly buf: Uint8Array;
+  readonly start: Uint32Array;
+  readonly length: Uint16Array;
+}
 
 /** miniz's MZ_TOLOWER: ASCII letters only */
 function fold(c: number): number {
   return c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
 }
 
-/** mz_zip_reader_filename_less */
-function filenameLess(l: Uint8Array, r: Uint8Array): boolean {
-  const n = Math.min(l.length, r.length);
-  let i = 0;
-  let a = 0;
-  let b = 0;
-  for (; i < n; i++) {
-    a = fold(l[i]);
-    b = fold(r[i]);
-    if (a !== b) break;
-  }
-  return i === n ? l.length < r.length : a < b;
-}
-
-/** mz_zip_filename_compare: <0, 0, >0 */
-function filenameCompare(l: Uint8Array, r: Uint8Array): number {
-  const n = Math.min(l.length, r.length);
+/** mz_zip_filename_compare on two byte ranges: <0, 0, >0 (a shorter name that is a prefix sorts first) */
+function compareRanges(
+  buf: Uint8Array,
+  l: number,
+  ln: number,
+  rb: Uint8Array,
+  r: number,
+  rn: number,
+): number {
+  const n = Math.min(ln, rn);
   for (let i = 0; i < n; i++) {
-    const a = fold(l[i]);
-    const b = fold(r[i]);
+    const a = fold(buf[l + i]);
+    const b = fold(rb[r + i]);
     if (a !== b) return a - b;
   }
-  return l.length - r.length;
+  return ln - rn;
 }
 
 /** the name with ASCII letters folded, as a string key (Latin-1, so bytes stay distinct) */
@@ -52,19 +52,26 @@ export class MinizIndex {
   /** central-directory indices in miniz's sorted order */
   readonly sorted: Uint32Array;
 
-  constructor(private readonly names: readonly Uint8Array[]) {
+  constructor(private readonly names: NameTable) {
     this.sorted = heapSort(names);
+  }
+
+  /** whether entries i and j fold to the same name */
+  sameFolded(i: number, j: number): boolean {
+    const { buf, start, length } = this.names;
+    return compareRanges(buf, start[i], length[i], buf, start[j], length[j]) === 0;
   }
 
   /** the central-directory index miniz returns for `name`, or -1 (MZ_ZIP_FILE_NOT_FOUND) */
   locate(name: Uint8Array): number {
     const idx = this.sorted;
+    const { buf, start, length } = this.names;
     let l = 0;
     let h = idx.length - 1;
     while (l <= h) {
       const m = l + ((h - l) >> 1);
       const fileIndex = idx[m];
-      const comp = filenameCompare(this.names[fileIndex], name);
+      const comp = compareRanges(buf, start[fileIndex], length[fileIndex], name, 0, name.length);
       if (comp === 0) return fileIndex;
       if (comp < 0) l = m + 1;
       else h = m - 1;
@@ -74,19 +81,25 @@ export class MinizIndex {
 }
 
 /** mz_zip_reader_sort_central_dir_offsets_by_filename: the same heap sort, swap for swap */
-function heapSort(names: readonly Uint8Array[]): Uint32Array {
-  const size = names.length;
+function heapSort(names: NameTable): Uint32Array {
+  const size = names.start.length;
   const idx = new Uint32Array(size);
   for (let i = 0; i < size; i++) idx[i] = i;
   if (size <= 1) return idx;
-  const less = (a: number, b: number) => filenameLess(names[idx[a]], names[idx[b]]);
+  const { buf, start, length } = names;
+  // mz_zip_reader_filename_less: the folded comparison, a name that is a prefix of the other being less
+  const less = (a: number, b: number) => {
+    const x = idx[a];
+    const y = idx[b];
+    return compareRanges(buf, start[x], length[x], buf, start[y], length[y]) < 0;
+  };
   const swap = (a: number, b: number) => {
     const t = idx[a];
     idx[a] = idx[b];
     idx[b] = t;
   };
-  const siftDown = (start: number, end: number) => {
-    let root = start;
+  const siftDown = (root0: number, end: number) => {
+    let root = root0;
     for (;;) {
       let child = root * 2 + 1;
       if (child >= end) break;
@@ -96,9 +109,9 @@ function heapSort(names: readonly Uint8Array[]): Uint32Array {
       root = child;
     }
   };
-  for (let start = (size - 2) >>> 1; ; start--) {
-    siftDown(start, size);
-    if (start === 0) break;
+  for (let s = (size - 2) >>> 1; ; s--) {
+    siftDown(s, size);
+    if (s === 0) break;
   }
   for (let end = size - 1; end > 0; end--) {
     swap(end, 0);

@@ -1,6 +1,6 @@
 import { crc32, inflateRawSync } from 'node:zlib';
 import { readExactly, type ByteSource } from '../source';
-import { foldedKey, MinizIndex } from './miniz-index';
+import { MinizIndex } from './miniz-index';
 
 /**
  * A zip reader that reads archives the way PyTorch's PyTorchStreamReader (miniz) does:
@@ -84,6 +84,8 @@ const MULTIDISK = 'unsupported multidisk archive';
 export interface ZipOpenOptions {
   /** refuse central directories with more entries than this */
   maxEntries?: number;
+  /** refuse central directories whose names add up to more bytes than this */
+  maxNameBytes?: number;
   /**
    * read archives preceded by other data the way Python's zipfile does (offsets shifted by the prefix length);
    * miniz, and so PyTorch, does not — use only to find what zip-based tools would see
@@ -91,13 +93,50 @@ export interface ZipOpenOptions {
   allowPrefix?: boolean;
 }
 
+/**
+ * The central directory, one column per field: an archive of 200 000 entries costs its central directory's bytes
+ * plus about 60 bytes an entry, not an object, a name string and a name buffer each. ZipEntry objects are made
+ * when asked for (entry(i), iteration, locate) and not kept.
+ */
+class Columns {
+  readonly nameStart: Uint32Array;
+  readonly nameLength: Uint16Array;
+  readonly flags: Uint16Array;
+  readonly method: Uint16Array;
+  readonly crc32: Uint32Array;
+  readonly external: Uint32Array;
+  readonly compressedSize: Float64Array;
+  readonly size: Float64Array;
+  readonly localHeaderOffset: Float64Array;
+  readonly centralOffset: Float64Array;
+  /** 1: miniz's mz_zip_reader_file_stat fails (a ZIP64 field it needs is missing) */
+  readonly statError: Uint8Array;
+  count = 0;
+
+  constructor(capacity: number) {
+    this.nameStart = new Uint32Array(capacity);
+    this.nameLength = new Uint16Array(capacity);
+    this.flags = new Uint16Array(capacity);
+    this.method = new Uint16Array(capacity);
+    this.crc32 = new Uint32Array(capacity);
+    this.external = new Uint32Array(capacity);
+    this.compressedSize = new Float64Array(capacity);
+    this.size = new Float64Array(capacity);
+    this.localHeaderOffset = new Float64Array(capacity);
+    this.centralOffset = new Float64Array(capacity);
+    this.statError = new Uint8Array(capacity);
+  }
+}
+
 export class ZipArchive {
-  readonly entries: ZipEntry[] = [];
   readonly inconsistencies: ZipInconsistency[] = [];
   /** offset of the central directory, and bytes before the first local header */
   centralDirectoryOffset = 0;
   comment = '';
   zip64 = false;
+  /** every entry's name, one after the other */
+  private names: Uint8Array = new Uint8Array(0);
+  private cols = new Columns(0);
   /** miniz's sorted index, built once the central directory is read */
   private index: MinizIndex | null = null;
 
@@ -105,8 +144,12 @@ export class ZipArchive {
 
   static async open(src: ByteSource, opts: ZipOpenOptions = {}): Promise<ZipArchive> {
     const z = new ZipArchive(src);
-    await z.readCentralDirectory(opts.maxEntries ?? 1_000_000, opts.allowPrefix ?? false);
-    z.index = new MinizIndex(z.entries.map((e) => e.nameBytes));
+    await z.readCentralDirectory(
+      opts.maxEntries ?? 1_000_000,
+      opts.allowPrefix ?? false,
+      opts.maxNameBytes ?? 64 * 1024 * 1024,
+    );
+    z.index = new MinizIndex({ buf: z.names, start: z.cols.nameStart, length: z.cols.nameLength });
     z.noteCaseCollisions();
     return z;
   }
@@ -115,19 +158,69 @@ export class ZipArchive {
     return this.src;
   }
 
+  /** number of entries in the central directory */
+  get entryCount(): number {
+    return this.cols.count;
+  }
+
+  /** entry `i` of the central directory (a new object each time: compare entries by index) */
+  entry(i: number): ZipEntry {
+    const c = this.cols;
+    if (i < 0 || i >= c.count) throw new RangeError(`no entry ${i}`);
+    const nameBytes = this.names.subarray(c.nameStart[i], c.nameStart[i] + c.nameLength[i]);
+    const name = latin1(nameBytes);
+    return {
+      index: i,
+      name,
+      nameBytes,
+      flags: c.flags[i],
+      method: c.method[i],
+      crc32: c.crc32[i],
+      compressedSize: c.compressedSize[i],
+      size: c.size[i],
+      localHeaderOffset: c.localHeaderOffset[i],
+      centralOffset: c.centralOffset[i],
+      externalAttributes: c.external[i],
+      isDirectory: name.endsWith('/') || (c.external[i] & DOS_DIRECTORY) !== 0,
+      statError: c.statError[i] ? CORRUPTED : null,
+    };
+  }
+
+  /** an entry's name (Latin-1) without making the entry */
+  entryName(i: number): string {
+    const c = this.cols;
+    return latin1(this.names.subarray(c.nameStart[i], c.nameStart[i] + c.nameLength[i]));
+  }
+
+  /** entry i's sizes and method, without making the entry */
+  entrySizes(i: number): { compressedSize: number; size: number; method: number } {
+    const c = this.cols;
+    return { compressedSize: c.compressedSize[i], size: c.size[i], method: c.method[i] };
+  }
+
+  /** where entry i's local header is (prefix included) */
+  localHeaderOffsetOf(i: number): number {
+    return this.cols.localHeaderOffset[i];
+  }
+
+  /** the entries in central-directory order, made one at a time */
+  *entries(): IterableIterator<ZipEntry> {
+    for (let i = 0; i < this.cols.count; i++) yield this.entry(i);
+  }
+
   /** the entry PyTorch reads for `name`: miniz's case-folding binary search (mz_zip_reader_locate_file, flags 0) */
   locate(name: string): ZipEntry | undefined {
     if (this.index === null) return undefined;
     const i = this.index.locate(Buffer.from(name, 'latin1'));
-    return i < 0 ? undefined : this.entries[i];
+    return i < 0 ? undefined : this.entry(i);
   }
 
   /** entries whose names fold (ASCII case) to the same name as `e`'s, `e` included */
   sameFoldedName(e: ZipEntry): ZipEntry[] {
-    const key = foldedKey(e.nameBytes);
-    return this.entries.filter(
-      (x) => x.nameBytes.length === e.nameBytes.length && foldedKey(x.nameBytes) === key,
-    );
+    const out: ZipEntry[] = [];
+    if (this.index === null) return [e];
+    for (let i = 0; i < this.cols.count; i++) if (this.index.sameFolded(i, e.index)) out.push(this.entry(i));
+    return out;
   }
 
   private note(
@@ -140,27 +233,35 @@ export class ZipArchive {
     this.inconsistencies.push({ rule, entry, offset, message, differential });
   }
 
-  /** two names that fold to one: which entry a reader gets depends on the reader (and, for miniz, on the layout) */
+  /**
+   * two names that fold to one: which entry a reader gets depends on the reader (and, for miniz, on the layout).
+   * Names that fold to one are neighbours in miniz's sorted order, so one pass over it finds every group.
+   */
   private noteCaseCollisions(): void {
-    const groups = new Map<string, ZipEntry[]>();
-    for (const e of this.entries) {
-      const k = foldedKey(e.nameBytes);
-      const g = groups.get(k);
-      if (g) g.push(e);
-      else groups.set(k, [e]);
-    }
-    for (const g of groups.values()) {
-      if (g.length < 2) continue;
-      const picked = this.locate(g[0].name);
-      const names = g.map((e) => `"${e.name}" (#${e.index})`).join(', ');
-      this.note(
-        g.every((e) => e.name === g[0].name) ? 'zip-duplicate-name' : 'zip-case-collision',
-        g[0].name,
-        g[1].centralOffset,
-        `${g.length} entries share the name ${names} once letters are folded to lower case; PyTorch (miniz) reads ` +
-          `#${picked?.index ?? '?'}, Python's zipfile the last exact match, other tools the first`,
-        true,
-      );
+    const index = this.index;
+    if (index === null) return;
+    const sorted = index.sorted;
+    for (let k = 0; k < sorted.length;) {
+      let end = k + 1;
+      while (end < sorted.length && index.sameFolded(sorted[k], sorted[end])) end++;
+      if (end - k >= 2) {
+        const g = [...sorted.subarray(k, end)].sort((a, b) => a - b);
+        const first = this.entryName(g[0]);
+        const picked = index.locate(Buffer.from(first, 'latin1'));
+        let exact = true;
+        for (const i of g) if (exact && this.entryName(i) !== first) exact = false;
+        const shown = g.slice(0, 8).map((i) => `"${this.entryName(i)}" (#${i})`);
+        if (g.length > 8) shown.push(`${g.length - 8} more`);
+        this.note(
+          exact ? 'zip-duplicate-name' : 'zip-case-collision',
+          first,
+          this.cols.centralOffset[g[1]],
+          `${g.length} entries share the name ${shown.join(', ')} once letters are folded to lower case; PyTorch ` +
+            `(miniz) reads #${picked < 0 ? '?' : picked}, Python's zipfile the last exact match, other tools the first`,
+          true,
+        );
+      }
+      k = end;
     }
   }
 
@@ -184,7 +285,11 @@ export class ZipArchive {
   }
 
   /** mz_zip_reader_read_central_dir, check for check (miniz 3.0.2 as built into PyTorch 2.x; 2.1.0 agrees) */
-  private async readCentralDirectory(maxEntries: number, allowPrefix: boolean): Promise<void> {
+  private async readCentralDirectory(
+    maxEntries: number,
+    allowPrefix: boolean,
+    maxNameBytes: number,
+  ): Promise<void> {
     const size = this.src.size;
     if (size < EOCD_SIZE) throw new ZipError(NOT_AN_ARCHIVE);
     const eocdOffset = await this.findEndRecord(size);
@@ -263,11 +368,31 @@ export class ZipArchive {
     this.centralDirectoryOffset = cdOffset;
     if (totalEntries === 0) return;
 
-    const cd = await readExactly(this.src, cdOffset, cdSize);
-    const cv = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
-    let p = 0;
+    const cols = new Columns(totalEntries);
+    this.cols = cols;
+    // the central directory is read in windows and only its names are kept (one buffer for all of them)
+    const names = new NameBuffer(maxNameBytes);
+    let cd: Uint8Array = new Uint8Array(0);
+    let cdAt = 0;
+    let cv = new DataView(cd.buffer);
+    /** makes cd hold bytes [at, at + n) of the central directory (clamped to its end); returns the position in cd */
+    const window = async (at: number, n: number): Promise<number> => {
+      if (at >= cdAt && at + n <= cdAt + cd.length) return at - cdAt;
+      const len = Math.min(Math.max(n, CD_WINDOW), cdSize - at);
+      cd = await readExactly(this.src, cdOffset + at, len);
+      cdAt = at;
+      cv = new DataView(cd.buffer, cd.byteOffset, cd.byteLength);
+      return 0;
+    };
+    let first = Number.POSITIVE_INFINITY;
+    let at = 0;
     for (let index = 0; index < totalEntries; index++) {
-      const n = cdSize - p;
+      const n = cdSize - at;
+      if (n < CENTRAL_SIZE) throw new ZipError(CORRUPTED);
+      let p = await window(at, CENTRAL_SIZE);
+      if (cv.getUint32(p, true) !== SIG_CENTRAL) throw new ZipError(CORRUPTED);
+      const variable = cv.getUint16(p + 28, true) + cv.getUint16(p + 30, true);
+      p = await window(at, Math.min(n, CENTRAL_SIZE + variable));
       if (n < CENTRAL_SIZE || cv.getUint32(p, true) !== SIG_CENTRAL) throw new ZipError(CORRUPTED);
       const flags = cv.getUint16(p + 8, true);
       const method = cv.getUint16(p + 10, true);
@@ -280,11 +405,11 @@ export class ZipArchive {
       const commentLen2 = cv.getUint16(p + 32, true);
       const disk = cv.getUint16(p + 34, true);
       const external = cv.getUint32(p + 38, true);
-      let statError: string | null = null;
+      let statError = 0;
       if (extraLen > 0 && Math.max(compressedSize, uncompressed, localOffset) === U32_MAX) {
         // the ZIP64 extended information field replaces the fields that hold 0xFFFFFFFF, in this order
         const extraStart = CENTRAL_SIZE + nameLen;
-        if (p + extraStart + extraLen > cdSize) throw new ZipError(CORRUPTED);
+        if (at + extraStart + extraLen > cdSize) throw new ZipError(CORRUPTED);
         const z64 = zip64Field(cd.subarray(p + extraStart, p + extraStart + extraLen));
         if (z64 === 'corrupt') throw new ZipError(CORRUPTED);
         if (z64 !== null) {
@@ -295,7 +420,7 @@ export class ZipArchive {
           const take = (v: number): number => {
             if (v !== U32_MAX) return v;
             if (k >= fields.length) {
-              statError = CORRUPTED;
+              statError = 1;
               return v;
             }
             return fields[k++];
@@ -319,80 +444,82 @@ export class ZipArchive {
       if (flags & FLAG_MASKED_LOCAL) throw new ZipError('unsupported encryption');
       const total = CENTRAL_SIZE + nameLen + extraLen + commentLen2;
       if (total > n) throw new ZipError(CORRUPTED);
-      const nameBytes = cd.slice(p + CENTRAL_SIZE, p + CENTRAL_SIZE + nameLen);
-      const name = Buffer.from(nameBytes).toString('latin1');
-      const entry: ZipEntry = {
-        index,
-        name,
-        nameBytes,
-        flags,
-        method,
-        crc32: crc,
-        compressedSize,
-        size: uncompressed,
-        localHeaderOffset: localOffset,
-        centralOffset: cdOffset + p,
-        externalAttributes: external,
-        isDirectory: name.endsWith('/') || (external & DOS_DIRECTORY) !== 0,
-        statError,
-      };
-      this.entries.push(entry);
-      if (flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION)) {
-        this.note('zip-encrypted', name, entry.centralOffset, `"${name}" is flagged as encrypted`, true);
-      }
-      if (flags & ~KNOWN_FLAGS) {
-        this.note(
-          'zip-odd-flags',
-          name,
-          entry.centralOffset,
-          `"${name}" has unusual general-purpose flags 0x${flags.toString(16)}`,
-          true,
-        );
-      }
-      if (method !== METHOD_STORED && method !== METHOD_DEFLATED) {
-        this.note(
-          'zip-unsupported-method',
-          name,
-          entry.centralOffset,
-          `"${name}" uses compression method ${method}, which PyTorch cannot read`,
-          true,
-        );
-      }
-      if (/(^|\/)\.\.(\/|$)/.test(name) || name.startsWith('/')) {
-        this.note(
-          'zip-path-traversal',
-          name,
-          entry.centralOffset,
-          `"${name}" escapes the extraction folder`,
-          true,
-        );
-      }
-      if (name.includes('\0')) {
-        this.note(
-          'zip-nul-in-name',
-          name,
-          entry.centralOffset,
-          `"${name.replace(/\0/g, '\\0')}" holds a NUL byte: C string readers see "${name.slice(0, name.indexOf('\0'))}"`,
-          true,
-        );
-      }
-      p += total;
+      if (CENTRAL_SIZE + nameLen > n) throw new ZipError(CORRUPTED);
+      const nameBytes = cd.subarray(p + CENTRAL_SIZE, p + CENTRAL_SIZE + nameLen);
+      cols.nameStart[index] = names.add(nameBytes);
+      cols.nameLength[index] = nameLen;
+      cols.flags[index] = flags;
+      cols.method[index] = method;
+      cols.crc32[index] = crc;
+      cols.external[index] = external;
+      cols.compressedSize[index] = compressedSize;
+      cols.size[index] = uncompressed;
+      cols.localHeaderOffset[index] = localOffset;
+      cols.centralOffset[index] = cdOffset + at;
+      cols.statError[index] = statError;
+      cols.count = index + 1;
+      if (localOffset < first) first = localOffset;
+      this.noteEntry(index, nameBytes);
+      at += total;
     }
-    if (p !== cdSize) {
+    this.names = names.bytes();
+    if (at !== cdSize) {
       this.note(
         'zip-central-directory-slack',
         null,
-        cdOffset + p,
-        `${cdSize - p} unexplained bytes in the central directory`,
+        cdOffset + at,
+        `${cdSize - at} unexplained bytes in the central directory`,
         false,
       );
     }
-    const first = this.entries.reduce(
-      (min, e) => Math.min(min, e.localHeaderOffset),
-      Number.POSITIVE_INFINITY,
-    );
     if (Number.isFinite(first) && first > 0 && this.prefixLength === 0) {
       this.note('zip-leading-data', null, 0, `${first} bytes precede the first local header`, true);
+    }
+  }
+
+  /** what one central-directory record says that readers disagree on (names are decoded only when needed) */
+  private noteEntry(index: number, nameBytes: Uint8Array): void {
+    const c = this.cols;
+    const flags = c.flags[index];
+    const method = c.method[index];
+    const at = c.centralOffset[index];
+    const odd = flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | ~KNOWN_FLAGS);
+    const traversal = nameBytes[0] === 0x2f || hasDotDot(nameBytes);
+    const nul = nameBytes.indexOf(0) >= 0;
+    if (!odd && !traversal && !nul && (method === METHOD_STORED || method === METHOD_DEFLATED)) return;
+    const name = latin1(nameBytes);
+    if (flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION)) {
+      this.note('zip-encrypted', name, at, `"${name}" is flagged as encrypted`, true);
+    }
+    if (flags & ~KNOWN_FLAGS) {
+      this.note(
+        'zip-odd-flags',
+        name,
+        at,
+        `"${name}" has unusual general-purpose flags 0x${flags.toString(16)}`,
+        true,
+      );
+    }
+    if (method !== METHOD_STORED && method !== METHOD_DEFLATED) {
+      this.note(
+        'zip-unsupported-method',
+        name,
+        at,
+        `"${name}" uses compression method ${method}, which PyTorch cannot read`,
+        true,
+      );
+    }
+    if (/(^|\/)\.\.(\/|$)/.test(name) || name.startsWith('/')) {
+      this.note('zip-path-traversal', name, at, `"${name}" escapes the extraction folder`, true);
+    }
+    if (nul) {
+      this.note(
+        'zip-nul-in-name',
+        name,
+        at,
+        `"${name.replace(/\0/g, '\\0')}" holds a NUL byte: C string readers see "${name.slice(0, name.indexOf('\0'))}"`,
+        true,
+      );
     }
   }
 
@@ -496,13 +623,50 @@ export class ZipArchive {
   }
 }
 
+/** bytes of the central directory read at a time */
+const CD_WINDOW = 1024 * 1024;
+
+/** entry names, appended into one growing buffer (up to a limit) */
+class NameBuffer {
+  private buf = new Uint8Array(64 * 1024);
+  private used = 0;
+  constructor(private readonly limit: number) {}
+  /** appends a name; returns where it starts */
+  add(name: Uint8Array): number {
+    const at = this.used;
+    if (at + name.length > this.buf.length) {
+      if (at + name.length > this.limit)
+        throw new ZipError(`the central directory's names exceed the scan limit of ${this.limit} bytes`);
+      const next = new Uint8Array(Math.min(this.limit, Math.max(this.buf.length * 2, at + name.length)));
+      next.set(this.buf.subarray(0, at));
+      this.buf = next;
+    }
+    this.buf.set(name, at);
+    this.used = at + name.length;
+    return at;
+  }
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.used);
+  }
+}
+
+/** bytes as Latin-1 characters: one character per byte, so distinct names stay distinct */
+function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
+
+function hasDotDot(b: Uint8Array): boolean {
+  for (let i = 0; i + 1 < b.length; i++) if (b[i] === 0x2e && b[i + 1] === 0x2e) return true;
+  return false;
+}
+
 function safeNumber(v: bigint): number {
   return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
 }
 
 /** miniz compares names byte for byte: Latin-1 maps each byte to one character, so distinct names stay distinct */
 function decodeName(b: Uint8Array, _flags: number): string {
-  return Buffer.from(b).toString('latin1');
+  return latin1(b);
 }
 
 /**

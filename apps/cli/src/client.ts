@@ -1,4 +1,15 @@
+import {
+  ApiError,
+  send,
+  type Answer,
+  type Endpoint,
+  type Reply,
+  type RequestInput,
+  type Route,
+} from '@brine/contracts';
 import { UsageError } from './usage-error';
+
+export { ApiError };
 
 /** How the CLI reaches a registry: --url/--token, else BRINE_URL/BRINE_TOKEN. */
 export interface Remote {
@@ -23,50 +34,31 @@ export function remote(values: { url?: string; token?: string }): Remote {
   return { url, token };
 }
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
+/** a request to the registry: the body of its success (see `exchange`) */
+export async function call<R extends Route>(
+  r: Remote,
+  route: Endpoint<R>,
+  input: RequestInput<R>,
+): Promise<Answer<R>> {
+  return (await exchange(r, route, input)).body;
 }
 
-/** a JSON request; errors carry the registry's message */
-export async function call<T>(
+/** a request to the registry: its status, headers and body; a failure is an ApiError with the status in front */
+export async function exchange<R extends Route>(
   r: Remote,
-  path: string,
-  init: RequestInit & { json?: unknown } = {},
-): Promise<T> {
-  const headers = new Headers(init.headers);
-  headers.set('authorization', `Bearer ${r.token}`);
-  let body = init.body;
-  if (init.json !== undefined) {
-    headers.set('content-type', 'application/json');
-    body = JSON.stringify(init.json);
-  }
-  let res: Response;
+  route: Endpoint<R>,
+  input: RequestInput<R>,
+): Promise<Reply<R>> {
   try {
-    res = await fetch(`${r.url}${path}`, { ...init, headers, body });
+    return await send(route, input, { baseUrl: r.url, token: r.token });
   } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
     throw new ApiError(
-      0,
-      `cannot reach ${r.url}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`,
+      e.status,
+      e.error,
+      e.status === 0 ? `cannot reach ${r.url}: ${e.message}` : `${e.status}: ${e.message}`,
     );
   }
-  if (!res.ok) throw await apiError(res);
-  return (res.status === 204 ? undefined : await res.json()) as T;
-}
-
-export async function apiError(res: Response): Promise<ApiError> {
-  let message = `${res.status} ${res.statusText}`;
-  try {
-    const j = (await res.json()) as { message?: string };
-    if (j.message) message = `${res.status}: ${j.message}`;
-  } catch {
-    /* not JSON */
-  }
-  return new ApiError(res.status, message);
 }
 
 /** NAME, NAME:VERSION or NAME:TAG (a tag when the part after ':' is a known tag word or has no version) */

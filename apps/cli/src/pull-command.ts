@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { isTorchVersion, TORCH_VERSIONS, type ScanReport } from '@brine/scanner/report';
-import { apiError, call, parseRef, remote } from './client';
+import { ENDPOINTS } from '@brine/contracts';
+import { ApiError, call, parseRef, remote } from './client';
 import { dim, ProgressBar, recipeLines, red, yellow } from './format';
 import { UsageError } from './usage-error';
 import { parseCommand, REMOTE_OPTIONS } from './arguments';
@@ -42,33 +43,33 @@ export async function pullCommand(argv: string[]): Promise<number> {
     throw new UsageError(`--format must be original or safetensors, not "${format}"`);
   const r = remote(values);
   const { name, ref } = parseRef(positionals[0]);
-  const base = `${r.url}/checkpoints/${encodeURIComponent(name)}`;
-  const params = new URLSearchParams({
-    ...(values['acknowledge-risk'] ? { acknowledgeRisk: 'true' } : {}),
-    ...(format === 'safetensors' ? { format } : {}),
-  }).toString();
-  const query = params ? `?${params}` : '';
+  const query = {
+    acknowledgeRisk: values['acknowledge-risk'] || undefined,
+    format: format === 'safetensors' ? format : undefined,
+  } as const;
+  const byVersion = (version: string) => call(r, ENDPOINTS.file, { params: { name, version }, query });
+  const byTag = (tag: string) => call(r, ENDPOINTS.tagFile, { params: { name, tag }, query });
   let res: Response;
-  const get = (path: string) =>
-    fetch(`${base}/${path}/file${query}`, { headers: { authorization: `Bearer ${r.token}` } });
   try {
-    if (ref === null) res = await get('tags/latest-safe');
-    else if (values.tag) res = await get(`tags/${encodeURIComponent(ref)}`);
+    if (ref === null) res = await byTag('latest-safe');
+    else if (values.tag) res = await byTag(ref);
     else {
       // a version first, then a tag of that name
-      res = await get(encodeURIComponent(ref));
-      if (res.status === 404) {
+      res = await byVersion(ref).catch((e: unknown) => {
+        if (!(e instanceof ApiError) || e.status !== 404) throw e;
         // no such version, or nothing to serve for it: a tag of that name, else the version's own answer
-        const byTag = await get(`tags/${encodeURIComponent(ref)}`);
-        if (byTag.status !== 404) res = byTag;
-      }
+        return byTag(ref).catch((t: unknown) => {
+          throw t instanceof ApiError && t.status === 404 ? e : t;
+        });
+      });
     }
   } catch (e) {
-    console.error(red(`cannot reach ${r.url}: ${(e as Error).message}`));
+    if (!(e instanceof ApiError)) throw e;
+    console.error(red(e.status === 0 ? e.message : `download refused: ${e.message}`));
     return 1;
   }
-  if (!res.ok || !res.body) {
-    console.error(red(`download refused: ${(await apiError(res)).message}`));
+  if (!res.body) {
+    console.error(red('download refused: the registry answered without the file'));
     return 1;
   }
   const expected = res.headers.get('x-checksum-sha256');
@@ -113,10 +114,8 @@ export async function pullCommand(argv: string[]): Promise<number> {
   }
   let report: ScanReport;
   try {
-    report = await call<ScanReport>(
-      r,
-      `/checkpoints/${encodeURIComponent(name)}/${encodeURIComponent(taken)}/report`,
-    );
+    // the contract declares the report as a JSON object; its shape is the scanner's ScanReport
+    report = (await call(r, ENDPOINTS.report, { params: { name, version: taken } })) as unknown as ScanReport;
   } catch (e) {
     console.error(yellow(`no load recipe: the scan report could not be read (${(e as Error).message})`));
     return 0;

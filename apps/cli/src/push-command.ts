@@ -1,9 +1,18 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileBodyStream, sha256File } from '@brine/storage/local-file';
-import { apiError, ApiError, call, remote, type Remote } from './client';
+import { ApiError, call, exchange, remote, type Remote } from './client';
 import { bold, dim, ProgressBar, red, verdictLabel } from './format';
-import { METRIC_NAME, nameProblem, type TokenView, type VersionView } from '@brine/contracts';
+import {
+  ENDPOINTS,
+  METRIC_NAME,
+  nameProblem,
+  url,
+  type Reply,
+  type RequestInput,
+  type ROUTES,
+  type VersionView,
+} from '@brine/contracts';
 import { UsageError } from './usage-error';
 import { parseCommand, REMOTE_OPTIONS } from './arguments';
 
@@ -82,24 +91,24 @@ export async function pushCommand(argv: string[]): Promise<number> {
     throw new UsageError(`${file}: no such file`);
   }
   const { name, version } = values;
-  const path = `/checkpoints/${encodeURIComponent(name)}/${encodeURIComponent(version)}`;
+  const params = { name, version };
 
   // before reading a byte of a file that may be many GB: may this token upload, and is the version free?
   let existing: VersionRecord | null = null;
   try {
-    const me = await call<TokenView>(r, '/tokens/me');
+    const me = await call(r, ENDPOINTS.me, {});
     if (!me.scopes.includes('write') && !me.scopes.includes('admin')) {
       console.error(
         red(`the token "${me.name}" may not upload (scopes: ${me.scopes.join(', ')}); it needs write`),
       );
       return PUSH_EXIT.auth;
     }
-    existing = await call<VersionRecord>(r, path).catch((e: unknown) => {
+    existing = await call(r, ENDPOINTS.getVersion, { params }).catch((e: unknown) => {
       if (e instanceof ApiError && e.status === 404) return null;
       throw e;
     });
   } catch (e) {
-    const err = e instanceof ApiError ? e : new ApiError(0, String(e));
+    const err = e instanceof ApiError ? e : new ApiError(0, 'Error', String(e));
     console.error(red(err.status === 401 ? `the registry refused the token: ${err.message}` : err.message));
     return failureStatus(err.status);
   }
@@ -127,9 +136,9 @@ export async function pushCommand(argv: string[]): Promise<number> {
     // the same bytes are there already: nothing to upload; new metrics are recorded
     if (Object.keys(metrics).length > 0) {
       try {
-        record = await call<VersionRecord>(r, path, { method: 'PATCH', json: { metrics } });
+        record = await call(r, ENDPOINTS.patchVersion, { params, body: { metrics } });
       } catch (e) {
-        const err = e instanceof ApiError ? e : new ApiError(0, String(e));
+        const err = e instanceof ApiError ? e : new ApiError(0, 'Error', String(e));
         console.error(red(`the metrics were not recorded: ${err.message}`));
         return failureStatus(err.status);
       }
@@ -141,13 +150,13 @@ export async function pushCommand(argv: string[]): Promise<number> {
       console.log(`${bold(`${name}:${version}`)} already there (same bytes)  sha256 ${sha256}`);
     }
   } else {
-    const lineage: Record<string, string> = {
-      ...(values.parent ? { 'x-brine-parent': values.parent } : {}),
-      ...(values['git-commit'] ? { 'x-brine-git-commit': values['git-commit'] } : {}),
-      ...(values['run-url'] ? { 'x-brine-run-url': values['run-url'] } : {}),
-      ...(values.dataset ? { 'x-brine-dataset': values.dataset } : {}),
+    const lineage: Lineage = {
+      'x-brine-parent': values.parent || undefined,
+      'x-brine-git-commit': values['git-commit'] || undefined,
+      'x-brine-run-url': values['run-url'] || undefined,
+      'x-brine-dataset': values.dataset || undefined,
     };
-    const uploaded = await upload(r, path, file, size, sha256, metrics, lineage);
+    const uploaded = await upload(r, params, file, size, sha256, metrics, lineage);
     if (typeof uploaded === 'number') return uploaded;
     record = uploaded;
   }
@@ -160,48 +169,53 @@ export async function pushCommand(argv: string[]): Promise<number> {
   return done.scan.verdict === 'safe' ? PUSH_EXIT.safe : PUSH_EXIT.notSafe;
 }
 
+/** the version's lineage headers (x-brine-parent …) */
+type Lineage = Pick<
+  NonNullable<RequestInput<typeof ROUTES.upload>['headers']>,
+  'x-brine-parent' | 'x-brine-git-commit' | 'x-brine-run-url' | 'x-brine-dataset'
+>;
+
 /** the PUT itself, with a progress bar; the stored version, or the exit status when nothing was stored */
 async function upload(
   r: Remote,
-  path: string,
+  params: { name: string; version: string },
   file: string,
   size: number,
   sha256: string,
   metrics: Record<string, number>,
-  lineage: Record<string, string>,
+  lineage: Lineage,
 ): Promise<VersionRecord | number> {
   const bar = new ProgressBar(`uploading ${basename(file)}`, size);
   let sent = 0;
-  const body = fileBodyStream(file, { onChunk: (n) => bar.update((sent += n)) });
-  let res: Response;
+  let reply: Reply<typeof ROUTES.upload>;
   try {
-    res = await fetch(`${r.url}${path}`, {
-      method: 'PUT',
+    reply = await exchange(r, ENDPOINTS.upload, {
+      params,
       headers: {
-        authorization: `Bearer ${r.token}`,
-        'content-type': 'application/octet-stream',
         'content-length': String(size),
         'x-checksum-sha256': sha256,
         'x-brine-filename': encodeURIComponent(basename(file)),
-        ...(Object.keys(metrics).length ? { 'x-brine-metrics': JSON.stringify(metrics) } : {}),
+        'x-brine-metrics': Object.keys(metrics).length ? JSON.stringify(metrics) : undefined,
         ...lineage,
       },
-      body,
-      duplex: 'half',
-    } as RequestInit);
+      body: fileBodyStream(file, { onChunk: (n) => bar.update((sent += n)) }),
+    });
   } catch (e) {
     bar.done();
-    console.error(red(`upload failed: cannot reach ${r.url} (${(e as Error).message}); nothing was stored`));
-    return PUSH_EXIT.unavailable;
+    if (!(e instanceof ApiError)) throw e;
+    console.error(
+      red(
+        e.status === 0
+          ? `upload failed: ${e.message}; nothing was stored`
+          : `upload refused (${e.status}): ${e.message}`,
+      ),
+    );
+    return failureStatus(e.status);
   }
   bar.done();
-  if (!res.ok) {
-    console.error(red(`upload refused (${res.status}): ${(await apiError(res)).message}`));
-    return failureStatus(res.status);
-  }
-  const record = (await res.json()) as VersionRecord;
+  const record = reply.body;
   console.log(
-    `${bold(`${record.name}:${record.version}`)} ${res.status === 201 ? 'uploaded' : 'already there (same bytes)'}  sha256 ${record.sha256}`,
+    `${bold(`${record.name}:${record.version}`)} ${reply.status === 201 ? 'uploaded' : 'already there (same bytes)'}  sha256 ${record.sha256}`,
   );
   return record;
 }
@@ -212,10 +226,7 @@ async function waitForVerdict(r: Remote, v: VersionRecord, timeoutS: number): Pr
   for (;;) {
     let cur: VersionRecord;
     try {
-      cur = await call<VersionRecord>(
-        r,
-        `/checkpoints/${encodeURIComponent(v.name)}/${encodeURIComponent(v.version)}`,
-      );
+      cur = await call(r, ENDPOINTS.getVersion, { params: { name: v.name, version: v.version } });
     } catch (e) {
       console.error(red(e instanceof ApiError ? e.message : String(e)));
       return null;
@@ -227,7 +238,7 @@ async function waitForVerdict(r: Remote, v: VersionRecord, timeoutS: number): Pr
     if (Date.now() > deadline) {
       console.error(
         red(
-          `no verdict after ${timeoutS} s (scan ${cur.scan.status}); check later with GET ${r.url}/checkpoints/${v.name}/${v.version}`,
+          `no verdict after ${timeoutS} s (scan ${cur.scan.status}); check later with GET ${url(ENDPOINTS.getVersion, { params: { name: v.name, version: v.version } }, r.url)}`,
         ),
       );
       return null;

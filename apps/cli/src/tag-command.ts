@@ -1,4 +1,4 @@
-import type { TagView } from '@brine/contracts';
+import { ENDPOINTS } from '@brine/contracts';
 import { ApiError, call, remote } from './client';
 import { red } from './format';
 import { UsageError } from './usage-error';
@@ -28,22 +28,18 @@ export async function tagCommand(argv: string[]): Promise<number> {
   const [name, tag, version] = positionals;
   try {
     if (positionals.length === 1) {
-      const tags = await call<TagView[]>(r, `/checkpoints/${encodeURIComponent(name)}/tags`);
+      const tags = await call(r, ENDPOINTS.listTags, { params: { name } });
       for (const t of tags) console.log(`${t.tag.padEnd(16)} ${t.version.padEnd(24)} ${t.updatedAt}`);
       return 0;
     }
-    const t = await call<TagView>(
-      r,
-      `/checkpoints/${encodeURIComponent(name)}/tags/${encodeURIComponent(tag)}`,
-      {
-        method: 'PUT',
-        json: {
-          version,
-          ...(values.reason ? { reason: values.reason } : {}),
-          ...(values['acknowledge-risk'] ? { acknowledgeRisk: true } : {}),
-        },
+    const t = await call(r, ENDPOINTS.setTag, {
+      params: { name, tag },
+      body: {
+        version,
+        ...(values.reason ? { reason: values.reason } : {}),
+        ...(values['acknowledge-risk'] ? { acknowledgeRisk: true } : {}),
       },
-    );
+    });
     console.log(`${name}:${t.tag} → ${t.version}`);
     return 0;
   } catch (e) {

@@ -2,3 +2,5 @@ export * from './names';
 export * from './schemas';
 export * from './routes';
 export * from './openapi';
+export * from './request';
+export * from './endpoints';

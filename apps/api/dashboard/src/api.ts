@@ -1,5 +1,12 @@
 /** The dashboard talks to the same API as every other client, with a token the person enters. */
 
+// libs/contracts' request() and the route table's plain data, built for the browser next to the dashboard
+// (scripts/copy-assets.js; the declarations come from dist/types, see tsconfig.json)
+import { ApiError, request, type Answer, type Endpoint, type RequestInput } from './contracts/src/request.js';
+import type { Route } from '@brine/contracts';
+export { ApiError } from './contracts/src/request.js';
+export { ENDPOINTS } from './contracts/src/endpoints.js';
+
 const TOKEN_KEY = 'brine.token';
 
 export function getToken(): string | null {
@@ -12,13 +19,15 @@ export function setToken(token: string | null, remember: boolean): void {
   if (token) (remember ? localStorage : sessionStorage).setItem(TOKEN_KEY, token);
 }
 
-/** an API failure, with a message a person can act on */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
+/**
+ * A request to the API: the route from ENDPOINTS (the route table's plain data), its inputs and answer typed by
+ * the table. A failure is an ApiError whose message a person can act on.
+ */
+export async function api<R extends Route>(route: Endpoint<R>, input: RequestInput<R>): Promise<Answer<R>> {
+  try {
+    return await request(route, input, { token: getToken() });
+  } catch (e) {
+    throw e instanceof ApiError ? new ApiError(e.status, e.error, explain(e.status, e.message)) : e;
   }
 }
 
@@ -37,34 +46,6 @@ function explain(status: number, apiMessage: string): string {
         ? `The registry failed (${status}): ${apiMessage}. Try again; if it persists, check the server's log.`
         : apiMessage;
   }
-}
-
-export async function api<T>(path: string, init: RequestInit & { json?: unknown } = {}): Promise<T> {
-  const headers = new Headers(init.headers);
-  const token = getToken();
-  if (token) headers.set('authorization', `Bearer ${token}`);
-  let body = init.body;
-  if (init.json !== undefined) {
-    headers.set('content-type', 'application/json');
-    body = JSON.stringify(init.json);
-  }
-  let res: Response;
-  try {
-    res = await fetch(path, { ...init, headers, body });
-  } catch (e) {
-    throw new ApiError(0, (e as Error).message);
-  }
-  if (!res.ok) {
-    let message = res.statusText;
-    try {
-      const j = (await res.json()) as { message?: string | string[] };
-      if (j.message) message = Array.isArray(j.message) ? j.message.join('; ') : j.message;
-    } catch {
-      // not JSON: keep the status text
-    }
-    throw new ApiError(res.status, explain(res.status, message));
-  }
-  return (res.status === 204 ? undefined : await res.json()) as T;
 }
 
 export const enc = encodeURIComponent;

@@ -1,11 +1,13 @@
-import { api } from './api.js';
 import { h } from './dom.js';
 
 /**
  * A model card (rendered and sanitized by the registry: no script, style, event handler or image) beside the
  * metadata given at upload, when there is any.
  */
-export function cardSection(cardPath: string, metadata: Record<string, unknown> = {}): HTMLElement {
+export function cardSection(
+  card: Promise<{ html: string | null }>,
+  metadata: Record<string, unknown> = {},
+): HTMLElement {
   const body = h('div', { class: 'card-body', id: 'card' });
   const meta = Object.entries(metadata);
   const section = h(
@@ -24,7 +26,7 @@ export function cardSection(cardPath: string, metadata: Record<string, unknown> 
         )
       : null,
   );
-  void api<{ html: string | null }>(cardPath)
+  void card
     .then((c) => {
       // HTML the registry sanitized with sanitize-html; the page's CSP also forbids inline scripts
       if (c.html) body.innerHTML = c.html;

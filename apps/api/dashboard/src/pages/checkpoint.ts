@@ -1,11 +1,4 @@
-import {
-  api,
-  enc,
-  TORCH_VERSIONS,
-  type CheckpointSummary,
-  type TagMove,
-  type VersionRecord,
-} from '../api.js';
+import { api, enc, ENDPOINTS, TORCH_VERSIONS, type VersionRecord } from '../api.js';
 import { metricChart } from '../chart.js';
 import { h, mount } from '../dom.js';
 import { badge, bytes, sha, statusOf, timeEl, tokenRef } from '../format.js';
@@ -14,22 +7,17 @@ import { cardSection } from '../card.js';
 
 const PAGE = 25;
 
-interface Listing {
-  checkpoint: CheckpointSummary;
-  versions: VersionRecord[];
-  next: number | null;
-}
-
 /** one checkpoint: its versions, a metric chart with the best version marked, and the tag history */
 export async function checkpointPage(ctx: PageContext): Promise<void> {
   const [name] = ctx.params;
-  const base = `/checkpoints/${enc(name)}`;
+  const here = `#/checkpoints/${enc(name)}`; // this checkpoint's page in the dashboard
+  const params = { name };
   const load = async () => {
     const [page, all, history, rule] = await Promise.all([
-      api<Listing>(`${base}?limit=${Math.max(shown, PAGE)}`),
-      api<Listing>(`${base}?sort=created&order=asc&limit=500`),
-      api<TagMove[]>(`${base}/tag-history?limit=100`),
-      api<{ rule: { metric: string; mode: 'min' | 'max' } | null }>(`${base}/best-rule`),
+      api(ENDPOINTS.getCheckpoint, { params, query: { limit: Math.max(shown, PAGE) } }),
+      api(ENDPOINTS.getCheckpoint, { params, query: { sort: 'created', order: 'asc', limit: 500 } }),
+      api(ENDPOINTS.tagHistory, { params, query: { limit: 100 } }),
+      api(ENDPOINTS.getBestRule, { params }),
     ]);
     return { page, all, history, rule: rule.rule };
   };
@@ -51,11 +39,11 @@ export async function checkpointPage(ctx: PageContext): Promise<void> {
     mount(
       summary,
       `${c.versions} version${c.versions === 1 ? '' : 's'} · latest `,
-      c.latest ? h('a', { href: `#${base}/${enc(c.latest)}` }, c.latest) : '—',
+      c.latest ? h('a', { href: `${here}/${enc(c.latest)}` }, c.latest) : '—',
       ' · best ',
-      best ? h('a', { href: `#${base}/${enc(best)}` }, best) : 'not set',
+      best ? h('a', { href: `${here}/${enc(best)}` }, best) : 'not set',
       data.rule ? ` (${data.rule.mode} ${data.rule.metric}, safe versions only)` : ' (no best rule)',
-      c.versions > 1 ? [' · ', h('a', { href: `#${base}/diff`, id: 'compare' }, 'compare versions')] : '',
+      c.versions > 1 ? [' · ', h('a', { href: `${here}/diff`, id: 'compare' }, 'compare versions')] : '',
     );
 
     const names = metricNames();
@@ -103,7 +91,7 @@ export async function checkpointPage(ctx: PageContext): Promise<void> {
         h(
           'tr',
           { 'data-version': v.version },
-          h('th', { scope: 'row' }, h('a', { href: `#${base}/${enc(v.version)}` }, v.version)),
+          h('th', { scope: 'row' }, h('a', { href: `${here}/${enc(v.version)}` }, v.version)),
           h(
             'td',
             null,
@@ -191,7 +179,7 @@ export async function checkpointPage(ctx: PageContext): Promise<void> {
     ),
     h('h1', null, name),
     summary,
-    cardSection(`${base}/card`),
+    cardSection(api(ENDPOINTS.getCheckpointCard, { params })),
     chartBox,
     h(
       'section',

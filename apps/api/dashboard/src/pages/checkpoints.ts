@@ -1,4 +1,4 @@
-import { api, enc, type CheckpointSummary } from '../api.js';
+import { api, enc, ENDPOINTS, type CheckpointSummary } from '../api.js';
 import { h, mount } from '../dom.js';
 import { badge, count, timeEl } from '../format.js';
 import type { PageContext } from '../main.js';
@@ -13,13 +13,16 @@ export async function checkpointsPage(ctx: PageContext): Promise<void> {
   const items: CheckpointSummary[] = [];
   let next: string | null = null;
 
-  const fetchPage = async (after: string | null, limit = PAGE) => {
-    const p = new URLSearchParams({ limit: String(limit) });
-    if (q) p.set('q', q);
-    if (verdict) p.set('verdict', verdict);
-    if (after) p.set('after', after);
-    return api<{ items: CheckpointSummary[]; next: string | null }>(`/checkpoints?${p}`);
-  };
+  const fetchPage = (after: string | null, limit = PAGE) =>
+    api(ENDPOINTS.listCheckpoints, {
+      query: {
+        limit,
+        q: q || undefined,
+        // a verdict from the address goes as it is: the API says what it accepts
+        verdict: (verdict || undefined) as (typeof VERDICTS)[number] | undefined,
+        after: after ?? undefined,
+      },
+    });
 
   const search = h('input', { type: 'search', id: 'q', name: 'q', value: q, placeholder: 'name contains…' });
   const select = h(

@@ -1,4 +1,4 @@
-import { api, enc, type VersionDiff, type VersionRecord } from '../api.js';
+import { api, enc, ENDPOINTS } from '../api.js';
 import { h, mount } from '../dom.js';
 import { badge } from '../format.js';
 import type { PageContext } from '../main.js';
@@ -6,8 +6,11 @@ import type { PageContext } from '../main.js';
 /** Two versions compared: what the tensors, imports and verdicts did between them (from their scan reports). */
 export async function diffPage(ctx: PageContext): Promise<void> {
   const [name] = ctx.params;
-  const base = `/checkpoints/${enc(name)}`;
-  const listing = await api<{ versions: VersionRecord[] }>(`${base}?sort=created&order=asc&limit=500`);
+  const here = `#/checkpoints/${enc(name)}`; // this checkpoint's page in the dashboard
+  const listing = await api(ENDPOINTS.getCheckpoint, {
+    params: { name },
+    query: { sort: 'created', order: 'asc', limit: 500 },
+  });
   const versions = listing.versions.map((v) => v.version);
   const from = ctx.query.get('from') ?? versions[versions.length - 2] ?? '';
   const to = ctx.query.get('to') ?? versions[versions.length - 1] ?? '';
@@ -23,7 +26,7 @@ export async function diffPage(ctx: PageContext): Promise<void> {
   const b = pick('diff-to', 'to', to);
   const go = h('button', { type: 'button', class: 'primary', id: 'diff-go' }, 'Compare');
   go.addEventListener('click', () => {
-    location.hash = `#${base}/diff?from=${enc(a.select.value)}&to=${enc(b.select.value)}`;
+    location.hash = `${here}/diff?from=${enc(a.select.value)}&to=${enc(b.select.value)}`;
   });
   const result = h('div', { id: 'diff', 'aria-live': 'polite' });
   mount(
@@ -33,7 +36,7 @@ export async function diffPage(ctx: PageContext): Promise<void> {
       { class: 'crumbs' },
       h('a', { href: '#/' }, 'Checkpoints'),
       ' / ',
-      h('a', { href: `#${base}` }, name),
+      h('a', { href: here }, name),
       ' / diff',
     ),
     h('h1', null, `Compare versions of ${name}`),
@@ -44,7 +47,7 @@ export async function diffPage(ctx: PageContext): Promise<void> {
     mount(result, h('p', { class: 'muted' }, 'Two versions are needed to compare.'));
     return;
   }
-  const d = await api<VersionDiff>(`${base}/diff?from=${enc(from)}&to=${enc(to)}`);
+  const d = await api(ENDPOINTS.diff, { params: { name }, query: { from, to } });
   if (ctx.left) return;
   const list = (title: string, id: string, items: Array<string | HTMLElement>, total: number) =>
     h(

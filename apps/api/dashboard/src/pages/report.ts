@@ -2,6 +2,7 @@ import {
   api,
   ApiError,
   enc,
+  ENDPOINTS,
   TORCH_VERSIONS,
   type Finding,
   type ImportRecord,
@@ -20,8 +21,8 @@ const TENSOR_PAGE = 100;
 /** one version's scan report */
 export async function reportPage(ctx: PageContext): Promise<void> {
   const [name, version] = ctx.params;
-  const path = `/checkpoints/${enc(name)}/${enc(version)}`;
-  let v = await api<VersionRecord>(path);
+  const params = { name, version };
+  let v = await api(ENDPOINTS.getVersion, { params });
 
   const head = () => [
     h(
@@ -62,7 +63,7 @@ export async function reportPage(ctx: PageContext): Promise<void> {
       downloadSection(name, version, v, ctx),
     );
     ctx.every(1000, async () => {
-      v = await api<VersionRecord>(path);
+      v = await api(ENDPOINTS.getVersion, { params });
       if (v.scan.status === 'done' || v.scan.status === 'failed') {
         await reportPage(ctx);
         return false;
@@ -86,14 +87,15 @@ export async function reportPage(ctx: PageContext): Promise<void> {
     return;
   }
 
-  const report = await api<ScanReport>(`${path}/report`);
+  // the contract declares the report as a JSON object; its shape is the scanner's ScanReport
+  const report = (await api(ENDPOINTS.report, { params })) as unknown as ScanReport;
   if (ctx.left) return;
   mount(
     ctx.main,
     head(),
     banner(report),
     downloadSection(name, version, v, ctx),
-    cardSection(`${path}/card`, v.metadata),
+    cardSection(api(ENDPOINTS.getVersionCard, { params }), v.metadata),
     matrix(report),
     recipeSection(report),
     findingsSection(report.findings),
@@ -487,9 +489,9 @@ function downloadSection(name: string, version: string, v: VersionRecord, ctx: P
   const safe = statusOf(v) === 'safe';
   const start = async (ack: boolean, twin = false) => {
     try {
-      const link = await api<{ path: string }>(`/checkpoints/${enc(name)}/${enc(version)}/download-link`, {
-        method: 'POST',
-        json: { acknowledgeRisk: ack },
+      const link = await api(ENDPOINTS.downloadLink, {
+        params: { name, version },
+        body: { acknowledgeRisk: ack },
       });
       location.assign(twin ? `${link.path}&format=safetensors` : link.path);
     } catch (e) {

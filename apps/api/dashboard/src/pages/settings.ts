@@ -1,4 +1,4 @@
-import { api, ApiError, getToken, setToken } from '../api.js';
+import { api, ApiError, ENDPOINTS, getToken, setToken } from '../api.js';
 import { h, mount } from '../dom.js';
 import type { PageContext } from '../main.js';
 
@@ -23,7 +23,7 @@ export async function settingsPage(ctx: PageContext): Promise<void> {
         const value = input.value.trim();
         setToken(value, remember.checked);
         try {
-          await api('/checkpoints?limit=1');
+          await api(ENDPOINTS.listCheckpoints, { query: { limit: 1 } });
           result.className = 'ok';
           result.textContent = 'The registry accepted this token.';
           location.hash = next && next.startsWith('#/') && !next.startsWith('#/settings') ? next : '#/';

@@ -1,13 +1,20 @@
-import { api, enc, type Delivery, type Webhook } from '../api.js';
+import type { EventType } from '@brine/contracts';
+import { api, ENDPOINTS, type Delivery } from '../api.js';
 import { h, mount } from '../dom.js';
 import { timeEl } from '../format.js';
 import type { PageContext } from '../main.js';
 
-const EVENTS = ['scan.unsafe', 'scan.completed', 'version.created', 'version.deleted', 'tag.moved'];
+const EVENTS: EventType[] = [
+  'scan.unsafe',
+  'scan.completed',
+  'version.created',
+  'version.deleted',
+  'tag.moved',
+];
 
 /** webhook subscriptions (admin) and the delivery log of the one selected */
 export async function webhooksPage(ctx: PageContext): Promise<void> {
-  let hooks = await api<Webhook[]>('/webhooks');
+  let hooks = await api(ENDPOINTS.listWebhooks, {});
   let selected = ctx.query.get('id') ?? hooks[0]?.id ?? null;
   let deliveries: Delivery[] = [];
 
@@ -16,12 +23,14 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
   const secretBox = h('div', { 'aria-live': 'polite' });
 
   const loadLog = async () => {
-    deliveries = selected ? await api<Delivery[]>(`/webhooks/${enc(selected)}/deliveries?limit=100`) : [];
+    deliveries = selected
+      ? await api(ENDPOINTS.deliveries, { params: { id: selected }, query: { limit: 100 } })
+      : [];
   };
   const act = async (fn: () => Promise<unknown>) => {
     try {
       await fn();
-      hooks = await api<Webhook[]>('/webhooks');
+      hooks = await api(ENDPOINTS.listWebhooks, {});
       await loadLog();
       draw();
     } catch (e) {
@@ -75,7 +84,7 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
               'button',
               {
                 type: 'button',
-                onclick: () => void act(() => api(`/webhooks/${enc(w.id)}/test`, { method: 'POST' })),
+                onclick: () => void act(() => api(ENDPOINTS.testWebhook, { params: { id: w.id } })),
               },
               'Send test',
             ),
@@ -85,7 +94,7 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
                 type: 'button',
                 onclick: () =>
                   void act(() =>
-                    api(`/webhooks/${enc(w.id)}`, { method: 'PATCH', json: { enabled: !w.enabled } }),
+                    api(ENDPOINTS.updateWebhook, { params: { id: w.id }, body: { enabled: !w.enabled } }),
                   ),
               },
               w.enabled ? 'Disable' : 'Enable',
@@ -158,9 +167,7 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
                             type: 'button',
                             onclick: () =>
                               void act(() =>
-                                api(`/webhooks/${enc(hook.id)}/deliveries/${enc(d.id)}/redeliver`, {
-                                  method: 'POST',
-                                }),
+                                api(ENDPOINTS.redeliver, { params: { id: hook.id, deliveryId: d.id } }),
                               ),
                           },
                           'Redeliver',
@@ -191,10 +198,9 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
       onsubmit: (ev: Event) => {
         ev.preventDefault();
         void act(async () => {
-          const events = boxes.filter((b) => b.checked).map((b) => b.value);
-          const created = await api<Webhook & { secret: string }>('/webhooks', {
-            method: 'POST',
-            json: { url: url.value.trim(), events },
+          const events = EVENTS.filter((_, i) => boxes[i].checked);
+          const created = await api(ENDPOINTS.createWebhook, {
+            body: { url: url.value.trim(), events },
           });
           selected = created.id;
           url.value = '';
@@ -258,7 +264,7 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
 
   ctx.every(2000, async () => {
     await loadLog();
-    hooks = await api<Webhook[]>('/webhooks');
+    hooks = await api(ENDPOINTS.listWebhooks, {});
     if (!ctx.left) draw();
   });
 }

@@ -2,7 +2,7 @@ import { api, enc, ENDPOINTS, TORCH_VERSIONS, type VersionRecord } from '../api.
 import { metricChart } from '../chart.js';
 import { h, mount } from '../dom.js';
 import { badge, bytes, sha, statusOf, timeEl, tokenRef } from '../format.js';
-import type { PageContext } from '../main.js';
+import type { PageContext } from '../page-context.js';
 import { cardSection } from '../card.js';
 
 const PAGE = 25;

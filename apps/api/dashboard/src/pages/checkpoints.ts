@@ -1,7 +1,7 @@
 import { api, enc, ENDPOINTS, type CheckpointSummary } from '../api.js';
 import { h, mount } from '../dom.js';
 import { badge, count, timeEl } from '../format.js';
-import type { PageContext } from '../main.js';
+import type { PageContext } from '../page-context.js';
 
 const PAGE = 50;
 const VERDICTS = ['safe', 'suspicious', 'dangerous', 'unknown', 'pending'] as const;

@@ -1,7 +1,7 @@
 import { api, enc, ENDPOINTS } from '../api.js';
 import { h, mount } from '../dom.js';
 import { badge } from '../format.js';
-import type { PageContext } from '../main.js';
+import type { PageContext } from '../page-context.js';
 
 /** Two versions compared: what the tensors, imports and verdicts did between them (from their scan reports). */
 export async function diffPage(ctx: PageContext): Promise<void> {

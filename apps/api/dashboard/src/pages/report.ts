@@ -12,7 +12,7 @@ import {
 } from '../api.js';
 import { h, mount } from '../dom.js';
 import { badge, bytes, count, sha, short, statusOf, timeEl, tokenRef } from '../format.js';
-import type { PageContext } from '../main.js';
+import type { PageContext } from '../page-context.js';
 import { cardSection } from '../card.js';
 
 const RANK: Record<Finding['severity'], number> = { dangerous: 3, suspicious: 2, unknown: 1, info: 0 };

@@ -1,6 +1,6 @@
 import { api, ApiError, ENDPOINTS, getToken, setToken } from '../api.js';
 import { h, mount } from '../dom.js';
-import type { PageContext } from '../main.js';
+import type { PageContext } from '../page-context.js';
 
 /** where a person enters the API token the dashboard uses */
 export async function settingsPage(ctx: PageContext): Promise<void> {

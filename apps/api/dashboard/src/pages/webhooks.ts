@@ -2,7 +2,7 @@ import type { EventType } from '@brine/contracts';
 import { api, ENDPOINTS, type Delivery } from '../api.js';
 import { h, mount } from '../dom.js';
 import { timeEl } from '../format.js';
-import type { PageContext } from '../main.js';
+import type { PageContext } from '../page-context.js';
 
 const EVENTS: EventType[] = [
   'scan.unsafe',

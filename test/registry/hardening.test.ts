@@ -233,3 +233,36 @@ describe('latest under concurrent uploads', () => {
     }
   });
 });
+
+describe('keys JavaScript cannot hold', () => {
+  it('refuses "__proto__" in JSON headers and bodies with a 400 naming it, instead of dropping it', async () => {
+    const body = file('b_state_dict.pt');
+    for (const [header, value] of [
+      ['x-brine-metrics', '{"__proto__":1}'],
+      ['x-brine-metrics', '{"val_loss":0.5,"__proto__":2}'],
+      ['x-brine-metadata', '{"__proto__":{"polluted":true}}'],
+      ['x-brine-metadata', '{"run":{"__proto__":1}}'],
+    ] as const) {
+      const r = await put(s, 'proto', 'v1', body, { [header]: value });
+      const text = await r.text();
+      assert.equal(r.status, 400, `${header}: ${value} → ${r.status} ${text}`);
+      const { message } = JSON.parse(text) as { message: string };
+      assert.match(message, /__proto__/, message);
+      assert.match(message, new RegExp(header.replace('-', '.')), message);
+    }
+    assert.deepEqual(await leftovers('proto'), { versions: 0, uploads: 0, orphans: 0 });
+    assert.equal((await put(s, 'proto', 'ok', body, { 'x-brine-metrics': '{"acc":0.5}' })).status, 201);
+    for (const json of ['{"metrics":{"__proto__":1}}', '{"metrics":{"acc":0.7},"__proto__":{"x":1}}']) {
+      const r = await s.api('/checkpoints/proto/ok', {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: json,
+      });
+      const text = await r.text();
+      assert.equal(r.status, 400, `PATCH ${json} → ${r.status} ${text}`);
+      assert.match((JSON.parse(text) as { message: string }).message, /__proto__/);
+    }
+    const v = (await (await s.api('/checkpoints/proto/ok')).json()) as { metrics: Record<string, number> };
+    assert.deepEqual(v.metrics, { acc: 0.5 }, 'nothing was changed');
+  });
+});

@@ -7,15 +7,26 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Logger as PinoLogger } from 'nestjs-pino';
+import { protoKeyMessage, protoKeyPath } from '@brine/contracts';
 import { TokensService, type LogFormat, type Runtime } from '@brine/registry';
 import { ApiModule } from './api.module';
 import { REASONS } from './http-error.filter';
 
-/** JSON bodies for the JSON routes only; upload bodies stay streams. Bad JSON is a 400 with a JSON error. */
+/**
+ * JSON bodies for the JSON routes only; upload bodies stay streams. Bad JSON is a 400 with a JSON error, and so is a
+ * "__proto__" key anywhere in the body (the schemas would drop it without a word).
+ */
 function jsonBodies(limit: string) {
   const parse = express.json({ limit, type: ['application/json', 'application/*+json'] });
   return (req: Request, res: Response, next: NextFunction) => {
     parse(req, res, (err?: unknown) => {
+      const at = err ? null : protoKeyPath(req.body);
+      if (at !== null) {
+        res
+          .status(400)
+          .json({ statusCode: 400, error: 'Bad Request', message: protoKeyMessage('the body', at) });
+        return;
+      }
       if (!err) return next();
       const e = err as { status?: number; type?: string; message?: string };
       const status = e.status ?? 400;

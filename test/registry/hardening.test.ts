@@ -266,3 +266,52 @@ describe('keys JavaScript cannot hold', () => {
     assert.deepEqual(v.metrics, { acc: 0.5 }, 'nothing was changed');
   });
 });
+
+describe('security headers', () => {
+  const csp = (r: Response | { headers: string }) =>
+    r instanceof Response
+      ? (r.headers.get('content-security-policy') ?? '')
+      : (/^content-security-policy: (.*)$/im.exec(r.headers)?.[1] ?? '');
+
+  it('every answer has a Content-Security-Policy with frame-ancestors none, and nosniff', async () => {
+    assert.equal((await put(s, 'hdr', 'v1', file('b_state_dict.pt'))).status, 201);
+    const answers: Array<[string, Response]> = [];
+    for (const [path, token] of [
+      ['/health', null],
+      ['/health/live', null],
+      ['/checkpoints', undefined],
+      ['/checkpoints/hdr/v1', undefined],
+      ['/checkpoints/hdr/v1/file?acknowledgeRisk=true', undefined],
+      ['/checkpoints/hdr/v1/report', undefined],
+      ['/checkpoints/nope', undefined],
+      ['/checkpoints', null],
+      ['/no/such/route', undefined],
+      ['/metrics', null],
+      ['/docs', null],
+      ['/docs/init.js', null],
+      ['/docs/openapi.json', null],
+      ['/docs/assets/swagger-ui.css', null],
+      ['/docs/assets/swagger-ui-bundle.js', null],
+      ['/', null],
+      ['/ui/main.js', null],
+      ['/ui/style.css', null],
+    ] as const)
+      answers.push([path, await s.api(path, { token })]);
+    answers.push(['PUT upload', await put(s, 'hdr', 'v2', file('b_state_dict.pt'))]);
+    for (const [what, r] of answers) {
+      await r.arrayBuffer();
+      assert.match(csp(r), /frame-ancestors 'none'/, `${what} (${r.status}): CSP ${csp(r)}`);
+      assert.match(csp(r), /default-src '(none|self)'/, `${what}: ${csp(r)}`);
+      assert.doesNotMatch(csp(r), /script-src[^;]*'unsafe-(inline|eval)'/, `${what}: ${csp(r)}`);
+      assert.equal(r.headers.get('x-content-type-options'), 'nosniff', what);
+    }
+    // an API answer is never a document: it may load nothing at all
+    const json = answers.find(([w]) => w === '/checkpoints/hdr/v1')![1];
+    assert.match(csp(json), /default-src 'none'/);
+    // what Node's parser refuses before any route runs
+    const bad = await raw('PUT /checkpoints/x/v1 HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n');
+    assert.equal(bad.status, 400);
+    assert.match(csp(bad), /frame-ancestors 'none'/);
+    assert.match(bad.headers, /^x-content-type-options: nosniff$/im);
+  });
+});

@@ -6,6 +6,7 @@ import { SafetensorsTwins1732380400000 } from './1732380400000-safetensors-twins
 import { Lineage1732380500000 } from './1732380500000-lineage';
 import { Retention1732380600000 } from './1732380600000-retention';
 import { Cards1732380700000 } from './1732380700000-cards';
+import { CardHtml1732380800000 } from './1732380800000-card-html';
 
 /** every migration, in order (the data source runs those not applied yet) */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   Lineage1732380500000,
   Retention1732380600000,
   Cards1732380700000,
+  CardHtml1732380800000,
 ];

@@ -315,3 +315,89 @@ describe('security headers', () => {
     assert.match(bad.headers, /^x-content-type-options: nosniff$/im);
   });
 });
+
+describe('model cards that cannot be rendered', () => {
+  it('are refused at write time with a 400 saying what to fix, quickly', async () => {
+    assert.equal((await put(s, 'cards', 'v1', file('b_state_dict.pt'))).status, 201);
+    const shapes: Array<[string, string]> = [
+      ['60 000 nested blockquotes', '>'.repeat(60_000)],
+      ['nested blockquotes with spaces', '> '.repeat(30_000) + 'x'],
+      ['nested lists on one line', '- '.repeat(30_000) + 'x'],
+      ['nested numbered lists', '1. '.repeat(20_000) + 'x'],
+      ['blockquotes in lists', '> - '.repeat(15_000) + 'x'],
+      ['a long run of emphasis marks', '*'.repeat(30_000) + 'x' + '*'.repeat(30_000)],
+      ['nested strong emphasis', '**a '.repeat(5_000) + 'b' + ' c**'.repeat(5_000)],
+      ['nested emphasis', '*a _'.repeat(4_000) + 'b' + '_ c*'.repeat(4_000)],
+      // not nested, but marked takes seconds over them (7 s and 25 s on this machine): the time limit refuses them
+      ['60 000 "!"', '!'.repeat(60_000)],
+      ['strikes and underscores', '~~a__'.repeat(12_000)],
+    ];
+    for (const [what, markdown] of shapes) {
+      for (const path of ['/checkpoints/cards/v1/card', '/checkpoints/cards/card']) {
+        const started = Date.now();
+        const r = await s.api(path, { method: 'PUT', json: { markdown } });
+        const text = await r.text();
+        assert.equal(r.status, 400, `${what} on ${path}: ${r.status} ${text.slice(0, 300)}`);
+        // a nesting check answers at once; the rest within the render limit (2 s) and a worker's start
+        assert.ok(Date.now() - started < 6000, `${what}: answered in ${Date.now() - started} ms`);
+        assert.match((JSON.parse(text) as { message: string }).message, /nest|run of|takes more than/, text);
+      }
+    }
+    // nothing was stored, and reads still work
+    for (const path of ['/checkpoints/cards/v1/card', '/checkpoints/cards/card']) {
+      const r = await s.api(path);
+      assert.equal(r.status, 200);
+      assert.equal(((await r.json()) as { markdown: string | null }).markdown, null);
+    }
+    // what a real card does is accepted, and rendered
+    const fine = [
+      '# Card',
+      '> > > quoted three deep',
+      '- a',
+      '  - b',
+      '    - c **bold** and *em* and `*args, **kwargs`',
+      '',
+      '***',
+      '',
+      '| a | b |',
+      '|---|---|',
+      '| **x** | _y_ |',
+      '',
+      '```',
+      '>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>> inside code',
+      '```',
+    ].join('\n');
+    const ok = await s.api('/checkpoints/cards/v1/card', { method: 'PUT', json: { markdown: fine } });
+    assert.equal(ok.status, 200, await ok.clone().text());
+    assert.match(((await ok.json()) as { html: string }).html, /<blockquote>/);
+  });
+
+  it('a card stored before it was checked never makes a read fail', async () => {
+    assert.equal((await put(s, 'cards2', 'v1', file('b_state_dict.pt'))).status, 201);
+    const db = new Client({ connectionString: s.directDatabaseUrl });
+    await db.connect();
+    const hostile = '>'.repeat(60_000);
+    try {
+      await db.query(
+        `UPDATE versions SET card = $1, card_updated_at = now() WHERE version = 'v1'
+            AND checkpoint_id = (SELECT id FROM checkpoints WHERE name = 'cards2')`,
+        [hostile],
+      );
+      await db.query(`UPDATE checkpoints SET card = $1, card_updated_at = now() WHERE name = 'cards2'`, [
+        hostile,
+      ]);
+    } finally {
+      await db.end();
+    }
+    for (const path of ['/checkpoints/cards2/v1/card', '/checkpoints/cards2/card']) {
+      for (let i = 0; i < 2; i++) {
+        const r = await s.api(path);
+        const text = await r.text();
+        assert.equal(r.status, 200, `${path}: ${r.status} ${text.slice(0, 200)}`);
+        const card = JSON.parse(text) as { markdown: string; html: string };
+        assert.equal(card.markdown, hostile);
+        assert.equal(typeof card.html, 'string');
+      }
+    }
+  });
+});

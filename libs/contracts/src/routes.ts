@@ -299,7 +299,9 @@ export const ROUTES = {
     body: S.CardPut,
     responses: {
       200: { description: 'the card', body: S.CardView },
-      ...bad('not markdown text'),
+      ...bad(
+        'not markdown text, or markdown that cannot be rendered: nested deeper than 32 blockquotes, lists or emphasis levels, or a run of more than 32 * or _ (the message says where)',
+      ),
       ...auth,
       ...notFound,
     },
@@ -321,7 +323,9 @@ export const ROUTES = {
     body: S.CardPut,
     responses: {
       200: { description: 'the card', body: S.CardView },
-      ...bad('not markdown text'),
+      ...bad(
+        'not markdown text, or markdown that cannot be rendered: nested deeper than 32 blockquotes, lists or emphasis levels, or a run of more than 32 * or _ (the message says where)',
+      ),
       ...auth,
       ...notFound,
     },

@@ -529,37 +529,75 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Deletes a version, its file and its twin. `retention` (the rule's reason) also writes the audit entry, in the
-   * same transaction, and puts the reason in the version.deleted event.
+   * Takes the checkpoint's row lock inside `tx` — the lock every tag move takes — and reads the version under it:
+   * whatever acts on the version next in `tx` sees it as it is, and a tag move, a rescan or a deletion of the same
+   * checkpoint waits for `tx` to end. Null when the version is gone.
    */
-  async remove(name: string, version: string, token: TokenEntity | null, retention?: string): Promise<void> {
-    const v = await this.requireVersion(name, version);
-    await this.db.transaction(async (tx) => {
+  private async lockVersion(tx: EntityManager, name: string, version: string): Promise<VersionRow | null> {
+    checkName('name', name);
+    checkName('version', version);
+    const [c] = (await tx.query('SELECT id FROM checkpoints WHERE name = $1 FOR UPDATE', [name])) as Array<{
+      id: string;
+    }>;
+    if (!c) return null;
+    const v = await tx
+      .getRepository(VersionEntity)
+      .findOne({ where: { checkpointId: c.id, version }, relations: { twin: true } });
+    return v ? Object.assign(v, { name }) : null;
+  }
+
+  /**
+   * Deletes a version, its file and its twin. `retention` deletes for a retention rule: `recheck` decides again,
+   * under the checkpoint's lock in the deleting transaction, whether the rule still deletes the version (a tag put
+   * or a rescan since the rule was planned saves it) and gives the reason, which goes into the audit entry, written
+   * in the same transaction, and the version.deleted event. Returns whether the version was deleted.
+   */
+  async remove(
+    name: string,
+    version: string,
+    token: TokenEntity | null,
+    retention?: { recheck: (tx: EntityManager, checkpointId: string) => Promise<string | null> },
+  ): Promise<boolean> {
+    const gone = await this.db.transaction(async (tx) => {
+      const v = await this.lockVersion(tx, name, version);
+      if (!v) throw new NotFoundException(`checkpoint ${name} has no version ${version}`);
+      const reason = retention ? await retention.recheck(tx, v.checkpointId) : null;
+      if (retention && reason === null) return null;
       await this.tags.onVersionDeleted(tx, v, token);
       await tx.delete(VersionEntity, v.id);
       await this.events.record(tx, 'version.deleted', name, {
         version,
         sha256: v.sha256,
-        ...(retention ? { reason: `retention: ${retention}` } : {}),
+        ...(reason !== null ? { reason: `retention: ${reason}` } : {}),
       });
-      if (retention)
+      if (reason !== null)
         await tx.query(
           'INSERT INTO retention_log (checkpoint, version, sha256, reason) VALUES ($1, $2, $3, $4)',
-          [name, version, v.sha256, retention],
+          [name, version, v.sha256, reason],
         );
+      return v;
     });
+    if (gone === null) return false;
     await this.events.nudge();
-    for (const key of [v.objectKey, v.twin?.objectKey ?? twinObjectKey(v.id)])
+    for (const key of [gone.objectKey, gone.twin?.objectKey ?? twinObjectKey(gone.id)])
       await this.store
         .delete(key)
         .catch((e: unknown) => this.log.warn(`could not delete ${key}: ${(e as Error).message}`));
+    return true;
   }
 
-  /** queues a new scan (a new generation: results of older runs are ignored) */
+  /**
+   * Queues a new scan (a new generation: results of older runs are ignored). The version goes back to pending
+   * under the checkpoint's lock, so a retention pass deciding about it at the same moment sees one state or the
+   * other, never deletes a version whose rescan it did not see.
+   */
   async rescan(name: string, version: string): Promise<VersionView> {
-    const v = await this.requireVersion(name, version);
-    const generation = await this.bumpGeneration(this.db.manager, v.id);
-    await this.scans.enqueue(v.id, generation);
+    const { id, generation } = await this.db.transaction(async (tx) => {
+      const v = await this.lockVersion(tx, name, version);
+      if (!v) throw new NotFoundException(`checkpoint ${name} has no version ${version}`);
+      return { id: v.id, generation: await this.bumpGeneration(tx, v.id) };
+    });
+    await this.scans.enqueue(id, generation);
     return this.view(await this.requireVersion(name, version));
   }
 

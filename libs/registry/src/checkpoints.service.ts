@@ -545,6 +545,12 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
       id: string;
     }>;
     if (!c) return null;
+    // and the version's own row: writers that do not take the checkpoint's lock (a scan finishing, a policy
+    // rescan) wait for `tx` too, or are seen by it
+    await tx.query('SELECT id FROM versions WHERE checkpoint_id = $1 AND version = $2 FOR UPDATE', [
+      c.id,
+      version,
+    ]);
     const v = await tx
       .getRepository(VersionEntity)
       .findOne({ where: { checkpointId: c.id, version }, relations: { twin: true } });

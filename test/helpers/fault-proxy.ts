@@ -87,7 +87,12 @@ export class FaultProxy {
   }
 
   private kill(pair: Pair): void {
-    if (!pair.client.destroyed) pair.client.resetAndDestroy();
+    // a socket already ended (its answer delivered) is closed; resetting one whose shutdown is still pending
+    // leaves Node waiting for that shutdown for ever at exit
+    if (!pair.client.destroyed) {
+      if (pair.client.writableEnded) pair.client.destroy();
+      else pair.client.resetAndDestroy();
+    }
     if (!pair.upstream.destroyed) pair.upstream.destroy();
     this.pairs.delete(pair);
   }

@@ -6,6 +6,8 @@ import { SafetensorsTwins1732380400000 } from './1732380400000-safetensors-twins
 import { Lineage1732380500000 } from './1732380500000-lineage';
 import { Retention1732380600000 } from './1732380600000-retention';
 import { Cards1732380700000 } from './1732380700000-cards';
+import { CardHtml1732380800000 } from './1732380800000-card-html';
+import { ObjectDeletions1732380900000 } from './1732380900000-object-deletions';
 
 /** every migration, in order (the data source runs those not applied yet) */
 export const MIGRATIONS = [
@@ -17,4 +19,6 @@ export const MIGRATIONS = [
   Lineage1732380500000,
   Retention1732380600000,
   Cards1732380700000,
+  CardHtml1732380800000,
+  ObjectDeletions1732380900000,
 ];

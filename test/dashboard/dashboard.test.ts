@@ -340,6 +340,57 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
     consoleErrors.length = 0;
   });
 
+  it('serves the API docs viewer under its Content-Security-Policy, refusing to be framed', async () => {
+    const violations: string[] = [];
+    const docs = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    try {
+      docs.on('console', (m) => {
+        if (m.type() === 'error' || /Content.Security.Policy/i.test(m.text())) violations.push(m.text());
+      });
+      docs.on('pageerror', (e) => violations.push(e.message));
+      const r = await docs.goto(`${s.url}/docs`);
+      assert.match(r?.headers()['content-security-policy'] ?? '', /frame-ancestors 'none'/);
+      await docs.locator('.swagger-ui .info .title', { hasText: 'Brine' }).waitFor({ timeout: 20_000 });
+      // an operation opens and shows its parameters (Swagger UI's own scripts and styles are allowed)
+      await docs
+        .locator('.opblock-summary-path', { hasText: '/checkpoints/{name}/{version}' })
+        .first()
+        .click();
+      await docs.locator('.opblock-body .parameters').first().waitFor({ timeout: 10_000 });
+      await docs.waitForLoadState('networkidle');
+      await docs.screenshot({ path: join(SHOTS, 'docs.png') });
+      // no page can frame the docs (or the dashboard, where the token lives)
+      for (const path of ['/docs', '/']) {
+        const host = await browser.newPage();
+        try {
+          await host.setContent(`<iframe src="${s.url}${path}" width="800" height="600"></iframe>`);
+          await host.waitForTimeout(1500);
+          const inside = await Promise.all(
+            host
+              .frames()
+              .filter((f) => f !== host.mainFrame())
+              .map((f) =>
+                f
+                  .locator('.swagger-ui, header.top')
+                  .count()
+                  .catch(() => 0),
+              ),
+          );
+          assert.deepEqual(
+            inside.filter((n) => n > 0),
+            [],
+            `${path} rendered inside a frame`,
+          );
+        } finally {
+          await host.close();
+        }
+      }
+      assert.deepEqual(violations, [], 'no CSP violation or error while the docs render');
+    } finally {
+      await docs.close();
+    }
+  });
+
   it('logged no console errors on any page', async () => {
     for (const path of [
       '#/',

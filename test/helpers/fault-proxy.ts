@@ -6,7 +6,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
  * - refuse: stops listening (new connections get ECONNREFUSED) and resets the open ones
  * - drop: resets every open connection and every new one as soon as it arrives
  * - hang: accepts connections and keeps them open, but forwards nothing either way (a hung peer)
- * - slow: forwards, with the upstream's answers throttled to `bytesPerSecond`
+ * - slow: forwards, throttled to `bytesPerSecond` each way (a slow link: answers and request bodies alike)
  */
 export type FaultMode = 'pass' | 'refuse' | 'drop' | 'hang' | 'slow';
 
@@ -87,7 +87,12 @@ export class FaultProxy {
   }
 
   private kill(pair: Pair): void {
-    if (!pair.client.destroyed) pair.client.resetAndDestroy();
+    // a socket already ended (its answer delivered) is closed; resetting one whose shutdown is still pending
+    // leaves Node waiting for that shutdown for ever at exit
+    if (!pair.client.destroyed) {
+      if (pair.client.writableEnded) pair.client.destroy();
+      else pair.client.resetAndDestroy();
+    }
     if (!pair.upstream.destroyed) pair.upstream.destroy();
     this.pairs.delete(pair);
   }
@@ -115,33 +120,43 @@ export class FaultProxy {
     this.pairs.add(pair);
     const close = () => this.kill(pair);
     client.on('close', close);
-    upstream.on('close', close);
-    if (this.mode === 'hang') return; // never forwards anything
-    client.on('data', (chunk: Buffer) => {
-      if (this.mode === 'hang') return;
-      upstream.write(chunk);
-    });
-    client.on('end', () => upstream.end());
+    if (this.mode === 'hang') {
+      upstream.on('close', close);
+      return; // never forwards anything
+    }
+    const sent = this.forward(client, upstream);
+    const answered = this.forward(upstream, client);
+    client.on('end', () => void sent().then(() => upstream.end()));
+    upstream.on('end', () => void answered().then(() => client.end()));
+    // what a throttled answer still holds reaches the client before the connection goes
+    upstream.on('close', () => void answered().then(close));
+  }
+
+  /**
+   * Copies `from` to `to` as the mode says (nothing while hung; in `slow`, one chunk at a time at bytesPerSecond);
+   * the function returned tells when everything received so far has been written.
+   */
+  private forward(from: Socket, to: Socket): () => Promise<void> {
     let queue = Promise.resolve();
-    upstream.on('data', (chunk: Buffer) => {
+    from.on('data', (chunk: Buffer) => {
       if (this.mode === 'hang') return;
       if (this.mode !== 'slow') {
-        client.write(chunk);
+        to.write(chunk);
         return;
       }
-      upstream.pause();
+      from.pause();
       const wait = Math.ceil((chunk.length / this.bytesPerSecond) * 1000);
       queue = queue.then(
         () =>
           new Promise<void>((resolve) =>
             setTimeout(() => {
-              if (!client.destroyed) client.write(chunk);
-              if (this.mode !== 'hang') upstream.resume();
+              if (!to.destroyed) to.write(chunk);
+              if (this.mode !== 'hang') from.resume();
               resolve();
             }, wait),
           ),
       );
     });
-    upstream.on('end', () => void queue.then(() => client.end()));
+    return () => queue;
   }
 }

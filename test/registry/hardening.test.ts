@@ -233,3 +233,171 @@ describe('latest under concurrent uploads', () => {
     }
   });
 });
+
+describe('keys JavaScript cannot hold', () => {
+  it('refuses "__proto__" in JSON headers and bodies with a 400 naming it, instead of dropping it', async () => {
+    const body = file('b_state_dict.pt');
+    for (const [header, value] of [
+      ['x-brine-metrics', '{"__proto__":1}'],
+      ['x-brine-metrics', '{"val_loss":0.5,"__proto__":2}'],
+      ['x-brine-metadata', '{"__proto__":{"polluted":true}}'],
+      ['x-brine-metadata', '{"run":{"__proto__":1}}'],
+    ] as const) {
+      const r = await put(s, 'proto', 'v1', body, { [header]: value });
+      const text = await r.text();
+      assert.equal(r.status, 400, `${header}: ${value} → ${r.status} ${text}`);
+      const { message } = JSON.parse(text) as { message: string };
+      assert.match(message, /__proto__/, message);
+      assert.match(message, new RegExp(header.replace('-', '.')), message);
+    }
+    assert.deepEqual(await leftovers('proto'), { versions: 0, uploads: 0, orphans: 0 });
+    assert.equal((await put(s, 'proto', 'ok', body, { 'x-brine-metrics': '{"acc":0.5}' })).status, 201);
+    for (const json of ['{"metrics":{"__proto__":1}}', '{"metrics":{"acc":0.7},"__proto__":{"x":1}}']) {
+      const r = await s.api('/checkpoints/proto/ok', {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: json,
+      });
+      const text = await r.text();
+      assert.equal(r.status, 400, `PATCH ${json} → ${r.status} ${text}`);
+      assert.match((JSON.parse(text) as { message: string }).message, /__proto__/);
+    }
+    const v = (await (await s.api('/checkpoints/proto/ok')).json()) as { metrics: Record<string, number> };
+    assert.deepEqual(v.metrics, { acc: 0.5 }, 'nothing was changed');
+  });
+});
+
+describe('security headers', () => {
+  const csp = (r: Response | { headers: string }) =>
+    r instanceof Response
+      ? (r.headers.get('content-security-policy') ?? '')
+      : (/^content-security-policy: (.*)$/im.exec(r.headers)?.[1] ?? '');
+
+  it('every answer has a Content-Security-Policy with frame-ancestors none, and nosniff', async () => {
+    assert.equal((await put(s, 'hdr', 'v1', file('b_state_dict.pt'))).status, 201);
+    const answers: Array<[string, Response]> = [];
+    for (const [path, token] of [
+      ['/health', null],
+      ['/health/live', null],
+      ['/checkpoints', undefined],
+      ['/checkpoints/hdr/v1', undefined],
+      ['/checkpoints/hdr/v1/file?acknowledgeRisk=true', undefined],
+      ['/checkpoints/hdr/v1/report', undefined],
+      ['/checkpoints/nope', undefined],
+      ['/checkpoints', null],
+      ['/no/such/route', undefined],
+      ['/metrics', null],
+      ['/docs', null],
+      ['/docs/init.js', null],
+      ['/docs/openapi.json', null],
+      ['/docs/assets/swagger-ui.css', null],
+      ['/docs/assets/swagger-ui-bundle.js', null],
+      ['/', null],
+      ['/ui/main.js', null],
+      ['/ui/style.css', null],
+    ] as const)
+      answers.push([path, await s.api(path, { token })]);
+    answers.push(['PUT upload', await put(s, 'hdr', 'v2', file('b_state_dict.pt'))]);
+    for (const [what, r] of answers) {
+      await r.arrayBuffer();
+      assert.match(csp(r), /frame-ancestors 'none'/, `${what} (${r.status}): CSP ${csp(r)}`);
+      assert.match(csp(r), /default-src '(none|self)'/, `${what}: ${csp(r)}`);
+      assert.doesNotMatch(csp(r), /script-src[^;]*'unsafe-(inline|eval)'/, `${what}: ${csp(r)}`);
+      assert.equal(r.headers.get('x-content-type-options'), 'nosniff', what);
+    }
+    // an API answer is never a document: it may load nothing at all
+    const json = answers.find(([w]) => w === '/checkpoints/hdr/v1')![1];
+    assert.match(csp(json), /default-src 'none'/);
+    // what Node's parser refuses before any route runs
+    const bad = await raw('PUT /checkpoints/x/v1 HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n');
+    assert.equal(bad.status, 400);
+    assert.match(csp(bad), /frame-ancestors 'none'/);
+    assert.match(bad.headers, /^x-content-type-options: nosniff$/im);
+  });
+});
+
+describe('model cards that cannot be rendered', () => {
+  it('are refused at write time with a 400 saying what to fix, quickly', async () => {
+    assert.equal((await put(s, 'cards', 'v1', file('b_state_dict.pt'))).status, 201);
+    const shapes: Array<[string, string]> = [
+      ['60 000 nested blockquotes', '>'.repeat(60_000)],
+      ['nested blockquotes with spaces', '> '.repeat(30_000) + 'x'],
+      ['nested lists on one line', '- '.repeat(30_000) + 'x'],
+      ['nested numbered lists', '1. '.repeat(20_000) + 'x'],
+      ['blockquotes in lists', '> - '.repeat(15_000) + 'x'],
+      ['a long run of emphasis marks', '*'.repeat(30_000) + 'x' + '*'.repeat(30_000)],
+      ['nested strong emphasis', '**a '.repeat(5_000) + 'b' + ' c**'.repeat(5_000)],
+      ['nested emphasis', '*a _'.repeat(4_000) + 'b' + '_ c*'.repeat(4_000)],
+      // not nested, but marked takes seconds over them (7 s and 25 s on this machine): the time limit refuses them
+      ['60 000 "!"', '!'.repeat(60_000)],
+      ['strikes and underscores', '~~a__'.repeat(12_000)],
+    ];
+    for (const [what, markdown] of shapes) {
+      for (const path of ['/checkpoints/cards/v1/card', '/checkpoints/cards/card']) {
+        const started = Date.now();
+        const r = await s.api(path, { method: 'PUT', json: { markdown } });
+        const text = await r.text();
+        assert.equal(r.status, 400, `${what} on ${path}: ${r.status} ${text.slice(0, 300)}`);
+        // a nesting check answers at once; the rest within the render limit (2 s) and a worker's start
+        assert.ok(Date.now() - started < 6000, `${what}: answered in ${Date.now() - started} ms`);
+        assert.match((JSON.parse(text) as { message: string }).message, /nest|run of|takes more than/, text);
+      }
+    }
+    // nothing was stored, and reads still work
+    for (const path of ['/checkpoints/cards/v1/card', '/checkpoints/cards/card']) {
+      const r = await s.api(path);
+      assert.equal(r.status, 200);
+      assert.equal(((await r.json()) as { markdown: string | null }).markdown, null);
+    }
+    // what a real card does is accepted, and rendered
+    const fine = [
+      '# Card',
+      '> > > quoted three deep',
+      '- a',
+      '  - b',
+      '    - c **bold** and *em* and `*args, **kwargs`',
+      '',
+      '***',
+      '',
+      '| a | b |',
+      '|---|---|',
+      '| **x** | _y_ |',
+      '',
+      '```',
+      '>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>>> inside code',
+      '```',
+    ].join('\n');
+    const ok = await s.api('/checkpoints/cards/v1/card', { method: 'PUT', json: { markdown: fine } });
+    assert.equal(ok.status, 200, await ok.clone().text());
+    assert.match(((await ok.json()) as { html: string }).html, /<blockquote>/);
+  });
+
+  it('a card stored before it was checked never makes a read fail', async () => {
+    assert.equal((await put(s, 'cards2', 'v1', file('b_state_dict.pt'))).status, 201);
+    const db = new Client({ connectionString: s.directDatabaseUrl });
+    await db.connect();
+    const hostile = '>'.repeat(60_000);
+    try {
+      await db.query(
+        `UPDATE versions SET card = $1, card_updated_at = now() WHERE version = 'v1'
+            AND checkpoint_id = (SELECT id FROM checkpoints WHERE name = 'cards2')`,
+        [hostile],
+      );
+      await db.query(`UPDATE checkpoints SET card = $1, card_updated_at = now() WHERE name = 'cards2'`, [
+        hostile,
+      ]);
+    } finally {
+      await db.end();
+    }
+    for (const path of ['/checkpoints/cards2/v1/card', '/checkpoints/cards2/card']) {
+      for (let i = 0; i < 2; i++) {
+        const r = await s.api(path);
+        const text = await r.text();
+        assert.equal(r.status, 200, `${path}: ${r.status} ${text.slice(0, 200)}`);
+        const card = JSON.parse(text) as { markdown: string; html: string };
+        assert.equal(card.markdown, hostile);
+        assert.equal(typeof card.html, 'string');
+      }
+    }
+  });
+});

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
 import { FIXTURES } from '../helpers/paths';
+import { RetentionService } from '@brine/registry';
 import { eventually, put, scanned, startStack, type Stack } from '../helpers/stack';
 
 /** Retention rules end to end: the dry run, the worker applying them, the audit log and the event. */
@@ -90,5 +91,74 @@ describe('retention', () => {
     assert.equal((await s.api('/checkpoints/nope/retention', { method: 'PUT', json: {} })).status, 404);
     assert.equal((await s.api('/checkpoints/rt2/retention', { method: 'DELETE' })).status, 204);
     assert.equal(((await (await s.api('/checkpoints/rt2/retention')).json()) as Plan).rule, null);
+  });
+});
+
+describe('retention racing tag moves and rescans', () => {
+  it('re-checks each version where it deletes it: a tag put and a rescan during a pass save theirs', async () => {
+    // a stack of its own without a worker: no reconciler runs, the test starts the pass itself (the real code)
+    const r = await startStack({ withWorker: false });
+    const db = new Client({ connectionString: r.directDatabaseUrl });
+    await db.connect();
+    let pass: Promise<void> | undefined;
+    try {
+      // 150 scanned safe versions, oldest first (rows written directly: only the pass's behaviour is under test)
+      const [{ id }] = (await db.query(`INSERT INTO checkpoints (name) VALUES ('race') RETURNING id`))
+        .rows as Array<{ id: string }>;
+      await db.query(
+        `INSERT INTO versions (checkpoint_id, version, sha256, size, object_key, scan_status, verdict, created_at)
+         SELECT $1, 'v' || lpad(i::text, 3, '0'), repeat('a', 64), 1, 'objects/race-' || i, 'done', 'safe',
+                now() - (200 - i) * interval '1 minute'
+           FROM generate_series(0, 149) i`,
+        [id],
+      );
+      const set = await r.api('/checkpoints/race/retention', { method: 'PUT', json: { keepNewest: 1 } });
+      assert.equal(set.status, 200);
+      const plan = (await set.json()) as Plan;
+      assert.equal(plan.delete.length, 149);
+      assert.equal(plan.delete.at(-1)?.version, 'v000', 'the oldest go last');
+
+      pass = r.app.get(RetentionService).applyAll();
+      const deleted = async () =>
+        Number(((await db.query('SELECT count(*)::int AS n FROM retention_log')).rows[0] as { n: number }).n);
+      // the pass has planned and is deleting; the two oldest are still there
+      await eventually(async () => ((await deleted()) >= 3 ? true : undefined), 30_000, 'the pass to start');
+      const tag = await r.api('/checkpoints/race/tags/keep', { method: 'PUT', json: { version: 'v000' } });
+      assert.equal(tag.status, 200, 'the tag was put while v000 still existed');
+      const rescan = await r.api('/checkpoints/race/v001/rescan', { method: 'POST' });
+      assert.equal(rescan.status, 202, 'the rescan was asked while v001 still existed');
+      const during = await deleted();
+      assert.ok(during < 147, `the pass was still running (${during} deleted)`);
+      await pass;
+
+      const left = (
+        await db.query(
+          `SELECT v.version, v.scan_status FROM versions v WHERE v.checkpoint_id = $1 ORDER BY v.version`,
+          [id],
+        )
+      ).rows as Array<{ version: string; scan_status: string }>;
+      assert.deepEqual(
+        left.map((v) => `${v.version}:${v.scan_status}`),
+        ['v000:done', 'v001:pending', 'v149:done'],
+        'the tagged and the rescanned versions stay',
+      );
+      const tags = (await (await r.api('/checkpoints/race/tags')).json()) as Array<{
+        tag: string;
+        version: string;
+      }>;
+      assert.deepEqual(
+        tags.filter((t) => t.tag === 'keep').map((t) => t.version),
+        ['v000'],
+        'the new tag is still there',
+      );
+      assert.equal(await deleted(), 147);
+      const logged = (await db.query(`SELECT version FROM retention_log WHERE version IN ('v000', 'v001')`))
+        .rows;
+      assert.deepEqual(logged, [], 'no audit entry for what stayed');
+    } finally {
+      await pass?.catch(() => undefined);
+      await db.end();
+      await r.close();
+    }
   });
 });

@@ -7,15 +7,26 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Logger as PinoLogger } from 'nestjs-pino';
+import { protoKeyMessage, protoKeyPath } from '@brine/contracts';
 import { TokensService, type LogFormat, type Runtime } from '@brine/registry';
 import { ApiModule } from './api.module';
 import { REASONS } from './http-error.filter';
 
-/** JSON bodies for the JSON routes only; upload bodies stay streams. Bad JSON is a 400 with a JSON error. */
+/**
+ * JSON bodies for the JSON routes only; upload bodies stay streams. Bad JSON is a 400 with a JSON error, and so is a
+ * "__proto__" key anywhere in the body (the schemas would drop it without a word).
+ */
 function jsonBodies(limit: string) {
   const parse = express.json({ limit, type: ['application/json', 'application/*+json'] });
   return (req: Request, res: Response, next: NextFunction) => {
     parse(req, res, (err?: unknown) => {
+      const at = err ? null : protoKeyPath(req.body);
+      if (at !== null) {
+        res
+          .status(400)
+          .json({ statusCode: 400, error: 'Bad Request', message: protoKeyMessage('the body', at) });
+        return;
+      }
       if (!err) return next();
       const e = err as { status?: number; type?: string; message?: string };
       const status = e.status ?? 400;
@@ -63,6 +74,7 @@ function answerParserErrors(http: Server): void {
     const body = JSON.stringify({ statusCode: status, error: REASONS[status], message });
     socket.end(
       `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Security-Policy: ${CSP.api}\r\nX-Content-Type-Options: nosniff\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   });
@@ -71,24 +83,41 @@ function answerParserErrors(http: Server): void {
 /** the dashboard's compiled files (apps/api/dashboard, built into dist next to this app) */
 const DASHBOARD_DIR = join(__dirname, '..', 'dashboard');
 
-const DASHBOARD_HEADERS: Record<string, string> = {
-  'Content-Security-Policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+/**
+ * Security headers on every answer (set before any route runs, so errors, files and static assets carry them too).
+ * An API answer is never a document: its policy lets it load nothing. The dashboard and the /docs viewer (Swagger
+ * UI, shipped with the app) are the only documents, on the same origin as the dashboard's token: scripts from this
+ * origin only, no inline script, no framing by anyone.
+ */
+const SECURITY_HEADERS: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'X-Frame-Options': 'DENY',
 };
+export const CSP = {
+  api: "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  dashboard:
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  docs: "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+} as const;
+
+export function contentSecurityPolicy(path: string): string {
+  if (path === '/' || path.startsWith('/ui/')) return CSP.dashboard;
+  if ((path === '/docs' || path.startsWith('/docs/')) && path !== '/docs/openapi.json') return CSP.docs;
+  return CSP.api;
+}
+
+function securityHeaders(req: Request, res: Response, next: NextFunction): void {
+  res.set(SECURITY_HEADERS);
+  res.set('Content-Security-Policy', contentSecurityPolicy(req.path));
+  next();
+}
 
 /** the dashboard at / (same origin as the API, every asset shipped with the app) */
 function serveDashboard(app: NestExpressApplication): void {
-  const headers = (_req: Request, res: Response, next: NextFunction) => {
-    res.set(DASHBOARD_HEADERS);
-    next();
-  };
-  app.use('/ui', headers, express.static(DASHBOARD_DIR, { index: false, maxAge: '5m' }));
+  app.use('/ui', express.static(DASHBOARD_DIR, { index: false, maxAge: '5m' }));
   app.use((req: Request, res: Response, next: NextFunction) => {
     if ((req.method !== 'GET' && req.method !== 'HEAD') || req.path !== '/') return next();
-    res.set(DASHBOARD_HEADERS);
     res.set('Cache-Control', 'no-cache');
     res.sendFile(join(DASHBOARD_DIR, 'index.html'));
   });
@@ -124,6 +153,7 @@ export async function createApiServer(
   answerParserErrors(http);
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  app.use(securityHeaders);
   app.use(jsonBodies('1mb'));
   serveDashboard(app);
   app.use(

@@ -203,16 +203,35 @@ class Client:
         wait: bool = True,
         timeout: float = 600.0,
         lineage: Optional[Dict[str, str]] = None,
+        full_model: bool = False,
     ) -> "_api.Version":
         """
         lineage: {"parent": "epoch-2", "git_commit": "…", "run_url": "https://…", "dataset": "…"} (any of them).
-        Uploads a version. A path uploads that file; anything else (a state_dict, a tensor, a checkpoint dict) is
-        written with torch.save to a temporary file first. Streams the file with its SHA-256; returns the version
-        and, with `wait` (the default), waits for its verdict. The same bytes again record new metrics.
+        Uploads a version. A path (str or PathLike) uploads that file, and must be one: a path that is not a file is
+        refused (BadRequest), never pickled as a string. Anything else (a state_dict, a tensor, a checkpoint dict)
+        is written with torch.save to a temporary file first. An nn.Module is refused: push model.state_dict(), or
+        pass full_model=True to pickle the module whole (its file imports your model's code: never `safe`, and
+        loadable only with weights_only=False). Streams the file with its SHA-256; returns the version and, with
+        `wait` (the default), waits for its verdict. The same bytes again record new metrics.
         """
-        if isinstance(obj_or_path, (str, os.PathLike)) and Path(obj_or_path).is_file():
-            return self._push_file(Path(obj_or_path), name, version, metrics, metadata, wait, timeout, lineage=lineage)
+        if isinstance(obj_or_path, (str, os.PathLike)):
+            path = Path(obj_or_path)
+            if not path.is_file():
+                why = "is a folder" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
+                raise BadRequest(
+                    f"{str(obj_or_path)!r} {why}: push takes the path of a checkpoint file, or the object to save "
+                    "(model.state_dict(), a tensor, a checkpoint dict); nothing was uploaded"
+                )
+            return self._push_file(path, name, version, metrics, metadata, wait, timeout, lineage=lineage)
         import torch  # only for objects
+
+        if isinstance(obj_or_path, torch.nn.Module) and not full_model:
+            raise BadRequest(
+                f"this is a whole {type(obj_or_path).__name__} module: push model.state_dict() (brine.load gives it "
+                "back with weights_only=True, and the registry can prove it safe), or pass full_model=True to pickle "
+                "the module whole — its file then imports your model's code, is never safe, and loads only with "
+                "weights_only=False, trusting the file completely; nothing was uploaded"
+            )
 
         with tempfile.TemporaryDirectory(prefix="brine-") as d:
             path = Path(d) / f"{name}-{version}.pt"
@@ -317,6 +336,31 @@ class Client:
                 os.unlink(tmp)
         return cached
 
+    def _twin_ready(self, ref: str, timeout: float) -> Optional["_api.Version"]:
+        """
+        The version, once its safetensors twin can be read; None when it has none and will have none (not safe, not
+        a torch zip state dict, the conversion skipped or failed). While the scan or the conversion is still running
+        (right after a push) it waits, up to `timeout` seconds, then raises Unavailable saying so.
+        """
+        v = self.version(ref)
+        deadline = time.monotonic() + timeout
+        while True:
+            scan, twin = v["scan"], v.get("twin") or {}
+            if scan["status"] in ("pending", "scanning"):
+                state = f"waiting for its scan ({scan['status']})"
+            elif scan["verdict"] != "safe":
+                return None
+            elif twin.get("file"):
+                return v
+            elif twin.get("status") in ("pending", "converting"):
+                state = twin["status"]
+            else:
+                return None
+            if time.monotonic() >= deadline:
+                raise Unavailable(_twin_wait_note(f"{v['name']}:{v['version']}", state, timeout))
+            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+            v = self._request("GET", self._path("getVersion", name=v["name"], version=v["version"]))
+
     def load(
         self,
         ref: str,
@@ -324,6 +368,7 @@ class Client:
         allow_torchscript: bool = False,
         state_dict: bool = False,
         trust: Optional[list] = None,
+        twin_timeout: float = 120.0,
         **torch_load_kwargs: Any,
     ) -> Any:
         """
@@ -339,12 +384,12 @@ class Client:
 
         state_dict=True asks for the model's state dict: it is read from the version's safetensors twin when the
         registry has one (no unpickling at all; for a training checkpoint, its model state dict), tied weights
-        restored, else from the file as above.
+        restored, else from the file as above. A twin still being made (right after a push) is waited for, up to
+        `twin_timeout` seconds; past that, Unavailable says it is still converting.
         """
         if state_dict:
-            v = self.version(ref)
-            twin = v.get("twin") or {}
-            if twin.get("file") and v["scan"]["verdict"] == "safe":
+            v = self._twin_ready(ref, twin_timeout)
+            if v is not None:
                 from .safetensors_file import load_file
 
                 return load_file(self._fetch(v, acknowledge_risk=False, safetensors=True), device=str(map_location or "cpu"))
@@ -401,6 +446,13 @@ class Client:
             with torch.serialization.safe_globals(allowed):
                 return torch.load(path, map_location=map_location, weights_only=True, **torch_load_kwargs)
         return torch.load(path, map_location=map_location, weights_only=True, **torch_load_kwargs)
+
+
+def _twin_wait_note(label: str, status: str, timeout: float) -> str:
+    return (
+        f"{label}: its safetensors twin is still {status} (waited {timeout:.0f} s); try again in a moment, pass a "
+        "longer twin_timeout, or pass state_dict=False to load the original file"
+    )
 
 
 def _numbers(metrics: Dict[str, Any]) -> Dict[str, float]:

@@ -137,7 +137,7 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(d["counts"]["unchanged"], 3)
 
     def test_full_model_is_refused_with_the_fix(self):
-        v = self.client.push(Net(), name("full"), "1")
+        v = self.client.push(Net(), name("full"), "1", full_model=True)
         self.assertNotEqual(v["scan"]["verdict"], "safe")
         with self.assertRaises(brine.NotSafe) as e:
             self.client.pull(f"{name('full')}:1")
@@ -266,6 +266,53 @@ class ClientTest(unittest.TestCase):
             # the same bytes again: new metrics recorded, no conflict
             again = self.client.push(a, name("file"), "1", metrics={"acc": 0.9})
             self.assertEqual(again["metrics"], {"acc": 0.9})
+
+    def test_push_refuses_a_path_that_is_not_a_file(self):
+        # a path that is not a file is a mistake, never an object to pickle: nothing is uploaded
+        with tempfile.TemporaryDirectory() as d:
+            for i, bad in enumerate(["nope.pt", Path(d) / "missing.pt", str(Path(d) / "missing.pt"), Path(d)]):
+                with self.assertRaises(brine.BadRequest) as e:
+                    self.client.push(bad, name("nofile"), str(i))
+                self.assertIn(str(bad), str(e.exception))
+                self.assertIn("nothing was uploaded", str(e.exception))
+                with self.assertRaises(brine.NotFound):
+                    self.client.version(f"{name('nofile')}:{i}")
+        with self.assertRaises(brine.NotFound):
+            self.client.pull(name("nofile"))  # no latest-safe was made up either
+
+    def test_push_of_a_module_asks_for_its_state_dict(self):
+        with self.assertRaises(brine.BadRequest) as e:
+            self.client.push(Net(), name("module"), "1")
+        self.assertIn("model.state_dict()", str(e.exception))
+        self.assertIn("full_model=True", str(e.exception))
+        with self.assertRaises(brine.NotFound):
+            self.client.version(f"{name('module')}:1")
+        # as asked: the state dict is what comes back from load
+        model = Net()
+        self.client.push(model.state_dict(), name("module"), "2")
+        self.assertTrue(same_state(self.client.load(f"{name('module')}:2"), model.state_dict()))
+
+    def test_state_dict_right_after_a_push_waits_for_the_twin(self):
+        # a checkpoint torch 1.13 cannot load with weights_only (Python floats): right after the push its twin is
+        # still being made; load(state_dict=True) waits for it instead of falling back to the pickle
+        model = Net()
+        opt = torch.optim.Adam(model.parameters(), lr=0.01)
+        ckpt = {"epoch": 1, "model_state_dict": model.state_dict(), "optimizer_state_dict": opt.state_dict(), "loss": 0.5}
+        self.client.push(ckpt, name("fresh"), "1")
+        sd = self.client.load(f"{name('fresh')}:1", state_dict=True)
+        self.assertTrue(same_state(sd, model.state_dict()))
+        twin = self.client.version(f"{name('fresh')}:1")["twin"]
+        self.assertTrue((Path(self.cache.name) / f"{twin['sha256']}.safetensors").exists(), "read from the twin")
+        # not willing to wait: it says the twin is still being made, with what to do
+        self.client.push({**ckpt, "epoch": 2}, name("fresh"), "2")
+        try:
+            sd = self.client.load(f"{name('fresh')}:2", state_dict=True, twin_timeout=0)
+        except brine.Unavailable as e:
+            self.assertIn("still", str(e))
+            self.assertIn("twin", str(e))
+            self.assertIn("state_dict=False", str(e))
+        else:  # the twin was already written
+            self.assertTrue(same_state(sd, model.state_dict()))
 
     def test_errors_carry_the_registry_message(self):
         with self.assertRaises(brine.NotFound):

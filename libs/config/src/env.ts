@@ -144,9 +144,12 @@ export const ENV = z.object({
   AWS_SECRET_ACCESS_KEY: optionalText(),
   S3_FORCE_PATH_STYLE: bool(true).describe('false for virtual-hosted AWS buckets'),
   BRINE_EMBEDDED_S3_PORT: int(0, 0, 65535).describe('port of the embedded S3 server (0: any free port)'),
-  BRINE_S3_CONNECT_TIMEOUT_MS: int(5_000, 100, 600_000).describe('connecting to S3'),
-  BRINE_S3_TIMEOUT_MS: int(30_000, 100, 3_600_000).describe(
-    'waiting for an S3 response after sending a request, and the longest a streaming body may stay silent',
+  BRINE_S3_CONNECT_TIMEOUT_MS: int(2_000, 100, 600_000).describe('connecting to S3 (one attempt)'),
+  BRINE_S3_TIMEOUT_MS: int(5_000, 100, 3_600_000).describe(
+    'the longest one S3 attempt may hear nothing: before its answer starts, or mid-body while a reader waits',
+  ),
+  BRINE_S3_BUDGET_MS: int(8_000, 500, 3_600_000).describe(
+    'the longest one S3 call may wait, retries included (bytes that move renew it); then 503',
   ),
   BRINE_DB_TIMEOUT_MS: int(30_000, 500, 3_600_000).describe(
     'a PostgreSQL query (connections: a fifth, at least 2 s)',

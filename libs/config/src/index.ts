@@ -22,9 +22,13 @@ export interface Config {
     queueSize: number;
     /** port of the embedded server (0: any free port) */
     embeddedPort: number;
-    /** ms to connect, and ms a request may go without any bytes moving */
+    /**
+     * ms to connect; ms one attempt may hear nothing; ms one call may wait in all, retries included (see
+     * @brine/storage's S3Waits)
+     */
     connectTimeoutMs: number;
     requestTimeoutMs: number;
+    budgetMs: number;
   };
   /** ms a PostgreSQL query (and a connection attempt: a fifth of it, at least 2 s) may take */
   dbTimeoutMs: number;
@@ -104,6 +108,7 @@ export function loadConfig(raw: Record<string, string | undefined> = process.env
       embeddedPort: env.BRINE_EMBEDDED_S3_PORT,
       connectTimeoutMs: env.BRINE_S3_CONNECT_TIMEOUT_MS,
       requestTimeoutMs: env.BRINE_S3_TIMEOUT_MS,
+      budgetMs: env.BRINE_S3_BUDGET_MS,
     },
     dbTimeoutMs: env.BRINE_DB_TIMEOUT_MS,
     redisTimeoutMs: env.BRINE_REDIS_TIMEOUT_MS,

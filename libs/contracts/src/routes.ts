@@ -40,6 +40,13 @@ const auth = {
 };
 const notFound = { 404: e('no such checkpoint, version, tag or id') };
 const bad = (why: string) => ({ 400: e(why) });
+/** the 503 of an outage; `budget` says how long the route waits for the object store before answering it */
+const unavailable = (budget?: string) => ({
+  503: e(
+    `PostgreSQL, Redis or the object store is unavailable or not answering; nothing was changed — retry after Retry-After (5 s)${budget ? `. ${budget}` : ''}`,
+  ),
+});
+
 const fileResponses = {
   200: { description: 'the file', body: 'binary' as const },
   206: { description: 'the requested range', body: 'binary' as const },
@@ -49,11 +56,10 @@ const fileResponses = {
   416: e('the range lies outside the file'),
   401: e('missing, unknown or revoked token'),
   ...notFound,
+  ...unavailable(
+    'A hung object store is answered within 8 s (BRINE_S3_BUDGET_MS): the wait for the start of the file is bounded, a transfer that moves is not',
+  ),
 };
-const unavailable = {
-  503: e('PostgreSQL, Redis or the object store is unavailable; retry after Retry-After'),
-};
-
 function route<R extends Route>(r: R): R {
   return r;
 }
@@ -134,12 +140,16 @@ export const ROUTES = {
         description: 'the same bytes were already stored as this version (metrics sent are merged in)',
         body: S.VersionView,
       },
-      ...bad('bad name, header or empty body, or a checksum mismatch (nothing stored)'),
+      ...bad(
+        'bad name, header or empty body, a checksum mismatch, or a "__proto__" key in x-brine-metadata or x-brine-metrics (nothing stored)',
+      ),
       ...auth,
       409: e('this version exists with other bytes: versions are immutable'),
       413: e('the body is larger than BRINE_MAX_UPLOAD_BYTES'),
       415: e('send Content-Type: application/octet-stream'),
-      ...unavailable,
+      ...unavailable(
+        'A hung object store is answered within 8 s (BRINE_S3_BUDGET_MS) of the body, or its first 8 MiB part, having arrived; a body that keeps moving is never cut',
+      ),
     },
   }),
   getVersion: route({
@@ -159,7 +169,7 @@ export const ROUTES = {
     body: S.MetricsPatch,
     responses: {
       200: { description: 'the version', body: S.VersionView },
-      ...bad('bad metrics'),
+      ...bad('bad metrics, or a "__proto__" key in the body'),
       ...auth,
       ...notFound,
     },
@@ -170,7 +180,15 @@ export const ROUTES = {
     scope: 'admin',
     summary: 'Delete a version and its file (its tags go with it)',
     params: S.VersionParams,
-    responses: { 204: { description: 'deleted' }, ...auth, ...notFound },
+    responses: {
+      204: {
+        description:
+          'deleted; its objects are deleted at once, or by the sweeper when the object store does not answer within 8 s',
+      },
+      ...auth,
+      ...notFound,
+      ...unavailable(),
+    },
   }),
   report: route({
     method: 'get',
@@ -299,7 +317,9 @@ export const ROUTES = {
     body: S.CardPut,
     responses: {
       200: { description: 'the card', body: S.CardView },
-      ...bad('not markdown text'),
+      ...bad(
+        'not markdown text, or markdown that cannot be rendered: nested deeper than 32 blockquotes, lists or emphasis levels, or a run of more than 32 * or _ (the message says where)',
+      ),
       ...auth,
       ...notFound,
     },
@@ -321,7 +341,9 @@ export const ROUTES = {
     body: S.CardPut,
     responses: {
       200: { description: 'the card', body: S.CardView },
-      ...bad('not markdown text'),
+      ...bad(
+        'not markdown text, or markdown that cannot be rendered: nested deeper than 32 blockquotes, lists or emphasis levels, or a run of more than 32 * or _ (the message says where)',
+      ),
       ...auth,
       ...notFound,
     },

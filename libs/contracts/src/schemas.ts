@@ -95,6 +95,31 @@ export function jsonbProblem(v: unknown, what: string, depth = 0): string | null
   return null;
 }
 
+/**
+ * Where a parsed JSON value holds a key named "__proto__" ("metrics.__proto__"), or null. JSON.parse keeps such a
+ * key as data, but copying it into another object (zod's records, a spread, an assignment) sets the copy's
+ * prototype instead: the entry would vanish without a word. Walked without recursion, so any nesting JSON.parse
+ * accepted is fine.
+ */
+export function protoKeyPath(v: unknown): string | null {
+  const todo: Array<[unknown, string]> = [[v, '']];
+  for (let next = todo.pop(); next; next = todo.pop()) {
+    const [x, at] = next;
+    if (typeof x !== 'object' || x === null) continue;
+    for (const [k, y] of Object.entries(x)) {
+      const here = Array.isArray(x) ? `${at}[${k}]` : at ? `${at}.${k}` : k;
+      if (k === '__proto__' && !Array.isArray(x)) return here;
+      if (typeof y === 'object' && y !== null) todo.push([y, here]);
+    }
+  }
+  return null;
+}
+
+/** the message that refuses a "__proto__" key found at `at` in `what` */
+export function protoKeyMessage(what: string, at: string): string {
+  return `${what} holds the key "__proto__"${at === '__proto__' ? '' : ` (at ${at})`}, which JavaScript objects cannot keep as data (it would be dropped silently); rename it`;
+}
+
 /** metrics are numbers only: {"val_loss": 0.231, "epoch": 12} (at most 64) */
 export function metricsSchema(where: string) {
   return z
@@ -133,12 +158,19 @@ function jsonHeader<T extends z.ZodType>(header: string, example: string, inner:
     .string()
     .max(MAX_HEADER_JSON, { error: `${header} must be at most ${MAX_HEADER_JSON} bytes of JSON` })
     .transform((s, ctx) => {
+      let parsed: unknown;
       try {
-        return JSON.parse(s) as unknown;
+        parsed = JSON.parse(s) as unknown;
       } catch {
         ctx.addIssue({ code: 'custom', message: `${header} must be ${example}` });
         return z.NEVER;
       }
+      const at = protoKeyPath(parsed);
+      if (at !== null) {
+        ctx.addIssue({ code: 'custom', message: protoKeyMessage(header, at) });
+        return z.NEVER;
+      }
+      return parsed;
     })
     .pipe(inner);
 }

@@ -1,48 +1,30 @@
-import { Injectable } from '@nestjs/common';
-import { marked } from 'marked';
-import sanitizeHtml from 'sanitize-html';
+import { BadRequestException, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { CardView } from '@brine/contracts';
+import { CardRenderer, CardRenderError, cardProblem, escapeHtml } from './card-render';
 import { CheckpointsService } from './checkpoints.service';
 
+export { cardProblem, renderCard, CARD_MAX_MARK_RUN, CARD_MAX_NESTING, CARD_RENDER_MS } from './card-render';
+
 /**
- * Markdown rendered with `marked` and cleaned with `sanitize-html` (both maintained): HTML written in the markdown
- * goes through the same sanitizer, and only plain document tags survive — no script, style, iframe, form or event
- * handler, no image (a remote image would tell a third party who reads the card), links only to http(s) and
- * mailto, opened without a referrer.
+ * Model cards per checkpoint and per version (a card is documentation: it may change, the file may not). A card is
+ * checked and rendered once, when it is written — nesting bounded, rendered on a worker thread within a time limit
+ * — and a card that cannot be rendered is a 400 saying why; reads serve the stored HTML. A card stored before that
+ * rule (without HTML) is rendered the same way on its first read, or shown as escaped text when it cannot be: a
+ * stored card never makes a read fail.
  */
-export function renderCard(markdown: string): string {
-  const html = marked.parse(markdown, { async: false, gfm: true });
-  return sanitizeHtml(html, {
-    allowedTags: sanitizeHtml.defaults.allowedTags.filter((t) => t !== 'img'),
-    allowedAttributes: {
-      a: ['href', 'title', 'rel', 'target'],
-      code: ['class'],
-      th: ['align'],
-      td: ['align'],
-    },
-    allowedSchemes: ['http', 'https', 'mailto'],
-    allowProtocolRelative: false,
-    disallowedTagsMode: 'discard',
-    transformTags: {
-      a: sanitizeHtml.simpleTransform('a', { rel: 'noopener noreferrer nofollow', target: '_blank' }),
-    },
-  });
-}
-
-const view = (markdown: string | null, at: Date | null): CardView => ({
-  markdown,
-  html: markdown === null ? null : renderCard(markdown),
-  updatedAt: at ? at.toISOString() : null,
-});
-
-/** Model cards per checkpoint and per version (a card is documentation: it may change, the file may not). */
 @Injectable()
-export class CardsService {
+export class CardsService implements OnModuleDestroy {
+  private readonly renderer = new CardRenderer();
+
   constructor(
     private readonly db: DataSource,
     private readonly checkpoints: CheckpointsService,
   ) {}
+
+  async onModuleDestroy(): Promise<void> {
+    await this.renderer.close();
+  }
 
   async checkpointCard(name: string): Promise<CardView> {
     return this.read('checkpoints', await this.checkpoints.checkpointId(name));
@@ -62,20 +44,42 @@ export class CardsService {
 
   /** the card column of a checkpoint or version row */
   private async read(table: 'checkpoints' | 'versions', id: string): Promise<CardView> {
-    const [r] = (await this.db.query(`SELECT card, card_updated_at FROM ${table} WHERE id = $1`, [
+    const [r] = (await this.db.query(`SELECT card, card_html, card_updated_at FROM ${table} WHERE id = $1`, [
       id,
-    ])) as Array<{
-      card: string | null;
-      card_updated_at: Date | null;
-    }>;
-    return view(r?.card ?? null, r?.card_updated_at ?? null);
+    ])) as Array<{ card: string | null; card_html: string | null; card_updated_at: Date | null }>;
+    const markdown = r?.card ?? null;
+    let html = r?.card_html ?? null;
+    if (markdown !== null && html === null) {
+      // written before cards were rendered once: rendered now if it can be (else shown as text), and kept unless
+      // the card changed meanwhile
+      html = cardProblem(markdown) === null ? await this.renderer.render(markdown).catch(() => null) : null;
+      html ??= `<pre>${escapeHtml(markdown)}</pre>`;
+      await this.db.query(
+        `UPDATE ${table} SET card_html = $3 WHERE id = $1 AND card = $2 AND card_html IS NULL`,
+        [id, markdown, html],
+      );
+    }
+    return {
+      markdown,
+      html,
+      updatedAt: r?.card_updated_at ? r.card_updated_at.toISOString() : null,
+    };
   }
 
   private async write(table: 'checkpoints' | 'versions', id: string, markdown: string): Promise<CardView> {
-    await this.db.query(`UPDATE ${table} SET card = $2, card_updated_at = now() WHERE id = $1`, [
-      id,
-      markdown,
-    ]);
+    const problem = cardProblem(markdown);
+    if (problem !== null) throw new BadRequestException(`${problem}; nothing was stored`);
+    const html = await this.renderer.render(markdown).catch((e: unknown) => {
+      if (e instanceof CardRenderError)
+        throw new BadRequestException(
+          `the card cannot be rendered: ${e.message}; simplify it (shorter paragraphs, fewer unmatched "!", "*", "_" or "~"); nothing was stored`,
+        );
+      throw e;
+    });
+    await this.db.query(
+      `UPDATE ${table} SET card = $2, card_html = $3, card_updated_at = now() WHERE id = $1`,
+      [id, markdown, html],
+    );
     return this.read(table, id);
   }
 }

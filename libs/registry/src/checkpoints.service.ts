@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Config } from '@brine/config';
 import { ScanReportEntity, UploadEntity, VersionEntity, type TokenEntity } from '@brine/persistence';
-import { ObjectStore, UploadTooLargeError } from '@brine/storage';
+import { abandonedUpload, ObjectStore, UploadTooLargeError } from '@brine/storage';
 import { QuietLog } from './dependency-errors';
 import { EventsService } from './events.service';
 import { parseRange, type ByteRange, type DownloadFile } from './byte-range';
@@ -46,6 +46,9 @@ export interface UploadInput {
 interface VersionRow extends VersionEntity {
   name: string;
 }
+
+/** how long a failed upload's answer waits for the store to remove what the upload sent */
+const CLEANUP_WAIT_MS = 1_000;
 
 /** how often an upload's process refreshes its heartbeat: a quarter of the time after which it counts as dead */
 export function uploadHeartbeatMs(config: Config): number {
@@ -165,11 +168,13 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
       });
     } catch (e) {
       this.inFlight.delete(uploadId);
-      // the store aborted its multipart upload; the row goes too (if Postgres is down, the sweeper removes it)
-      await this.db
-        .getRepository(UploadEntity)
-        .delete(uploadId)
+      // the store aborts its multipart upload in the background; the row goes once that is done, and otherwise
+      // stays for the sweeper. A healthy store has done it within moments, before the answer; one that hangs (S3
+      // may be what failed) delays the answer by a second at most
+      const cleaned = abandonedUpload(e)
+        .then((clean) => (clean ? this.db.getRepository(UploadEntity).delete(uploadId) : undefined))
         .catch(() => undefined);
+      await Promise.race([cleaned, new Promise((r) => setTimeout(r, CLEANUP_WAIT_MS).unref())]);
       if (e instanceof UploadTooLargeError) {
         throw new PayloadTooLargeException(
           `the body exceeds ${max} bytes (BRINE_MAX_UPLOAD_BYTES); nothing was stored`,
@@ -218,8 +223,8 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
             JSON.stringify(input.lineage ?? {}),
           ],
         )) as Array<{ id: string }>;
+        if (inserted.length === 0) return null; // the upload row stays until its object is gone (below)
         await tx.delete(UploadEntity, uploadId);
-        if (inserted.length === 0) return null;
         await this.events.record(tx, 'version.created', name, {
           version,
           sha256: result.sha256,
@@ -236,7 +241,7 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
 
     if (committed === null) {
       // another upload of this version won the race
-      await this.store.delete(key).catch(() => undefined);
+      await this.discard(uploadId, key);
       const winner = await this.findVersion(name, version);
       if (!winner)
         throw new ConflictException(
@@ -529,37 +534,111 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Deletes a version, its file and its twin. `retention` (the rule's reason) also writes the audit entry, in the
-   * same transaction, and puts the reason in the version.deleted event.
+   * Takes the checkpoint's row lock inside `tx` — the lock every tag move takes — and reads the version under it:
+   * whatever acts on the version next in `tx` sees it as it is, and a tag move, a rescan or a deletion of the same
+   * checkpoint waits for `tx` to end. Null when the version is gone.
    */
-  async remove(name: string, version: string, token: TokenEntity | null, retention?: string): Promise<void> {
-    const v = await this.requireVersion(name, version);
-    await this.db.transaction(async (tx) => {
+  private async lockVersion(tx: EntityManager, name: string, version: string): Promise<VersionRow | null> {
+    checkName('name', name);
+    checkName('version', version);
+    const [c] = (await tx.query('SELECT id FROM checkpoints WHERE name = $1 FOR UPDATE', [name])) as Array<{
+      id: string;
+    }>;
+    if (!c) return null;
+    // and the version's own row: writers that do not take the checkpoint's lock (a scan finishing, a policy
+    // rescan) wait for `tx` too, or are seen by it
+    await tx.query('SELECT id FROM versions WHERE checkpoint_id = $1 AND version = $2 FOR UPDATE', [
+      c.id,
+      version,
+    ]);
+    const v = await tx
+      .getRepository(VersionEntity)
+      .findOne({ where: { checkpointId: c.id, version }, relations: { twin: true } });
+    return v ? Object.assign(v, { name }) : null;
+  }
+
+  /**
+   * Deletes a version, its file and its twin. `retention` deletes for a retention rule: `recheck` decides again,
+   * under the checkpoint's lock in the deleting transaction, whether the rule still deletes the version (a tag put
+   * or a rescan since the rule was planned saves it) and gives the reason, which goes into the audit entry, written
+   * in the same transaction, and the version.deleted event. Returns whether the version was deleted.
+   */
+  async remove(
+    name: string,
+    version: string,
+    token: TokenEntity | null,
+    retention?: { recheck: (tx: EntityManager, checkpointId: string) => Promise<string | null> },
+  ): Promise<boolean> {
+    const gone = await this.db.transaction(async (tx) => {
+      const v = await this.lockVersion(tx, name, version);
+      if (!v) throw new NotFoundException(`checkpoint ${name} has no version ${version}`);
+      const reason = retention ? await retention.recheck(tx, v.checkpointId) : null;
+      if (retention && reason === null) return null;
       await this.tags.onVersionDeleted(tx, v, token);
       await tx.delete(VersionEntity, v.id);
       await this.events.record(tx, 'version.deleted', name, {
         version,
         sha256: v.sha256,
-        ...(retention ? { reason: `retention: ${retention}` } : {}),
+        ...(reason !== null ? { reason: `retention: ${reason}` } : {}),
       });
-      if (retention)
+      if (reason !== null)
         await tx.query(
           'INSERT INTO retention_log (checkpoint, version, sha256, reason) VALUES ($1, $2, $3, $4)',
-          [name, version, v.sha256, retention],
+          [name, version, v.sha256, reason],
         );
+      // its objects are deleted below; if that cannot be done now, the sweeper does it from this list
+      const keys = [v.objectKey, v.twin?.objectKey ?? twinObjectKey(v.id)];
+      await tx.query(
+        'INSERT INTO object_deletions (object_key) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING',
+        [keys],
+      );
+      return keys;
     });
+    if (gone === null) return false;
     await this.events.nudge();
-    for (const key of [v.objectKey, v.twin?.objectKey ?? twinObjectKey(v.id)])
-      await this.store
-        .delete(key)
-        .catch((e: unknown) => this.log.warn(`could not delete ${key}: ${(e as Error).message}`));
+    await this.deleteObjects(gone);
+    return true;
   }
 
-  /** queues a new scan (a new generation: results of older runs are ignored) */
+  /**
+   * Deletes objects listed in object_deletions (at once, each within the store's budget) and strikes off those
+   * that are gone. What the store cannot delete now stays listed for the sweeper: never lost track of.
+   */
+  async deleteObjects(keys: string[]): Promise<number> {
+    const done = await Promise.all(
+      keys.map((key) =>
+        this.store.delete(key).then(
+          () => key,
+          (e: unknown) => {
+            this.quiet.warn(
+              'delete',
+              `could not delete ${key} yet (the sweeper will): ${(e as Error).message}`,
+            );
+            return null;
+          },
+        ),
+      ),
+    );
+    const deleted = done.filter((k): k is string => k !== null);
+    if (deleted.length > 0)
+      await this.db
+        .query('DELETE FROM object_deletions WHERE object_key = ANY($1)', [deleted])
+        .catch(() => undefined);
+    return deleted.length;
+  }
+
+  /**
+   * Queues a new scan (a new generation: results of older runs are ignored). The version goes back to pending
+   * under the checkpoint's lock, so a retention pass deciding about it at the same moment sees one state or the
+   * other, never deletes a version whose rescan it did not see.
+   */
   async rescan(name: string, version: string): Promise<VersionView> {
-    const v = await this.requireVersion(name, version);
-    const generation = await this.bumpGeneration(this.db.manager, v.id);
-    await this.scans.enqueue(v.id, generation);
+    const { id, generation } = await this.db.transaction(async (tx) => {
+      const v = await this.lockVersion(tx, name, version);
+      if (!v) throw new NotFoundException(`checkpoint ${name} has no version ${version}`);
+      return { id: v.id, generation: await this.bumpGeneration(tx, v.id) };
+    });
+    await this.scans.enqueue(id, generation);
     return this.view(await this.requireVersion(name, version));
   }
 

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { SourceReadError } from '@brine/scanner';
 import { QueueNotReadyError } from '@brine/queue';
-import { StorageStreamError } from '@brine/storage';
+import { StorageStreamError, StorageTimeoutError } from '@brine/storage';
 
 /**
  * One place decides whether an error means "a dependency is down or slow" (PostgreSQL, Redis, the object store)
@@ -63,7 +63,8 @@ export function registerDependencyPort(url: string, dependency: Dependency): voi
 export function unavailableDependency(e: unknown, depth = 0): Dependency | null {
   if (depth > 4 || typeof e !== 'object' || e === null) return null;
   if (e instanceof DependencyUnavailable) return e.dependency;
-  if (e instanceof SourceReadError || e instanceof StorageStreamError) return 's3';
+  if (e instanceof SourceReadError || e instanceof StorageStreamError || e instanceof StorageTimeoutError)
+    return 's3';
   if (e instanceof QueueNotReadyError) return 'redis';
   const name = String(field(e, 'name') ?? '');
   const message = String(field(e, 'message') ?? '');

@@ -10,6 +10,7 @@ import type { Config } from '@brine/config';
 import { ObjectStore } from '@brine/storage';
 import { ScanQueueService } from './scan-queue.service';
 import { QuietLog } from './dependency-errors';
+import { CheckpointsService } from './checkpoints.service';
 import { RetentionService } from './retention.service';
 import { CONFIG } from './tokens';
 import { TWIN_HEARTBEAT_MS } from './twin-processor.service';
@@ -39,6 +40,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly scans: ScanQueueService,
     private readonly twins: TwinQueueService,
     private readonly retention: RetentionService,
+    private readonly checkpoints: CheckpointsService,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
@@ -69,6 +71,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       ['re-queueing safetensors conversions', () => this.requeueTwins()],
       ['applying retention rules', () => this.retention.applyAll()],
       ['sweeping dead uploads', () => this.sweepUploads()],
+      ['deleting the objects of deleted versions', () => this.sweepDeletions()],
       ...this.hooks.map((h) => ['a reconcile step', h] as const),
     ] as const) {
       try {
@@ -95,6 +98,18 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
       [(TWIN_HEARTBEAT_MS * 4) / 1000],
     )) as Array<{ version_id: string; attempts: number }>;
     for (const r of rows) if (!(await this.twins.enqueue(r.version_id, r.attempts))) return;
+  }
+
+  /** objects of deleted versions whose deletion did not happen at the time (the store was down, a process died) */
+  async sweepDeletions(): Promise<void> {
+    const rows = (await this.db.query(
+      `SELECT object_key FROM object_deletions WHERE listed_at < now() - make_interval(secs => $1)
+        ORDER BY listed_at LIMIT 1000`,
+      [this.config.uploadStaleSeconds],
+    )) as Array<{ object_key: string }>;
+    if (rows.length === 0) return;
+    const deleted = await this.checkpoints.deleteObjects(rows.map((r) => r.object_key));
+    this.log.log(`deleted ${deleted} of ${rows.length} object(s) left by deleted versions`);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { RetentionPlan, RetentionRule } from '@brine/contracts';
 import { CheckpointsService } from './checkpoints.service';
 
@@ -44,12 +44,19 @@ export class RetentionService {
 
   /** the rule and what it would delete now (nothing is deleted) */
   async plan(name: string): Promise<RetentionPlan> {
-    const id = await this.checkpoints.checkpointId(name);
-    const [r] = (await this.db.query(
+    return this.evaluate(this.db.manager, await this.checkpoints.checkpointId(name));
+  }
+
+  /**
+   * What the checkpoint's rule deletes now, each with its reason: the dry run, and the check a deletion makes again
+   * in its own transaction (`m`), under the checkpoint's lock, just before it deletes.
+   */
+  private async evaluate(m: EntityManager, id: string): Promise<RetentionPlan> {
+    const [r] = (await m.query(
       'SELECT keep_newest, keep_tagged, delete_unsafe_after_days FROM retention_rules WHERE checkpoint_id = $1',
       [id],
     )) as RuleRow[];
-    const versions = (await this.db.query(
+    const versions = (await m.query(
       `SELECT v.version, v.scan_status, v.verdict, extract(epoch FROM now() - v.created_at) / 86400 AS age_days,
               EXISTS (SELECT 1 FROM tags t WHERE t.version_id = v.id) AS tagged
          FROM versions v WHERE v.checkpoint_id = $1 ORDER BY v.created_at DESC, v.version DESC`,
@@ -95,7 +102,11 @@ export class RetentionService {
     }));
   }
 
-  /** applies every checkpoint's rule (a reconciler pass) */
+  /**
+   * Applies every checkpoint's rule (a reconciler pass). The plan made at the start only picks candidates: each
+   * deletion decides again in its own transaction, under the lock tag moves and rescans take, so a version tagged
+   * or rescanned while the pass runs stays.
+   */
   async applyAll(): Promise<void> {
     const names = (await this.db.query(
       'SELECT c.name FROM retention_rules r JOIN checkpoints c ON c.id = r.checkpoint_id',
@@ -103,10 +114,19 @@ export class RetentionService {
     for (const { name } of names) {
       const plan = await this.plan(name);
       for (const d of plan.delete) {
-        await this.checkpoints.remove(name, d.version, null, d.reason).catch((e: unknown) => {
-          if (!(e instanceof NotFoundException)) throw e; // deleted meanwhile
-        });
-        this.log.log(`retention deleted ${name}:${d.version} (${d.reason})`);
+        let reason: string | null = null;
+        const recheck = async (tx: EntityManager, checkpointId: string) =>
+          (reason =
+            (await this.evaluate(tx, checkpointId)).delete.find((x) => x.version === d.version)?.reason ??
+            null);
+        const deleted = await this.checkpoints
+          .remove(name, d.version, null, { recheck })
+          .catch((e: unknown) => {
+            if (e instanceof NotFoundException) return false; // deleted meanwhile
+            throw e;
+          });
+        if (deleted) this.log.log(`retention deleted ${name}:${d.version} (${reason ?? d.reason})`);
+        else this.log.log(`retention kept ${name}:${d.version}: the rule no longer deletes it`);
       }
     }
   }

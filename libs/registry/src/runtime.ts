@@ -87,6 +87,7 @@ export async function startRuntime(config: Config): Promise<Runtime> {
     endpoint,
     connectTimeoutMs: config.s3.connectTimeoutMs,
     requestTimeoutMs: config.s3.requestTimeoutMs,
+    budgetMs: config.s3.budgetMs,
   });
   if (embedded) {
     const e = embedded;

@@ -129,6 +129,12 @@ export class ScanProcessor {
     generation: number,
     report: ScanReport,
   ): Promise<boolean> {
+    // the checkpoint's lock first, then the version's: the order deletions, rescans and tag moves take them in, so
+    // a scan finishing while its version is deleted waits instead of deadlocking
+    await tx.query(
+      'SELECT c.id FROM checkpoints c JOIN versions v ON v.checkpoint_id = c.id WHERE v.id = $1 FOR UPDATE OF c',
+      [v.id],
+    );
     const [current] = (await tx.query('SELECT scan_generation FROM versions WHERE id = $1 FOR UPDATE', [
       v.id,
     ])) as Array<{ scan_generation: number }>;

@@ -15,9 +15,9 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ByteSource } from '@brine/scanner';
 import type { PartDiscard } from './embedded-s3';
+import { StorageTimeoutError, Wait, WaitingHttpHandler, type HttpHandlerOptions } from './s3-waits';
 
 export interface ObjectStoreOptions {
   endpoint: string | null;
@@ -29,12 +29,26 @@ export interface ObjectStoreOptions {
   partSize: number;
   queueSize: number;
   /**
-   * ms to establish a connection; ms from sending a request (with its body) to its response, and that a socket
-   * may stay silent while a body streams, before the request fails
+   * How long to wait for the store (see S3Waits): ms to connect; ms one attempt may hear nothing (before the
+   * answer, or mid-body while a reader waits); ms one call may wait in all, retries included.
    */
   connectTimeoutMs?: number;
   requestTimeoutMs?: number;
+  budgetMs?: number;
 }
+
+const ABANDONED = new WeakMap<object, Promise<boolean>>();
+
+/**
+ * After ObjectStore.upload failed with `e`: resolves once what the upload had sent is removed (true), or could not
+ * be (false: the store is down; the sweeper finishes it later).
+ */
+export function abandonedUpload(e: unknown): Promise<boolean> {
+  return (typeof e === 'object' && e !== null && ABANDONED.get(e)) || Promise.resolve(true);
+}
+
+/** how fast a store is assumed to assemble a multipart object at least (s3rver concatenates the part files) */
+const ASSEMBLY_BYTES_PER_SECOND = 32 * 1024 * 1024;
 
 export interface MultipartUpload {
   key: string;
@@ -106,20 +120,26 @@ export class ObjectStore {
   /** buffers for the parts in flight across every upload of this process (BRINE_UPLOAD_QUEUE_SIZE of them) */
   private readonly partBuffers: BufferPool;
 
+  /** the waits every call gets (see S3Waits) */
+  readonly waits: { connectMs: number; silenceMs: number; budgetMs: number };
+
   constructor(opts: ObjectStoreOptions) {
+    this.waits = {
+      connectMs: opts.connectTimeoutMs ?? 2_000,
+      silenceMs: opts.requestTimeoutMs ?? 5_000,
+      budgetMs: opts.budgetMs ?? 8_000,
+    };
     this.client = new S3Client({
       ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
       region: opts.region,
       forcePathStyle: opts.forcePathStyle,
       credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey },
-      // a store that stops answering fails the request instead of hanging it (the SDK then retries it): no
-      // connection within connectTimeoutMs, no response within requestTimeoutMs of sending the request, or a
-      // socket silent for requestTimeoutMs (a body that stops moving either way)
-      requestHandler: new NodeHttpHandler({
-        connectionTimeout: opts.connectTimeoutMs ?? 5_000,
-        requestTimeout: opts.requestTimeoutMs ?? 30_000,
-        throwOnRequestTimeout: true,
-        socketTimeout: opts.requestTimeoutMs ?? 30_000,
+      // waiting for the store is bounded (connection, silence per attempt, the whole call with its retries);
+      // transferring is not: bytes that move renew the allowances
+      requestHandler: new WaitingHttpHandler({
+        connectMs: this.waits.connectMs,
+        silenceMs: this.waits.silenceMs,
+        budgetMs: this.waits.budgetMs,
       }),
       // streamed bodies would otherwise be sent with aws-chunked framing, which s3rver stores verbatim
       requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -130,12 +150,39 @@ export class ObjectStore {
     this.partBuffers = new BufferPool(opts.queueSize, opts.partSize);
   }
 
+  /**
+   * Runs one S3 call (`send` passes the options on to client.send) within its waiting budget: `waitMs` of waiting
+   * in all, attempts and retries included, renewed while the request's body moves. A call that waits longer fails
+   * with a StorageTimeoutError naming `what` — an outage, never an answer about the request.
+   */
+  async call<T>(
+    what: string,
+    send: (options: HttpHandlerOptions) => Promise<T>,
+    waitMs = this.waits.budgetMs,
+    silenceMs = this.waits.silenceMs,
+  ): Promise<T> {
+    const wait = new Wait(waitMs, silenceMs);
+    try {
+      return await send({ abortSignal: wait.signal });
+    } catch (e) {
+      if (wait.expired)
+        throw new StorageTimeoutError(`the object store did not answer ${what} within ${waitMs} ms`);
+      throw e;
+    } finally {
+      wait.done();
+    }
+  }
+
   async ensureBucket(): Promise<void> {
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      await this.call('HeadBucket', (o) =>
+        this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), o),
+      );
     } catch {
       try {
-        await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+        await this.call('CreateBucket', (o) =>
+          this.client.send(new CreateBucketCommand({ Bucket: this.bucket }), o),
+        );
       } catch (e) {
         const name = (e as { name?: string }).name;
         if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw e;
@@ -144,12 +191,13 @@ export class ObjectStore {
   }
 
   async ping(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    await this.call('HeadBucket', (o) => this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), o));
   }
 
   /**
    * Streams `body` to `key`. Nothing is visible under `key` unless the whole body arrived: a failure or a body
-   * over `maxBytes` aborts the multipart upload (best effort — s3rver cannot abort, its parts stay invisible).
+   * over `maxBytes` aborts the multipart upload (best effort — s3rver cannot abort, its parts stay invisible), in
+   * the background: the error is thrown at once, and abandonedUpload(error) says when the abort is done.
    */
   async upload(
     key: string,
@@ -189,23 +237,28 @@ export class ObjectStore {
     };
     const launch = async (part: Buffer, done: () => void): Promise<void> => {
       if (uploadId === null) {
-        const r = await this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }));
+        const r = await this.call('CreateMultipartUpload', (o) =>
+          this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key }), o),
+        );
         if (!r.UploadId) throw new Error('the object store returned no upload id');
         uploadId = r.UploadId;
         await onMultipartStarted?.(uploadId);
       }
       const n = nextPart++;
-      const p = this.client
-        .send(
+      const id: string = uploadId;
+      const p = this.call(`UploadPart ${n}`, (o) =>
+        this.client.send(
           new UploadPartCommand({
             Bucket: this.bucket,
             Key: key,
-            UploadId: uploadId,
+            UploadId: id,
             PartNumber: n,
             Body: part,
             ContentLength: part.length,
           }),
-        )
+          o,
+        ),
+      )
         .then((r) => {
           parts.push({ PartNumber: n, ETag: r.ETag ?? '' });
         })
@@ -240,31 +293,58 @@ export class ObjectStore {
       if (uploadId === null) {
         // small bodies are a single PUT
         const all = fill.subarray(0, filled);
-        await this.client.send(
-          new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: all, ContentLength: all.length }),
+        await this.call('PutObject', (o) =>
+          this.client.send(
+            new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: all, ContentLength: all.length }),
+            o,
+          ),
         );
       } else {
         if (filled > 0) await sendPart();
         await Promise.all(inflight);
         if (failure) throw failure;
         parts.sort((a, b) => a.PartNumber - b.PartNumber);
-        await this.client.send(
-          new CompleteMultipartUploadCommand({
-            Bucket: this.bucket,
-            Key: key,
-            UploadId: uploadId,
-            MultipartUpload: { Parts: parts },
-          }),
+        // the store assembles the object before it answers: it may take a second per 32 MiB beyond the budget
+        const id: string = uploadId;
+        const assembleMs = this.waits.budgetMs + Math.ceil(size / ASSEMBLY_BYTES_PER_SECOND) * 1000;
+        await this.call(
+          'CompleteMultipartUpload',
+          (o) =>
+            this.client.send(
+              new CompleteMultipartUploadCommand({
+                Bucket: this.bucket,
+                Key: key,
+                UploadId: id,
+                MultipartUpload: { Parts: parts },
+              }),
+              o,
+            ),
+          assembleMs,
+          assembleMs,
         );
       }
       return { size, sha256: hash.digest('hex') };
     } catch (e) {
-      await Promise.allSettled(inflight);
-      if (uploadId !== null) {
-        const id: string = uploadId;
-        await this.abortMultipart(key, id).catch(() => undefined);
-        await this.discardParts({ remove: [id], keep: [], staleMs: Number.POSITIVE_INFINITY }).catch(() => 0);
-      }
+      // what was sent is removed in the background — the store may be what failed, and the caller answers now
+      const id: string | null = uploadId;
+      const cleanup = (async () => {
+        await Promise.allSettled(inflight);
+        if (id === null) return true;
+        const aborted = await this.abortMultipart(key, id).then(
+          () => true,
+          () => false,
+        );
+        const freed = await this.discardParts({
+          remove: [id],
+          keep: [],
+          staleMs: Number.POSITIVE_INFINITY,
+        }).then(
+          () => true,
+          () => false,
+        );
+        return aborted || freed;
+      })();
+      if (typeof e === 'object' && e !== null) ABANDONED.set(e, cleanup);
       throw e;
     }
   }
@@ -274,8 +354,11 @@ export class ObjectStore {
    * (EmbeddedS3.removeUploads) removes its part files instead.
    */
   async abortMultipart(key: string, uploadId: string): Promise<void> {
-    await this.client.send(
-      new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }),
+    await this.call('AbortMultipartUpload', (o) =>
+      this.client.send(
+        new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }),
+        o,
+      ),
     );
   }
 
@@ -292,13 +375,17 @@ export class ObjectStore {
     let idMarker: string | undefined;
     try {
       do {
-        const r = await this.client.send(
-          new ListMultipartUploadsCommand({
-            Bucket: this.bucket,
-            Prefix: prefix,
-            KeyMarker: keyMarker,
-            UploadIdMarker: idMarker,
-          }),
+        const [km, im] = [keyMarker, idMarker];
+        const r = await this.call('ListMultipartUploads', (o) =>
+          this.client.send(
+            new ListMultipartUploadsCommand({
+              Bucket: this.bucket,
+              Prefix: prefix,
+              KeyMarker: km,
+              UploadIdMarker: im,
+            }),
+            o,
+          ),
         );
         for (const u of r.Uploads ?? [])
           if (u.Key && u.UploadId)
@@ -315,13 +402,17 @@ export class ObjectStore {
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    await this.call('DeleteObject', (o) =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), o),
+    );
   }
 
   /** size of the object, or null when it does not exist */
   async size(key: string): Promise<number | null> {
     try {
-      const r = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const r = await this.call('HeadObject', (o) =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), o),
+      );
       return r.ContentLength ?? 0;
     } catch (e) {
       const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -332,12 +423,15 @@ export class ObjectStore {
 
   /** the object's bytes [start, end] (inclusive), or all of them */
   async stream(key: string, range?: { start: number; end: number }): Promise<Readable> {
-    const r = await this.client.send(
-      new GetObjectCommand({
-        Bucket: this.bucket,
-        Key: key,
-        ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
-      }),
+    const r = await this.call('GetObject', (o) =>
+      this.client.send(
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
+        }),
+        o,
+      ),
     );
     return r.Body as Readable;
   }
@@ -346,8 +440,12 @@ export class ObjectStore {
     const out: string[] = [];
     let token: string | undefined;
     do {
-      const r = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+      const t = token;
+      const r = await this.call('ListObjectsV2', (o) =>
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: t }),
+          o,
+        ),
       );
       for (const o of r.Contents ?? []) if (o.Key) out.push(o.Key);
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
@@ -384,8 +482,11 @@ export class S3RangeSource implements ByteSource {
     if (len === 0) return new Uint8Array(0);
     // never ask for the one-byte range 0-0 (s3rver returns everything for it): ask for two bytes, keep one
     const end = offset + Math.max(len, Math.min(2, this.size - offset)) - 1;
-    const r = await this.store.client.send(
-      new GetObjectCommand({ Bucket: this.store.bucket, Key: this.key, Range: `bytes=${offset}-${end}` }),
+    const r = await this.store.call('GetObject', (o) =>
+      this.store.client.send(
+        new GetObjectCommand({ Bucket: this.store.bucket, Key: this.key, Range: `bytes=${offset}-${end}` }),
+        o,
+      ),
     );
     const out = new Uint8Array(len);
     let filled = 0;

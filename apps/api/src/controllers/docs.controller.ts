@@ -14,7 +14,7 @@ export class DocsController {
   page(): string {
     return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Brine API</title>
-<link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
+<link rel="icon" href="data:,"><link rel="stylesheet" href="/docs/assets/swagger-ui.css"></head>
 <body><div id="swagger-ui"></div>
 <script src="/docs/assets/swagger-ui-bundle.js"></script>
 <script src="/docs/init.js"></script></body></html>`;

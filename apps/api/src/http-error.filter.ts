@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import {
   Catch,
   HttpException,
@@ -9,21 +10,8 @@ import {
 import type { Request, Response } from 'express';
 import { QuietLog, unavailableDependency } from '@brine/registry';
 
-export const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  416: 'Range Not Satisfiable',
-  422: 'Unprocessable Entity',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
+/** the reason phrase of an HTTP status, as Node's http module knows it */
+export const reasonOf = (status: number): string => STATUS_CODES[status] ?? 'Error';
 
 const DEPENDENCY_NAMES = { postgres: 'PostgreSQL', redis: 'Redis', s3: 'The object store' } as const;
 
@@ -92,6 +80,6 @@ export class HttpErrorFilter implements ExceptionFilter {
       );
     }
     if (!req.complete) res.setHeader('Connection', 'close');
-    res.status(status).json({ statusCode: status, error: REASONS[status] ?? 'Error', message });
+    res.status(status).json({ statusCode: status, error: reasonOf(status), message });
   }
 }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from '@brine/config';
-import { logFormat, startRuntime, stopRuntime } from '@brine/registry';
+import { logFormat, startRuntime } from '@brine/registry';
 import { announce, createApiServer } from './server';
 
 /** `npm start`: the API, plus the scan worker unless BRINE_RUN_WORKER=false, plus embedded S3 without S3_ENDPOINT. */
@@ -13,19 +13,10 @@ async function main(): Promise<void> {
     withWorker: config.runWorker,
     logs: logFormat(config),
   });
+  // SIGTERM/SIGINT close the app (in-flight requests end), then ProcessShutdown closes the runtime
+  app.enableShutdownHooks();
   await app.listen(config.port, config.host);
   announce(newAdminToken, config.publicUrl);
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    Logger.log(`${signal}: shutting down`, 'Brine');
-    await app.close();
-    await stopRuntime(rt);
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
 }
 
 main().catch((e: unknown) => {

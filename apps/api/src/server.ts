@@ -10,7 +10,7 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { protoKeyMessage, protoKeyPath } from '@brine/contracts';
 import { TokensService, type LogFormat, type Runtime } from '@brine/registry';
 import { ApiModule } from './api.module';
-import { REASONS } from './http-error.filter';
+import { reasonOf } from './http-error.filter';
 
 /**
  * JSON bodies for the JSON routes only; upload bodies stay streams. Bad JSON is a 400 with a JSON error, and so is a
@@ -71,9 +71,9 @@ function answerParserErrors(http: Server): void {
       status === 431
         ? `request headers are limited to ${MAX_HEADER_BYTES / 1024} KiB in all`
         : `the request is not valid HTTP (${err.code ?? 'parse error'}): check Content-Length and the headers`;
-    const body = JSON.stringify({ statusCode: status, error: REASONS[status], message });
+    const body = JSON.stringify({ statusCode: status, error: reasonOf(status), message });
     socket.end(
-      `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `HTTP/1.1 ${status} ${reasonOf(status)}\r\nContent-Type: application/json; charset=utf-8\r\n` +
         `Content-Security-Policy: ${CSP.api}\r\nX-Content-Type-Options: nosniff\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig } from '@brine/config';
 import { Logger as PinoLogger } from 'nestjs-pino';
-import { HealthService, logFormat, startRuntime, stopRuntime, TelemetryService } from '@brine/registry';
+import { HealthService, logFormat, ProcessShutdown, startRuntime, TelemetryService } from '@brine/registry';
 import { startHealthServer } from './health-server';
 import { WorkerModule } from './worker.module';
 
@@ -31,16 +31,12 @@ async function main(): Promise<void> {
           config.workerHealthPort,
           config.host,
         );
-  if (health) Logger.log(`health and metrics on http://${config.host}:${health.port}/health/ready`, 'Worker');
-  const stop = async (signal: string) => {
-    Logger.log(`${signal}: finishing current scans`, 'Worker');
-    health?.server.close();
-    await app.close();
-    await stopRuntime(rt);
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  if (health) {
+    Logger.log(`health and metrics on http://${config.host}:${health.port}/health/ready`, 'Worker');
+    app.get(ProcessShutdown).onSignal(() => health.server.close());
+  }
+  // SIGTERM/SIGINT: the processors finish their current jobs as the app closes, then the runtime is closed
+  app.enableShutdownHooks();
 }
 
 main().catch((e: unknown) => {

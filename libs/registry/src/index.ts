@@ -25,3 +25,4 @@ export * from './tokens';
 export * from './tokens.service';
 export * from './validation';
 export * from './webhooks';
+export * from './shutdown';

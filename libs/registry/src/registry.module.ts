@@ -16,6 +16,7 @@ import { MetricsService } from './metrics.service';
 import { PolicyService } from './policy.service';
 import { Reconciler } from './reconciler.service';
 import type { Runtime } from './runtime';
+import { ProcessShutdown, RUNTIME } from './shutdown';
 import { ScanProcessor } from './scan-processor.service';
 import { ScanQueueService } from './scan-queue.service';
 import { TagsService } from './tags.service';
@@ -79,6 +80,8 @@ export class RegistryModule {
       ],
       providers: [
         // services inject the typed object; ConfigService.get('s3', { infer: true }) reads the same values
+        { provide: RUNTIME, useValue: rt },
+        ProcessShutdown,
         { provide: CONFIG, useValue: rt.config },
         { provide: ObjectStore, useValue: rt.store },
         { provide: REDIS, useValue: rt.redis },

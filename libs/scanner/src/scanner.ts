@@ -1,3 +1,5 @@
+import { listTarPlain, TAR_PYTHONS, tarListings, ZipArchive } from '@brine/archives';
+import { CountingSource, SourceReadError, type ByteSource } from '@brine/bytes';
 import type { PyValue } from '@brine/pickle/values';
 import { recipeGlobal } from './analysis/harmless';
 import { loadRecipes, recipeCandidates, rootLayout } from './analysis/load-recipes';
@@ -14,7 +16,6 @@ import { parseGguf, templateThreat } from './formats/gguf';
 import { isNpy, readNpyHeader } from './formats/numpy';
 import { parseOnnx } from './formats/onnx';
 import { looksLikeSafetensors, validateSafetensors } from './formats/safetensors';
-import { listTarPlain, TAR_PYTHONS, tarListings } from './formats/tar';
 import { walkPickle, walkTentatively } from './pickle-scan';
 import {
   SEVERITY_RANK,
@@ -29,10 +30,8 @@ import {
   type VersionResult,
 } from './report';
 import { ScanContext, type NestedPayload, type ScanOptions } from './scan-context';
-import { CountingSource, SourceReadError, type ByteSource } from './source';
 import { runtime } from './torch/messages';
 import { PROFILES } from './torch/profiles';
-import { ZipArchive } from './zip/zip-archive';
 
 export const SCANNER_VERSION = '1.0.0';
 

@@ -1,16 +1,10 @@
+import { TAR_PYTHONS, type TarListing, type TarMember, type TarPython } from '@brine/archives';
+import { SliceSource, type ByteSource } from '@brine/bytes';
 import { PyList, PyStorage, pyStr, type PyValue } from '@brine/pickle/values';
-import {
-  TAR_PYTHONS,
-  torchTarRead,
-  type TarListing,
-  type TarMember,
-  type TarPython,
-  type TorchTarRead,
-} from '../formats/tar';
+import { torchTarRead, type TorchTarRead } from '../formats/tar';
 import { walkPickle, walkTentatively } from '../pickle-scan';
 import type { TorchVersion } from '../report';
 import type { ScanContext } from '../scan-context';
-import { SliceSource, type ByteSource } from '../source';
 import type { WeightsOnlyJudge } from '../torch/judge';
 import { runtime, type Failure } from '../torch/messages';
 import { PROFILES } from '../torch/profiles';

@@ -1,10 +1,19 @@
 import { crc32 } from 'node:zlib';
-import { bzip2Streams } from '../compression/bzip2';
-import { openDecompressed, type DecoderRun, type StreamBudget } from '../compression/decompressed-source';
-import { rawDeflate, zstdFrames } from '../compression/deflate';
-import { DecodeError, InputCursor } from '../compression/input';
-import { decodeProps, lzma1 } from '../compression/lzma';
-import { readExactly, SliceSource, type ByteSource } from '../source';
+import {
+  bzip2Streams,
+  decodeProps,
+  DecodeError,
+  InputCursor,
+  lzma1,
+  openDecompressed,
+  rawDeflate,
+  readExactly,
+  SliceSource,
+  zstdFrames,
+  type ByteSource,
+  type DecoderRun,
+  type StreamBudget,
+} from '@brine/bytes';
 
 /**
  * A zip archive as CPython's zipfile reads it — the reader numpy.load uses for .npz files and pandas.read_pickle

@@ -1,5 +1,5 @@
 import { crc32, inflateRawSync } from 'node:zlib';
-import { readExactly, type ByteSource } from '../source';
+import { readExactly, type ByteSource } from '@brine/bytes';
 import { MinizIndex } from './miniz-index';
 
 /**

@@ -7,3 +7,4 @@ export * from './zip/miniz-index';
 export * from './zip/zip-archive';
 export * from './zip/zipfile';
 export * from './tar';
+export * from './zip/layouts';

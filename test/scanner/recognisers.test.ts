@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import { MemorySource } from '@brine/bytes';
 import { scan } from '@brine/scanner';
 import { RECOGNISERS } from '../../libs/scanner/src/scanner';
+import { PickleAsm, torchZipOf } from '../helpers/pickle-asm';
 import { HOST_PYTHON, torchMissing } from '../helpers/torch-python';
 
 /**
@@ -38,8 +39,9 @@ describe('recogniser order', () => {
     assert.deepEqual(
       RECOGNISERS.map((r) => r.name),
       [
-        'torch-zip',
         'safetensors-by-path',
+        'torch-zip',
+        'safetensors-header',
         'torch-tar',
         'torch-legacy',
         'compressed',
@@ -99,6 +101,23 @@ print(type(npz).__name__, list(npz['archive/w']), sorted(torch.load(path, weight
       );
     },
   );
+
+  it('judges a torch zip named .safetensors as torch 2.14 reads it: through the safetensors library', async () => {
+    // torch 2.14 (torch-oracle, Debian sid) on a torch.save zip named model.safetensors raises
+    // SafetensorError: Error while deserializing header: header too large; 1.13 and 2.6 read the zip
+    const zip = torchZipOf(new PickleAsm().proto(2).int(1).op('STOP').bytes());
+    const asPt = await scan(new MemorySource(zip), { filename: 'model.pt' });
+    assert.equal(asPt.weightsOnly.byVersion['2.14'].loads, true);
+    const named = await scan(new MemorySource(zip), { filename: 'model.safetensors' });
+    assert.equal(named.format, 'torch-zip');
+    assert.equal(named.weightsOnly.byVersion['1.13'].loads, true);
+    assert.equal(named.weightsOnly.byVersion['2.6'].loads, true);
+    assert.equal(named.weightsOnly.byVersion['2.14'].loads, false);
+    assert.equal(
+      named.weightsOnly.byVersion['2.14'].reason,
+      'SafetensorError: Error while deserializing header: header too large',
+    );
+  });
 
   it('reads a tar whose first header is also a whole pickle as the tar torch.load takes it for', async () => {
     const pickle = Buffer.from([0x80, 0x02, 0x4b, 0x01, 0x2e]); // PROTO 2, BININT1 1, STOP

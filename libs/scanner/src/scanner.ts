@@ -241,8 +241,8 @@ interface Recognition {
   readonly inventory: InventoryBuilder;
   /** the file's first 16 bytes */
   readonly head: Uint8Array;
-  /** set by the safetensors-by-path row: the bytes are a safetensors file, valid or not (error) */
-  safetensors: { error: string | null } | null;
+  /** whether the bytes are a safetensors file, valid or not (error); undefined until safetensorsHeader() looked */
+  safetensors: { error: string | null } | null | undefined;
   /** set by the torch-tar row's sniff: each Python's tarfile listing */
   tar: Record<TarPython, TarListing> | null;
   /** set by the torch-legacy row: torch.load's reading of a file that is neither a zip nor a tar */
@@ -282,6 +282,25 @@ function pickled(r: Recognition): LegacyOutcome {
 
 const always = (): boolean => true;
 
+/** looks once whether the bytes are a safetensors file, recording its header, tensors and what is wrong with it */
+async function safetensorsHeader(r: Recognition): Promise<{ error: string | null } | null> {
+  if (r.safetensors !== undefined) return r.safetensors;
+  r.safetensors = null;
+  const { ctx, src } = r;
+  if (await looksLikeSafetensors(src)) {
+    const st = await validateSafetensors(src);
+    r.safetensors = { error: st.error };
+    for (const t of st.tensors) r.inventory.add(t);
+    ctx.details.safetensors = {
+      headerLength: st.headerLength,
+      metadata: st.metadata,
+      valid: st.error === null,
+    };
+    if (st.error) ctx.add({ severity: 'unknown', rule: 'safetensors-invalid', message: st.error });
+  }
+  return r.safetensors;
+}
+
 /**
  * The formats in the order they are tried; the first whose scan returns an outcome decides the file. The order is a
  * security property: the rows above the line are torch.load's own order (what torch reads is what is judged), and a
@@ -289,7 +308,27 @@ const always = (): boolean => true;
  */
 export const RECOGNISERS: readonly Recogniser[] = [
   {
-    // first, as in torch.load: exactly PK\x03\x04 at offset 0 sends the file to the zip reader, whatever else the
+    // first: the torches with PR #170592 (2.14 of the modelled ones: profile.safetensorsByPath) hand a path ending
+    // in .safetensors to the safetensors library before they even test for a zip, so those versions are settled by
+    // that library whatever the bytes are (a torch zip named .safetensors fails there); no row below can judge them
+    name: 'safetensors-by-path',
+    sniff: (r) => (r.ctx.options.filename ?? '').endsWith('.safetensors'),
+    scan: async (r) => {
+      const { ctx, src } = r;
+      const header = await safetensorsHeader(r);
+      for (const v of TORCH_VERSIONS) {
+        if (!ctx.judge.state(v).profile.safetensorsByPath) continue;
+        if (header !== null && header.error === null) ctx.judge.settle(v, null);
+        else {
+          const error = header?.error ?? (await validateSafetensors(src)).error ?? 'invalid safetensors file';
+          ctx.judge.settle(v, runtime('SafetensorError', error.replace(/^SafetensorError: /, '')));
+        }
+      }
+      return null;
+    },
+  },
+  {
+    // then, as in torch.load: exactly PK\x03\x04 at offset 0 sends the file to the zip reader, whatever else the
     // bytes also are (an npz, a tar, a pickle): torch never looks further
     name: 'torch-zip',
     sniff: (r) => bytesAt(r.head, 0, 'PK\x03\x04'),
@@ -313,48 +352,12 @@ export const RECOGNISERS: readonly Recogniser[] = [
     },
   },
   {
-    // 2.14 sends *.safetensors paths to the safetensors library before its tar and pickle paths, so those versions
-    // are settled here, before the rows below can judge them; the file is only looked at (it is claimed further
-    // down, once torch's own paths have had their say)
-    name: 'safetensors-by-path',
+    // the safetensors header looked at (not claimed: that comes further down, once torch's own paths have had
+    // their say), for every file that is not a zip
+    name: 'safetensors-header',
     sniff: always,
     scan: async (r) => {
-      const { ctx, src, inventory } = r;
-      if (await looksLikeSafetensors(src)) {
-        const st = await validateSafetensors(src);
-        r.safetensors = { error: st.error };
-        for (const t of st.tensors) inventory.add(t);
-        ctx.details.safetensors = {
-          headerLength: st.headerLength,
-          metadata: st.metadata,
-          valid: st.error === null,
-        };
-        if (st.error) {
-          ctx.add({ severity: 'unknown', rule: 'safetensors-invalid', message: st.error });
-        }
-      }
-      if ((ctx.options.filename ?? '').endsWith('.safetensors')) {
-        const isSafetensors = r.safetensors !== null;
-        const safetensorsError = r.safetensors?.error ?? null;
-        for (const v of TORCH_VERSIONS) {
-          if (ctx.judge.state(v).profile.safetensorsByPath) {
-            if (isSafetensors && safetensorsError === null) ctx.judge.settle(v, null);
-            else {
-              const st = isSafetensors ? null : await validateSafetensors(src);
-              ctx.judge.settle(
-                v,
-                runtime(
-                  'SafetensorError',
-                  (safetensorsError ?? st?.error ?? 'invalid safetensors file').replace(
-                    /^SafetensorError: /,
-                    '',
-                  ),
-                ),
-              );
-            }
-          }
-        }
-      }
+      await safetensorsHeader(r);
       return null;
     },
   },
@@ -421,7 +424,7 @@ export const RECOGNISERS: readonly Recogniser[] = [
   {
     // claimed only now, so a safetensors header can never hide a torch or compressed reading of the same bytes
     name: 'safetensors',
-    sniff: (r) => r.safetensors !== null,
+    sniff: (r) => (r.safetensors ?? null) !== null,
     scan: async (r) => {
       dropPickleNoise(r.ctx);
       r.ctx.incomplete = (r.safetensors?.error ?? null) !== null;
@@ -564,7 +567,7 @@ async function recognise(ctx: ScanContext, src: ByteSource, nested: NestedPayloa
     nested,
     inventory: new InventoryBuilder(ctx.limits.maxListedTensors),
     head: await src.read(0, Math.min(16, src.size)),
-    safetensors: null,
+    safetensors: undefined,
     tar: null,
     legacy: null,
   };

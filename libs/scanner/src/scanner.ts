@@ -432,17 +432,21 @@ export const RECOGNISERS: readonly Recogniser[] = [
     },
   },
   {
-    // magic numbers that no pickle starts with: their order among themselves does not matter
+    // the formats with a magic number come next: a magic is stronger evidence than bytes that parse as a pickle, and
+    // the torch-legacy row has already reported whatever a pickle reading of them imports. Among themselves the order
+    // hardly matters: only PTMF (at byte 4) could coincide with a magic at byte 0, and then byte 0 wins
     name: 'gguf',
     sniff: (r) => bytesAt(r.head, 0, 'GGUF'),
     scan: (r) => recogniseGguf(r.ctx, r.src, r.inventory),
   },
   {
+    // \x93NUMPY: an object array's pickle is walked by its own scan
     name: 'numpy',
     sniff: (r) => isNpy(r.head),
     scan: (r) => recogniseNpy(r.ctx, r.src, r.inventory),
   },
   {
+    // PYTORCH1: the pre-1.0 TorchScript preview container, which torch refuses
     name: 'torchscript-preview',
     sniff: (r) => bytesAt(r.head, 0, 'PYTORCH1'),
     scan: async (r) => {
@@ -456,6 +460,7 @@ export const RECOGNISERS: readonly Recogniser[] = [
     },
   },
   {
+    // PTMF at byte 4 (mobile flatbuffer): after the magics at byte 0, see above
     name: 'torchscript-flatbuffer',
     sniff: (r) => bytesAt(r.head, 4, 'PTMF'),
     scan: async (r) => {
@@ -464,6 +469,7 @@ export const RECOGNISERS: readonly Recogniser[] = [
     },
   },
   {
+    // \x89HDF (Keras .h5): recognised so as to say it is not analysed, never safe
     name: 'hdf5',
     sniff: (r) => r.head.length >= 8 && bytesAt(r.head, 0, '\x89HDF'),
     scan: async (r) => {

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { SourceReadError } from '@brine/scanner';
+import { SourceReadError } from '@brine/bytes';
 import { QueueNotReadyError } from '@brine/queue';
 import { StorageStreamError, StorageTimeoutError } from '@brine/storage';
 

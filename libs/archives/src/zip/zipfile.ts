@@ -1,10 +1,34 @@
 import { crc32 } from 'node:zlib';
-import { bzip2Streams } from '../compression/bzip2';
-import { openDecompressed, type DecoderRun, type StreamBudget } from '../compression/decompressed-source';
-import { rawDeflate, zstdFrames } from '../compression/deflate';
-import { DecodeError, InputCursor } from '../compression/input';
-import { decodeProps, lzma1 } from '../compression/lzma';
-import { readExactly, SliceSource, type ByteSource } from '../source';
+import {
+  bzip2Streams,
+  decodeProps,
+  DecodeError,
+  InputCursor,
+  lzma1,
+  openDecompressed,
+  rawDeflate,
+  readExactly,
+  SliceSource,
+  zstdFrames,
+  type ByteSource,
+  type DecoderRun,
+  type StreamBudget,
+} from '@brine/bytes';
+import {
+  CENTRAL_DIRECTORY_HEADER,
+  END_OF_CENTRAL_DIRECTORY,
+  EXTRA_FIELD_HEADER,
+  EXTRA_UNICODE_PATH,
+  EXTRA_ZIP64,
+  hasSignature,
+  LOCAL_FILE_HEADER,
+  signatureBytes,
+  u,
+  u64,
+  UNICODE_PATH_FIELD,
+  ZIP64_END_OF_CENTRAL_DIRECTORY,
+  ZIP64_LOCATOR,
+} from './layouts';
 
 /**
  * A zip archive as CPython's zipfile reads it — the reader numpy.load uses for .npz files and pandas.read_pickle
@@ -148,12 +172,25 @@ function decodeName(b: Uint8Array, flags: number): string {
 
 class BadZipFile extends Error {}
 
-const EOCD = 0x06054b50;
-const EOCD64 = 0x06064b50;
-const LOCATOR = 0x07064b50;
+/** the records' fields and sizes (layouts.ts: structEndArchive, structEndArchive64Locator, structEndArchive64,
+ * structCentralDir, structFileHeader) */
+const E = END_OF_CENTRAL_DIRECTORY.fields;
+const L64 = ZIP64_LOCATOR.fields;
+const E64 = ZIP64_END_OF_CENTRAL_DIRECTORY.fields;
+const C = CENTRAL_DIRECTORY_HEADER.fields;
+const H = LOCAL_FILE_HEADER.fields;
+const X = EXTRA_FIELD_HEADER.fields;
+const UP = UNICODE_PATH_FIELD.fields;
+const EOCD = END_OF_CENTRAL_DIRECTORY.signature;
+const EOCD64 = ZIP64_END_OF_CENTRAL_DIRECTORY.signature;
+const sizeEndCentDir = END_OF_CENTRAL_DIRECTORY.size;
+const sizeEndCentDir64Locator = ZIP64_LOCATOR.size;
+const sizeEndCentDir64 = ZIP64_END_OF_CENTRAL_DIRECTORY.size;
+const sizeCentralDir = CENTRAL_DIRECTORY_HEADER.size;
+const sizeFileHeader = LOCAL_FILE_HEADER.size;
 
 interface EndRecord {
-  signature: number;
+  signature: number | null;
   disk: number;
   diskStart: number;
   size: number;
@@ -164,29 +201,30 @@ interface EndRecord {
 /** _EndRecData: null when there is no end record */
 async function endRecord(src: ByteSource, python: ZipfilePython): Promise<EndRecord | null> {
   const size = src.size;
-  if (size < 22) return null;
-  const tail = await readExactly(src, size - 22, 22);
-  const tv = new DataView(tail.buffer, tail.byteOffset, 22);
+  if (size < sizeEndCentDir) return null;
+  const tail = await readExactly(src, size - sizeEndCentDir, sizeEndCentDir);
+  const tv = new DataView(tail.buffer, tail.byteOffset, sizeEndCentDir);
   let at: number;
   let rec: DataView;
-  if (tv.getUint32(0, true) === EOCD && tail[20] === 0 && tail[21] === 0) {
-    at = size - 22;
+  // a record with an empty comment (the comment length's two bytes are zero) ends the file
+  if (hasSignature(tv, 0, END_OF_CENTRAL_DIRECTORY) && u(tv, 0, E.commentLength) === 0) {
+    at = size - sizeEndCentDir;
     rec = tv;
   } else {
-    const from = Math.max(size - 65535 - 22, 0);
+    const from = Math.max(size - 65535 - sizeEndCentDir, 0);
     const data = await readExactly(src, from, size - from);
-    const sig = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
+    const sig = signatureBytes(END_OF_CENTRAL_DIRECTORY);
     const start = Buffer.from(data.buffer, data.byteOffset, data.length).lastIndexOf(sig);
-    if (start < 0 || data.length - start < 22) return null;
+    if (start < 0 || data.length - start < sizeEndCentDir) return null;
     at = from + start;
-    rec = new DataView(data.buffer, data.byteOffset + start, 22);
+    rec = new DataView(data.buffer, data.byteOffset + start, sizeEndCentDir);
   }
   const end: EndRecord = {
     signature: EOCD,
-    disk: rec.getUint16(4, true),
-    diskStart: rec.getUint16(6, true),
-    size: rec.getUint32(12, true),
-    offset: rec.getUint32(16, true),
+    disk: u(rec, 0, E.diskNumber),
+    diskStart: u(rec, 0, E.centralDirectoryDisk),
+    size: u(rec, 0, E.centralDirectorySize),
+    offset: u(rec, 0, E.centralDirectoryOffset),
     location: at,
   };
   return python === '3.11' ? zip64End311(src, at, end) : zip64End(src, at, end);
@@ -198,58 +236,60 @@ function num(v: bigint): number {
 
 /** 3.11's _EndRecData64: the locator just before, the record just before it; anything amiss: no ZIP64 */
 async function zip64End311(src: ByteSource, at: number, end: EndRecord): Promise<EndRecord> {
-  if (at - 20 < 0) return end;
-  const loc = await readExactly(src, at - 20, 20);
-  const lv = new DataView(loc.buffer, loc.byteOffset, 20);
-  if (lv.getUint32(0, true) !== LOCATOR) return end;
-  if (lv.getUint32(4, true) !== 0 || lv.getUint32(16, true) > 1)
+  if (at - sizeEndCentDir64Locator < 0) return end;
+  const loc = await readExactly(src, at - sizeEndCentDir64Locator, sizeEndCentDir64Locator);
+  const lv = new DataView(loc.buffer, loc.byteOffset, sizeEndCentDir64Locator);
+  if (!hasSignature(lv, 0, ZIP64_LOCATOR)) return end;
+  if (u(lv, 0, L64.zip64RecordDisk) !== 0 || u(lv, 0, L64.totalDisks) > 1)
     throw new BadZipFile('zipfiles that span multiple disks are not supported');
-  if (at - 76 < 0) return end;
-  const r = await readExactly(src, at - 76, 56);
-  const rv = new DataView(r.buffer, r.byteOffset, 56);
-  if (rv.getUint32(0, true) !== EOCD64) return end;
+  const recordAt = at - sizeEndCentDir64Locator - sizeEndCentDir64;
+  if (recordAt < 0) return end;
+  const r = await readExactly(src, recordAt, sizeEndCentDir64);
+  const rv = new DataView(r.buffer, r.byteOffset, sizeEndCentDir64);
+  if (!hasSignature(rv, 0, ZIP64_END_OF_CENTRAL_DIRECTORY)) return end;
   return {
     signature: EOCD64,
-    disk: rv.getUint32(16, true),
-    diskStart: rv.getUint32(20, true),
-    size: num(rv.getBigUint64(40, true)),
-    offset: num(rv.getBigUint64(48, true)),
+    disk: u(rv, 0, E64.diskNumber),
+    diskStart: u(rv, 0, E64.centralDirectoryDisk),
+    size: num(u64(rv, 0, E64.centralDirectorySize)),
+    offset: num(u64(rv, 0, E64.centralDirectoryOffset)),
     location: end.location,
   };
 }
 
 /** 3.13+'s _EndRecData64: the locator's offset is checked, and the location becomes the ZIP64 record's */
 async function zip64End(src: ByteSource, at: number, end: EndRecord): Promise<EndRecord> {
-  let offset = at - 20;
+  let offset = at - sizeEndCentDir64Locator;
   if (offset < 0) return end;
-  const loc = await readExactly(src, offset, 20);
-  const lv = new DataView(loc.buffer, loc.byteOffset, 20);
-  if (lv.getUint32(0, true) !== LOCATOR) return end;
-  if (lv.getUint32(4, true) !== 0 || lv.getUint32(16, true) > 1)
+  const loc = await readExactly(src, offset, sizeEndCentDir64Locator);
+  const lv = new DataView(loc.buffer, loc.byteOffset, sizeEndCentDir64Locator);
+  if (!hasSignature(lv, 0, ZIP64_LOCATOR)) return end;
+  if (u(lv, 0, L64.zip64RecordDisk) !== 0 || u(lv, 0, L64.totalDisks) > 1)
     throw new BadZipFile('zipfiles that span multiple disks are not supported');
-  const reloff = num(lv.getBigUint64(8, true));
-  offset -= 56;
+  const reloff = num(u64(lv, 0, L64.zip64RecordOffset));
+  offset -= sizeEndCentDir64;
   if (reloff > offset) throw new BadZipFile('Corrupt zip64 end of central directory locator');
   let extrasz = offset - reloff;
-  let r = await src.read(reloff, 56);
-  if (r.length !== 56) throw new Error('Unknown I/O error');
+  let r = await src.read(reloff, sizeEndCentDir64);
+  if (r.length !== sizeEndCentDir64) throw new Error('Unknown I/O error');
   const isRecord = (b: Uint8Array) =>
-    b.length >= 4 && new DataView(b.buffer, b.byteOffset, 4).getUint32(0, true) === EOCD64;
+    b.length >= 4 && hasSignature(new DataView(b.buffer, b.byteOffset, 4), 0, ZIP64_END_OF_CENTRAL_DIRECTORY);
   if (!isRecord(r) && reloff !== offset) {
     extrasz = 0;
-    r = await readExactly(src, offset, 56);
+    r = await readExactly(src, offset, sizeEndCentDir64);
   }
   if (!isRecord(r)) throw new BadZipFile('Zip64 end of central directory record not found');
-  const rv = new DataView(r.buffer, r.byteOffset, 56);
-  const sz = num(rv.getBigUint64(4, true));
-  const dirsize = num(rv.getBigUint64(40, true));
-  const diroffset = num(rv.getBigUint64(48, true));
-  if (diroffset + dirsize !== reloff || sz + 12 !== 56 + extrasz)
+  const rv = new DataView(r.buffer, r.byteOffset, sizeEndCentDir64);
+  const sz = num(u64(rv, 0, E64.recordSize));
+  const dirsize = num(u64(rv, 0, E64.centralDirectorySize));
+  const diroffset = num(u64(rv, 0, E64.centralDirectoryOffset));
+  // the record size counts what follows its own field (12 bytes in): zipfile's `sz + 12 != sizeEndCentDir64 + extrasz`
+  if (diroffset + dirsize !== reloff || sz + 12 !== sizeEndCentDir64 + extrasz)
     throw new BadZipFile('Corrupt zip64 end of central directory record');
   return {
     signature: EOCD64,
-    disk: rv.getUint32(16, true),
-    diskStart: rv.getUint32(20, true),
+    disk: u(rv, 0, E64.diskNumber),
+    diskStart: u(rv, 0, E64.centralDirectoryDisk),
     size: dirsize,
     offset: diroffset,
     location: offset - extrasz,
@@ -283,7 +323,7 @@ export async function zipfileStart(
     const end = await endRecord(src, python);
     if (!end) return null;
     let concat = end.location - end.size - end.offset;
-    if (python === '3.11' && end.signature === EOCD64) concat -= 56 + 20;
+    if (python === '3.11' && end.signature === EOCD64) concat -= sizeEndCentDir64 + sizeEndCentDir64Locator;
     return { concat, startDir: end.offset + concat, size: end.size };
   } catch (e) {
     if (e instanceof BadZipFile) return null;
@@ -306,7 +346,7 @@ async function readContents(
   if (!end) throw new BadZipFile('File is not a zip file');
   if (end.signature === EOCD64) z.versionSensitive = true;
   let concat = end.location - end.size - end.offset;
-  if (python === '3.11' && end.signature === EOCD64) concat -= 56 + 20;
+  if (python === '3.11' && end.signature === EOCD64) concat -= sizeEndCentDir64 + sizeEndCentDir64Locator;
   z.concat = concat;
   const startDir = end.offset + concat;
   z.startDir = startDir;
@@ -318,21 +358,22 @@ async function readContents(
   const claimed = end.size;
   z.grow(1024);
   while (total < claimed) {
-    await cur.ensure(46);
-    const head = cur.take(46);
-    if (head.length !== 46) throw new BadZipFile('Truncated central directory');
-    const v = new DataView(head.buffer, head.byteOffset, 46);
-    if (v.getUint32(0, true) !== 0x02014b50) throw new BadZipFile('Bad magic number for central directory');
-    const nameLen = v.getUint16(28, true);
-    const extraLen = v.getUint16(30, true);
-    const commentLen = v.getUint16(32, true);
+    await cur.ensure(sizeCentralDir);
+    const head = cur.take(sizeCentralDir);
+    if (head.length !== sizeCentralDir) throw new BadZipFile('Truncated central directory');
+    const v = new DataView(head.buffer, head.byteOffset, sizeCentralDir);
+    if (!hasSignature(v, 0, CENTRAL_DIRECTORY_HEADER))
+      throw new BadZipFile('Bad magic number for central directory');
+    const nameLen = u(v, 0, C.nameLength);
+    const extraLen = u(v, 0, C.extraLength);
+    const commentLen = u(v, 0, C.commentLength);
     await cur.ensure(nameLen + extraLen + commentLen);
     const rawName = cur.take(nameLen);
     const extra = cur.take(extraLen);
     cur.take(commentLen);
-    const flags = v.getUint16(8, true);
+    const flags = u(v, 0, C.flags);
     const origFilename = decodeName(rawName, flags);
-    const extractVersion = head[6];
+    const extractVersion = u(v, 0, C.extractVersion);
     if (extractVersion > 63)
       throw new Error(`NotImplementedError: zip file version ${(extractVersion / 10).toFixed(1)}`);
     const nul = origFilename.indexOf('\0');
@@ -341,17 +382,17 @@ async function readContents(
       filename: nul >= 0 ? origFilename.slice(0, nul) : origFilename,
       origFilename,
       flags,
-      method: v.getUint16(10, true),
-      crc: v.getUint32(16, true),
-      compressSize: v.getUint32(20, true),
-      fileSize: v.getUint32(24, true),
-      headerOffset: v.getUint32(42, true),
+      method: u(v, 0, C.method),
+      crc: u(v, 0, C.crc32),
+      compressSize: u(v, 0, C.compressedSize),
+      fileSize: u(v, 0, C.uncompressedSize),
+      headerOffset: u(v, 0, C.localHeaderOffset),
       endOffset: 0,
     };
     decodeExtra(m, extra, rawName, python, z);
     m.headerOffset += concat;
     if (z.count >= maxMembers) throw new BadZipFile(`more than ${maxMembers} entries (the scan's limit)`);
-    total += 46 + nameLen + extraLen + commentLen;
+    total += sizeCentralDir + nameLen + extraLen + commentLen;
     if (visit) {
       visit(m, rawName);
       z.count++;
@@ -395,14 +436,14 @@ function decodeExtra(
 ): void {
   let p = 0;
   const v = new DataView(extra.buffer, extra.byteOffset, extra.byteLength);
-  while (extra.length - p >= 4) {
-    const tp = v.getUint16(p, true);
-    const ln = v.getUint16(p + 2, true);
-    if (ln + 4 > extra.length - p)
+  while (extra.length - p >= EXTRA_FIELD_HEADER.size) {
+    const tp = u(v, p, X.id);
+    const ln = u(v, p, X.length);
+    if (ln + EXTRA_FIELD_HEADER.size > extra.length - p)
       throw new BadZipFile(`Corrupt extra field ${tp.toString(16).padStart(4, '0')} (size=${ln})`);
-    const data = extra.subarray(p + 4, p + 4 + ln);
+    const data = extra.subarray(p + EXTRA_FIELD_HEADER.size, p + EXTRA_FIELD_HEADER.size + ln);
     const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    if (tp === 0x0001) {
+    if (tp === EXTRA_ZIP64) {
       z.versionSensitive = true;
       let k = 0;
       const take = (field: string) => {
@@ -414,13 +455,14 @@ function decodeExtra(
       if (m.fileSize === 0xffffffff) m.fileSize = take('File size');
       if (m.compressSize === 0xffffffff) m.compressSize = take('Compress size');
       if (m.headerOffset === 0xffffffff) m.headerOffset = take('Header offset');
-    } else if (tp === 0x7075 && python !== '3.11') {
+    } else if (tp === EXTRA_UNICODE_PATH && python !== '3.11') {
       z.versionSensitive = true;
-      if (data.length < 5) throw new BadZipFile('Corrupt unicode path extra field (0x7075)');
-      if (data[0] === 1 && dv.getUint32(1, true) === crc32(rawName) >>> 0) {
+      if (data.length < UNICODE_PATH_FIELD.size)
+        throw new BadZipFile('Corrupt unicode path extra field (0x7075)');
+      if (u(dv, 0, UP.version) === 1 && u(dv, 0, UP.nameCrc32) === crc32(rawName) >>> 0) {
         let name: string;
         try {
-          name = UTF8.decode(data.subarray(5));
+          name = UTF8.decode(data.subarray(UNICODE_PATH_FIELD.size));
         } catch {
           throw new BadZipFile('Corrupt unicode path extra field (0x7075): invalid utf-8 bytes');
         }
@@ -429,8 +471,8 @@ function decodeExtra(
           m.filename = nul >= 0 ? name.slice(0, nul) : name;
         }
       }
-    } else if (tp === 0x7075) z.versionSensitive = true;
-    p += 4 + ln;
+    } else if (tp === EXTRA_UNICODE_PATH) z.versionSensitive = true;
+    p += EXTRA_FIELD_HEADER.size + ln;
   }
 }
 
@@ -450,24 +492,24 @@ export async function openMember(
   m: ZipfileMember,
 ): Promise<MemberOpening> {
   const fail = (error: string): MemberOpening => ({ dataStart: null, error, warning: null });
-  const head = await src.read(m.headerOffset, 30);
-  if (head.length !== 30) return fail('BadZipFile: Truncated file header');
-  const v = new DataView(head.buffer, head.byteOffset, 30);
-  if (v.getUint32(0, true) !== 0x04034b50) return fail('BadZipFile: Bad magic number for file header');
-  const nameLen = v.getUint16(26, true);
-  const extraLen = v.getUint16(28, true);
-  const fname = await src.read(m.headerOffset + 30, nameLen);
+  const head = await src.read(m.headerOffset, sizeFileHeader);
+  if (head.length !== sizeFileHeader) return fail('BadZipFile: Truncated file header');
+  const v = new DataView(head.buffer, head.byteOffset, sizeFileHeader);
+  if (!hasSignature(v, 0, LOCAL_FILE_HEADER)) return fail('BadZipFile: Bad magic number for file header');
+  const nameLen = u(v, 0, H.nameLength);
+  const extraLen = u(v, 0, H.extraLength);
+  const fname = await src.read(m.headerOffset + sizeFileHeader, nameLen);
   if (m.flags & 0x20) return fail('NotImplementedError: compressed patched data (flag bit 5)');
   if (m.flags & 0x40) return fail('NotImplementedError: strong encryption (flag bit 6)');
   let local: string;
   try {
-    local = decodeName(fname, v.getUint16(6, true));
+    local = decodeName(fname, u(v, 0, H.flags));
   } catch (e) {
     return fail((e as Error).message);
   }
   if (local !== m.origFilename)
     return fail(`BadZipFile: File name in directory '${m.origFilename}' and header '${local}' differ.`);
-  const dataStart = m.headerOffset + 30 + nameLen + extraLen;
+  const dataStart = m.headerOffset + sizeFileHeader + nameLen + extraLen;
   let warning: string | null = null;
   if (dataStart + m.compressSize > m.endOffset) {
     if (z.python !== '3.11' && m.endOffset === m.headerOffset)

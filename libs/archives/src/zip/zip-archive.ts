@@ -1,5 +1,17 @@
 import { crc32, inflateRawSync } from 'node:zlib';
-import { readExactly, type ByteSource } from '../source';
+import { readExactly, type ByteSource } from '@brine/bytes';
+import {
+  CENTRAL_DIRECTORY_HEADER,
+  END_OF_CENTRAL_DIRECTORY,
+  EXTRA_FIELD_HEADER,
+  EXTRA_ZIP64,
+  hasSignature,
+  LOCAL_FILE_HEADER,
+  u,
+  u64,
+  ZIP64_END_OF_CENTRAL_DIRECTORY,
+  ZIP64_LOCATOR,
+} from './layouts';
 import { MinizIndex } from './miniz-index';
 
 /**
@@ -50,16 +62,18 @@ export interface ZipInconsistency {
   readonly differential: boolean;
 }
 
-const SIG_LOCAL = 0x04034b50;
-const SIG_CENTRAL = 0x02014b50;
-const SIG_EOCD = 0x06054b50;
-const SIG_EOCD64 = 0x06064b50;
-const SIG_EOCD64_LOCATOR = 0x07064b50;
-const EOCD_SIZE = 22;
-const EOCD64_SIZE = 56;
-const EOCD64_LOCATOR_SIZE = 20;
-const CENTRAL_SIZE = 46;
-const LOCAL_SIZE = 30;
+/** the records' fields (layouts.ts) */
+const E = END_OF_CENTRAL_DIRECTORY.fields;
+const L64 = ZIP64_LOCATOR.fields;
+const E64 = ZIP64_END_OF_CENTRAL_DIRECTORY.fields;
+const C = CENTRAL_DIRECTORY_HEADER.fields;
+const H = LOCAL_FILE_HEADER.fields;
+const X = EXTRA_FIELD_HEADER.fields;
+const EOCD_SIZE = END_OF_CENTRAL_DIRECTORY.size;
+const EOCD64_SIZE = ZIP64_END_OF_CENTRAL_DIRECTORY.size;
+const EOCD64_LOCATOR_SIZE = ZIP64_LOCATOR.size;
+const CENTRAL_SIZE = CENTRAL_DIRECTORY_HEADER.size;
+const LOCAL_SIZE = LOCAL_FILE_HEADER.size;
 const U16_MAX = 0xffff;
 const U32_MAX = 0xffffffff;
 
@@ -277,7 +291,7 @@ export class ZipArchive {
       const buf = await readExactly(this.src, cur, n);
       const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
       for (let i = n - 4; i >= 0; i--) {
-        if (v.getUint32(i, true) === SIG_EOCD && size - (cur + i) >= EOCD_SIZE) return cur + i;
+        if (hasSignature(v, i, END_OF_CENTRAL_DIRECTORY) && size - (cur + i) >= EOCD_SIZE) return cur + i;
       }
       if (cur === 0 || size - cur >= U16_MAX + EOCD_SIZE) return -1;
       cur = Math.max(cur - (chunk - 3), 0);
@@ -296,7 +310,7 @@ export class ZipArchive {
     if (eocdOffset < 0) throw new ZipError(NO_CENTRAL_DIR);
     const eocd = await readExactly(this.src, eocdOffset, EOCD_SIZE);
     const ev = new DataView(eocd.buffer, eocd.byteOffset, EOCD_SIZE);
-    const commentLen = ev.getUint16(20, true);
+    const commentLen = u(ev, 0, E.commentLength);
     const commentEnd = Math.min(size, eocdOffset + EOCD_SIZE + commentLen);
     if (commentLen > 0) {
       const c = await readExactly(this.src, eocdOffset + EOCD_SIZE, commentEnd - eocdOffset - EOCD_SIZE);
@@ -319,38 +333,38 @@ export class ZipArchive {
     if (eocdOffset >= EOCD64_LOCATOR_SIZE + EOCD64_SIZE) {
       const loc = await readExactly(this.src, eocdOffset - EOCD64_LOCATOR_SIZE, EOCD64_LOCATOR_SIZE);
       const lv = new DataView(loc.buffer, loc.byteOffset, EOCD64_LOCATOR_SIZE);
-      if (lv.getUint32(0, true) === SIG_EOCD64_LOCATOR) {
-        const e64Offset = lv.getBigUint64(8, true);
+      if (hasSignature(lv, 0, ZIP64_LOCATOR)) {
+        const e64Offset = u64(lv, 0, L64.zip64RecordOffset);
         if (e64Offset > BigInt(size - EOCD64_SIZE)) throw new ZipError(NOT_AN_ARCHIVE);
         const rec = await readExactly(this.src, Number(e64Offset), EOCD64_SIZE);
         const rv = new DataView(rec.buffer, rec.byteOffset, EOCD64_SIZE);
-        if (rv.getUint32(0, true) === SIG_EOCD64) {
+        if (hasSignature(rv, 0, ZIP64_END_OF_CENTRAL_DIRECTORY)) {
           locator = lv;
           e64 = rv;
           this.zip64 = true;
         }
       }
     }
-    let totalEntries: number = ev.getUint16(10, true);
-    let entriesOnDisk: number = ev.getUint16(8, true);
-    let diskNum: number = ev.getUint16(4, true);
-    let cdDisk: number = ev.getUint16(6, true);
-    let cdSize: number = ev.getUint32(12, true);
-    let cdOffset: number = ev.getUint32(16, true);
+    let totalEntries: number = u(ev, 0, E.totalEntries);
+    let entriesOnDisk: number = u(ev, 0, E.entriesOnDisk);
+    let diskNum: number = u(ev, 0, E.diskNumber);
+    let cdDisk: number = u(ev, 0, E.centralDirectoryDisk);
+    let cdSize: number = u(ev, 0, E.centralDirectorySize);
+    let cdOffset: number = u(ev, 0, E.centralDirectoryOffset);
     if (e64 && locator) {
-      if (e64.getBigUint64(4, true) < BigInt(EOCD64_SIZE - 12)) throw new ZipError(CORRUPTED);
-      if (locator.getUint32(16, true) !== 1) throw new ZipError(MULTIDISK);
-      const total = e64.getBigUint64(32, true);
-      const onDisk = e64.getBigUint64(24, true);
-      const dirSize = e64.getBigUint64(40, true);
+      if (u64(e64, 0, E64.recordSize) < BigInt(EOCD64_SIZE - 12)) throw new ZipError(CORRUPTED);
+      if (u(locator, 0, L64.totalDisks) !== 1) throw new ZipError(MULTIDISK);
+      const total = u64(e64, 0, E64.totalEntries);
+      const onDisk = u64(e64, 0, E64.entriesOnDisk);
+      const dirSize = u64(e64, 0, E64.centralDirectorySize);
       if (total > BigInt(U32_MAX) || onDisk > BigInt(U32_MAX)) throw new ZipError('too many files');
       if (dirSize > BigInt(U32_MAX)) throw new ZipError('unsupported central directory size');
       totalEntries = Number(total);
       entriesOnDisk = Number(onDisk);
       cdSize = Number(dirSize);
-      diskNum = e64.getUint32(16, true);
-      cdDisk = e64.getUint32(20, true);
-      cdOffset = safeNumber(e64.getBigUint64(48, true));
+      diskNum = u(e64, 0, E64.diskNumber);
+      cdDisk = u(e64, 0, E64.centralDirectoryDisk);
+      cdOffset = safeNumber(u64(e64, 0, E64.centralDirectoryOffset));
     }
     if (totalEntries !== entriesOnDisk) throw new ZipError(MULTIDISK);
     if ((diskNum | cdDisk) !== 0 && (diskNum !== 1 || cdDisk !== 1)) throw new ZipError(MULTIDISK);
@@ -390,21 +404,21 @@ export class ZipArchive {
       const n = cdSize - at;
       if (n < CENTRAL_SIZE) throw new ZipError(CORRUPTED);
       let p = await window(at, CENTRAL_SIZE);
-      if (cv.getUint32(p, true) !== SIG_CENTRAL) throw new ZipError(CORRUPTED);
-      const variable = cv.getUint16(p + 28, true) + cv.getUint16(p + 30, true);
+      if (!hasSignature(cv, p, CENTRAL_DIRECTORY_HEADER)) throw new ZipError(CORRUPTED);
+      const variable = u(cv, p, C.nameLength) + u(cv, p, C.extraLength);
       p = await window(at, Math.min(n, CENTRAL_SIZE + variable));
-      if (n < CENTRAL_SIZE || cv.getUint32(p, true) !== SIG_CENTRAL) throw new ZipError(CORRUPTED);
-      const flags = cv.getUint16(p + 8, true);
-      const method = cv.getUint16(p + 10, true);
-      const crc = cv.getUint32(p + 16, true);
-      let compressedSize: number = cv.getUint32(p + 20, true);
-      let uncompressed: number = cv.getUint32(p + 24, true);
-      let localOffset: number = cv.getUint32(p + 42, true);
-      const nameLen = cv.getUint16(p + 28, true);
-      const extraLen = cv.getUint16(p + 30, true);
-      const commentLen2 = cv.getUint16(p + 32, true);
-      const disk = cv.getUint16(p + 34, true);
-      const external = cv.getUint32(p + 38, true);
+      if (n < CENTRAL_SIZE || !hasSignature(cv, p, CENTRAL_DIRECTORY_HEADER)) throw new ZipError(CORRUPTED);
+      const flags = u(cv, p, C.flags);
+      const method = u(cv, p, C.method);
+      const crc = u(cv, p, C.crc32);
+      let compressedSize: number = u(cv, p, C.compressedSize);
+      let uncompressed: number = u(cv, p, C.uncompressedSize);
+      let localOffset: number = u(cv, p, C.localHeaderOffset);
+      const nameLen = u(cv, p, C.nameLength);
+      const extraLen = u(cv, p, C.extraLength);
+      const commentLen2 = u(cv, p, C.commentLength);
+      const disk = u(cv, p, C.diskNumberStart);
+      const external = u(cv, p, C.externalAttributes);
       let statError = 0;
       if (extraLen > 0 && Math.max(compressedSize, uncompressed, localOffset) === U32_MAX) {
         // the ZIP64 extended information field replaces the fields that hold 0xFFFFFFFF, in this order
@@ -531,14 +545,14 @@ export class ZipArchive {
     const head = await via.read(e.localHeaderOffset, LOCAL_SIZE);
     if (head.length < LOCAL_SIZE) throw new ZipError('invalid header or archive is corrupted');
     const hv = new DataView(head.buffer, head.byteOffset, LOCAL_SIZE);
-    if (hv.getUint32(0, true) !== SIG_LOCAL) throw new ZipError('invalid header or archive is corrupted');
-    const flags = hv.getUint16(6, true);
-    const method = hv.getUint16(8, true);
-    const crc = hv.getUint32(14, true);
-    const csize = hv.getUint32(18, true);
-    const usize = hv.getUint32(22, true);
-    const nameLen = hv.getUint16(26, true);
-    const extraLen = hv.getUint16(28, true);
+    if (!hasSignature(hv, 0, LOCAL_FILE_HEADER)) throw new ZipError('invalid header or archive is corrupted');
+    const flags = u(hv, 0, H.flags);
+    const method = u(hv, 0, H.method);
+    const crc = u(hv, 0, H.crc32);
+    const csize = u(hv, 0, H.compressedSize);
+    const usize = u(hv, 0, H.uncompressedSize);
+    const nameLen = u(hv, 0, H.nameLength);
+    const extraLen = u(hv, 0, H.extraLength);
     const dataStart = e.localHeaderOffset + LOCAL_SIZE + nameLen + extraLen;
     if (dataStart + e.compressedSize > this.src.size)
       throw new ZipError('invalid header or archive is corrupted');
@@ -678,13 +692,14 @@ function zip64Field(extra: Uint8Array): Uint8Array | null | 'corrupt' {
   let p = 0;
   let remaining = extra.length;
   while (remaining > 0) {
-    if (remaining < 4) return 'corrupt';
-    const id = v.getUint16(p, true);
-    const len = v.getUint16(p + 2, true);
-    if (len + 4 > remaining) return 'corrupt';
-    if (id === 0x0001) return extra.subarray(p + 4, p + 4 + len);
-    p += 4 + len;
-    remaining -= 4 + len;
+    if (remaining < EXTRA_FIELD_HEADER.size) return 'corrupt';
+    const id = u(v, p, X.id);
+    const len = u(v, p, X.length);
+    const data = p + EXTRA_FIELD_HEADER.size;
+    if (len + EXTRA_FIELD_HEADER.size > remaining) return 'corrupt';
+    if (id === EXTRA_ZIP64) return extra.subarray(data, data + len);
+    p = data + len;
+    remaining -= EXTRA_FIELD_HEADER.size + len;
   }
   return null;
 }

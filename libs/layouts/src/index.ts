@@ -1,3 +1,4 @@
 export * from './manifest';
 export * from './loaders';
 export * from './dcp';
+export * from './folder';

@@ -246,7 +246,10 @@ export const LOADER_TABLE: readonly LoaderRow[] = [
     pattern: '**/*.json',
     layout: 'plain',
     loader: 'json',
-    why: 'tokenizer/generation/processor configs: json.load in transformers (tokenization_utils_base, generation/configuration_utils)',
+    why:
+      'tokenizer, generation and processor configs: transformers/tokenization_utils_base.py ' +
+      'PreTrainedTokenizerBase._from_pretrained (json.load of tokenizer_config.json), ' +
+      'generation/configuration_utils.py GenerationConfig._dict_from_json_file (json.loads); auto_map is checked in any of them',
   },
   // anything else
   {
@@ -262,10 +265,10 @@ export const LOADER_TABLE: readonly LoaderRow[] = [
     why: 'torch/serialization.py load: weights_only defaults to True from torch 2.6, to False before',
   },
   {
-    pattern: '**/*.{txt,md,model,yaml,yml}',
+    pattern: '**/*.{txt,md}',
     layout: 'plain',
     loader: 'text',
-    why: 'read as text (README, vocabularies, merges, hparams): no code runs',
+    why: 'README, vocab.txt, merges.txt: read as text by people and tokenizers; nothing is executed',
   },
 ];
 

@@ -6,6 +6,7 @@
  */
 import type { Finding, Format, ScanReport, Severity, Verdict } from '@brine/scanner';
 import { dcpMetadataGlobal } from './dcp';
+import type { DcpMetadata } from './dcp-metadata';
 import { LAYOUTS, LOADER_FORMATS, loaderRowFor, type Layout, type Loader } from './loaders';
 import { collisionKey, pathProblems, type ManifestEntry } from './manifest';
 
@@ -33,7 +34,16 @@ export interface FolderInputs {
    * per .distcp path: the scans of its items, each the slice (offset, length) .metadata's storage_data gives it.
    * A .distcp is a run of torch.save outputs, not one file a loader opens whole: without its items it is unknown.
    */
-  distcpItems?: Readonly<Record<string, readonly FileScan[]>>;
+  distcpItems?: Readonly<Record<string, readonly DistcpItemScan[]>>;
+  /** per DCP .metadata path: what readDcpMetadata read from it, or why it could not */
+  dcp?: Readonly<Record<string, { metadata: DcpMetadata } | { error: string }>>;
+}
+
+/** one .distcp item: which state-dict key and chunk .metadata says it is, and its scan */
+export interface DistcpItemScan {
+  fqn: string;
+  chunkOffsets: number[] | null;
+  scan: FileScan;
 }
 
 export interface FolderFinding {
@@ -203,11 +213,12 @@ function judgeFile(
   return { verdict: worst([scan.verdict, verdictOf(findings)]), findings };
 }
 
-/** a .distcp: each item as read_data / load_bytes read it; the whole file's own scan does not apply */
+/** a .distcp: each item as read_data / load_bytes read it, held to the dtype and chunk size .metadata gives it */
 function judgeDistcp(
   path: string,
   loader: Loader,
-  items: readonly FileScan[] | undefined,
+  items: readonly DistcpItemScan[] | undefined,
+  metadata: DcpMetadata | null,
 ): { verdict: Verdict; findings: FolderFinding[] } {
   if (!items || items.length === 0)
     return {
@@ -222,11 +233,77 @@ function judgeDistcp(
       ],
     };
   const findings: FolderFinding[] = [];
-  items.forEach((item, i) => {
-    for (const f of judgeFile(`${path} item ${i}`, loader, item, null).findings)
-      findings.push({ ...f, path });
-  });
+  const tensors = new Map((metadata?.tensors ?? []).map((t) => [t.fqn, t]));
+  for (const { fqn, chunkOffsets, scan } of items) {
+    const label = `${path} item ${JSON.stringify(fqn)}`;
+    for (const f of judgeFile(label, loader, scan, null).findings) findings.push({ ...f, path });
+    const t = tensors.get(fqn);
+    if (!t || chunkOffsets === null) continue;
+    const chunk = t.chunks.find((c) => JSON.stringify(c.offsets) === JSON.stringify(chunkOffsets));
+    const got = scan.tensors[0];
+    if (
+      !chunk ||
+      !got ||
+      scan.tensors.length !== 1 ||
+      got.dtype !== t.dtype ||
+      JSON.stringify(got.shape) !== JSON.stringify(chunk.sizes)
+    )
+      findings.push({
+        severity: 'dangerous',
+        rule: 'dcp-item-disagree',
+        path,
+        message:
+          `${label}: .metadata says ${t.dtype}${JSON.stringify(chunk?.sizes ?? t.size)}, the item holds ` +
+          `${scan.tensors.map((x) => `${x.dtype}${JSON.stringify(x.shape)}`).join(', ') || 'no tensor'}: two readings disagree`,
+      });
+  }
   return { verdict: verdictOf(findings), findings };
+}
+
+/** storage_data's ranges: plain paths inside the folder, files the version holds, bytes those files have */
+function checkDcpStorage(
+  path: string,
+  metadata: DcpMetadata,
+  sizes: Map<string, { path: string; size: number }>,
+  out: FolderFinding[],
+): void {
+  const outside = new Set<string>();
+  const missing = new Set<string>();
+  for (const item of metadata.items) {
+    // read_data opens fs.concat_path(self.path, relative_path): a ".." or absolute path leaves the checkpoint
+    if (pathProblems(item.relativePath).length > 0) {
+      outside.add(item.relativePath);
+      continue;
+    }
+    const file = sizes.get(collisionKey(dirOf(path) + item.relativePath));
+    if (!file) {
+      missing.add(item.relativePath);
+      continue;
+    }
+    if (item.offset < 0 || item.length < 0 || item.offset + item.length > file.size)
+      out.push({
+        severity: 'unknown',
+        rule: 'dcp-storage-range',
+        path,
+        message: `${path}: item ${JSON.stringify(item.fqn)} is bytes ${item.offset}..${item.offset + item.length} of ${file.path}, which has ${file.size}`,
+      });
+  }
+  if (outside.size > 0)
+    out.push({
+      severity: 'dangerous',
+      rule: 'dcp-storage-outside',
+      path,
+      message:
+        `${path}'s storage_data names ${[...outside].map((s) => JSON.stringify(s)).join(', ')}: not a plain relative path inside the ` +
+        'checkpoint — FileSystemReader.read_data joins it to the folder and would read a file outside it',
+    });
+  if (missing.size > 0)
+    out.push({
+      severity: 'suspicious',
+      rule: 'dcp-storage-missing',
+      path,
+      message: `${path}'s storage_data names ${[...missing].map((s) => JSON.stringify(s)).join(', ')}, which the version does not hold`,
+    });
 }
 
 interface IndexInfo {
@@ -486,9 +563,10 @@ export function checkFolder(manifest: readonly ManifestEntry[], inputs: FolderIn
     const scan = inputs.scans[e.path];
     const expect = expectBy.get(e.path) ?? null;
     const items = inputs.distcpItems?.[e.path];
+    const meta = inputs.dcp?.[dirOf(e.path) + '.metadata'];
     const judged =
       row?.layout === 'dcp' && e.path.endsWith('.distcp')
-        ? judgeDistcp(e.path, row.loader, items)
+        ? judgeDistcp(e.path, row.loader, items, meta && 'metadata' in meta ? meta.metadata : null)
         : judgeFile(
             e.path,
             row?.loader ?? null,
@@ -519,6 +597,16 @@ export function checkFolder(manifest: readonly ManifestEntry[], inputs: FolderIn
         rule: 'dcp-no-metadata',
         path: d || null,
         message: `${d || 'the folder'} holds .distcp files but no .metadata: DCP cannot load it and its items are unchecked`,
+      });
+  const sizes = new Map(manifest.map((e) => [collisionKey(e.path), { path: e.path, size: e.size }]));
+  for (const [path, m] of Object.entries(inputs.dcp ?? {}).sort())
+    if ('metadata' in m) checkDcpStorage(path, m.metadata, sizes, findings);
+    else
+      findings.push({
+        severity: 'unknown',
+        rule: 'dcp-metadata-unread',
+        path,
+        message: `${path} could not be read: ${m.error}`,
       });
   remoteCode(manifest, json, present, findings);
 

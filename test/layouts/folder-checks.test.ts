@@ -125,6 +125,44 @@ describe('layouts: folder checks', () => {
     assert.equal(r.verdict, 'unknown');
   });
 
+  it('DCP: storage_data naming a file outside the checkpoint is dangerous; an item disagreeing with .metadata too', () => {
+    const metadata = {
+      items: [
+        { fqn: 'w', chunkOffsets: [0], relativePath: '__0_0.distcp', offset: 0, length: 8 },
+        { fqn: 'w2', chunkOffsets: [0], relativePath: '../../../etc/shadow', offset: 0, length: 8 },
+      ],
+      tensors: [{ fqn: 'w', dtype: 'float32', size: [4], chunks: [{ offsets: [0], sizes: [4] }] }],
+      bytes: [],
+    };
+    const meta = {
+      ...safetensors(),
+      format: 'pickle' as const,
+      imports: [{ module: 'torch', name: 'Size' }],
+    };
+    const item = (shape: number[]) => ({
+      fqn: 'w',
+      chunkOffsets: [0],
+      scan: { ...safetensors(['', 'float32', shape]), format: 'torch-zip' as const },
+    });
+    const r = checkFolder(files('.metadata', '__0_0.distcp'), {
+      scans: { '.metadata': meta },
+      distcpItems: { '__0_0.distcp': [item([4])] },
+      dcp: { '.metadata': { metadata } },
+    });
+    assert.deepEqual(rules(r), ['dangerous:dcp-storage-outside']);
+    assert.match(r.findings[0].message, /"\.\.\/\.\.\/\.\.\/etc\/shadow"/);
+    const bad = checkFolder(files('.metadata', '__0_0.distcp'), {
+      scans: { '.metadata': meta },
+      distcpItems: { '__0_0.distcp': [item([5])] },
+      dcp: { '.metadata': { metadata: { ...metadata, items: [metadata.items[0]] } } },
+    });
+    assert.deepEqual(rules(bad), ['dangerous:dcp-item-disagree']);
+    assert.match(
+      bad.files[1].findings[0].message,
+      /\.metadata says float32\[4\], the item holds float32\[5\]/,
+    );
+  });
+
   it('auto_map naming code in another repository is named as such', () => {
     const r = checkFolder(files('config.json', 'model.safetensors'), {
       scans: { 'model.safetensors': safetensors(['w', 'F32', [1]]) },

@@ -9,6 +9,9 @@ import {
   checkManifest,
   loaderRowFor,
   summariseScan,
+  readDcpMetadata,
+  type DcpMetadata,
+  type DistcpItemScan,
   type FileScan,
   type FolderInputs,
   type FolderReport,
@@ -33,25 +36,6 @@ function walk(dir: string): string[] {
   );
 }
 
-/**
- * The items of a .distcp: DCP's FileSystemWriter writes each item with torch.save, one after another, and records
- * (offset, length) in .metadata's storage_data. Here the items are found by their zip end records instead (the
- * fixture holds tensor items only); the registry will take the offsets from .metadata.
- */
-function distcpSlices(buf: Buffer): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
-  const EOCD = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
-  let start = 0;
-  while (start < buf.length) {
-    const at = buf.indexOf(EOCD, start);
-    assert.ok(at >= 0, `no zip end record after ${start}`);
-    const end = at + 22 + buf.readUInt16LE(at + 20);
-    out.push([start, end - start]);
-    start = end;
-  }
-  return out;
-}
-
 /** what the registry will have for a folder version: its manifest and the inputs checkFolder reads */
 async function load(folder: string): Promise<{ manifest: ManifestEntry[]; inputs: FolderInputs }> {
   const root = join(DIR, folder);
@@ -59,7 +43,8 @@ async function load(folder: string): Promise<{ manifest: ManifestEntry[]; inputs
   const scans: Record<string, FileScan> = {};
   const json: Record<string, JsonInput> = {};
   const text: Record<string, string> = {};
-  const distcpItems: Record<string, FileScan[]> = {};
+  const distcpItems: Record<string, DistcpItemScan[]> = {};
+  const dcp: Record<string, { metadata: DcpMetadata } | { error: string }> = {};
   for (const file of walk(root).sort()) {
     const path = relative(root, file).split('\\').join('/');
     const bytes = readFileSync(file);
@@ -73,22 +58,39 @@ async function load(folder: string): Promise<{ manifest: ManifestEntry[]; inputs
       }
     } else if (loader === 'text') text[path] = bytes.toString('utf8');
     else if (loader !== 'python code') scans[path] = summariseScan(await scanFile(file));
-    if (path.endsWith('.distcp')) {
-      distcpItems[path] = [];
-      for (const [i, [offset, length]] of distcpSlices(bytes).entries()) {
-        const item = join(tmp, `${folder.replace(/\//g, '_')}-${i}.pt`);
-        writeFileSync(item, bytes.subarray(offset, offset + length));
-        distcpItems[path].push(summariseScan(await scanFile(item)));
-      }
+    if (path.endsWith('.metadata') && loader === 'pickle.load') {
+      const m = readDcpMetadata(bytes);
+      dcp[path] = m.ok ? { metadata: m.metadata } : { error: m.error };
+    }
+  }
+  // each .distcp item is the byte range .metadata's storage_data gives it (FileSystemReader.read_data)
+  for (const [metaPath, m] of Object.entries(dcp)) {
+    if (!('metadata' in m)) continue;
+    const dir = metaPath.slice(0, metaPath.lastIndexOf('/') + 1);
+    for (const [i, item] of m.metadata.items.entries()) {
+      const file = dir + item.relativePath;
+      // a range in a file the version does not hold is checkFolder's finding, not something to read here
+      if (!manifest.some((e) => e.path === file)) continue;
+      const bytes = readFileSync(join(root, file));
+      const slice = join(tmp, `${folder.replace(/\//g, '_')}-${i}.pt`);
+      writeFileSync(slice, bytes.subarray(item.offset, item.offset + item.length));
+      (distcpItems[file] ??= []).push({
+        fqn: item.fqn,
+        chunkOffsets: item.chunkOffsets,
+        scan: summariseScan(await scanFile(slice)),
+      });
     }
   }
   const checked = checkManifest(manifest);
   assert.ok(checked.ok, checked.ok ? '' : checked.message);
-  return { manifest, inputs: { scans, json, text, distcpItems } };
+  return { manifest, inputs: { scans, json, text, distcpItems, dcp } };
 }
+
+const inputsOf = new Map<string, FolderInputs>();
 
 async function judge(folder: string): Promise<FolderReport> {
   const { manifest, inputs } = await load(folder);
+  inputsOf.set(folder, inputs);
   return checkFolder(manifest, inputs);
 }
 
@@ -158,6 +160,9 @@ describe('layouts: checkFolder on the fixture folders', () => {
     assert.equal(l['__0_0.distcp'], 'torch.load(weights_only=False)');
     assert.deepEqual(dangerous(r), []);
     assert.equal(r.files.find((f) => f.path === '.metadata')?.verdict, 'safe');
+    // the six items storage_data names, each the dtype and chunk size state_dict_metadata gives it
+    assert.equal(inputsOf.get('dcp')?.distcpItems?.['__0_0.distcp']?.length, 6);
+    assert.deepEqual(finding(r, 'dcp-item-disagree'), []);
     assert.equal(r.verdict, 'safe');
   });
 

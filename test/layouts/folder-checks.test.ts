@@ -163,6 +163,36 @@ describe('layouts: folder checks', () => {
     );
   });
 
+  it('a full unpickle keeps what weights_only would refuse, except what the vetted list proves harmless', () => {
+    const scan = (cls: 'harmless' | 'suspicious'): FileScan => ({
+      ...safetensors(),
+      format: 'torch-zip',
+      verdict: 'suspicious',
+      imports: [{ module: 'argparse', name: 'Namespace', class: cls }],
+      findings: [
+        {
+          severity: 'suspicious',
+          rule: 'weights-only-refused',
+          module: null,
+          name: null,
+          message: 'refused',
+        },
+        {
+          severity: 'suspicious',
+          rule: 'import-not-allowed',
+          module: 'argparse',
+          name: 'Namespace',
+          message: 'imports',
+        },
+      ],
+    });
+    const p = 'last.ckpt';
+    assert.equal(checkFolder(files(p), { scans: { [p]: scan('harmless') } }).verdict, 'safe');
+    const r = checkFolder(files(p), { scans: { [p]: scan('suspicious') } });
+    assert.equal(r.verdict, 'suspicious');
+    assert.deepEqual(rules(r), ['info:full-unpickle', 'suspicious:import-not-allowed']);
+  });
+
   it('auto_map naming code in another repository is named as such', () => {
     const r = checkFolder(files('config.json', 'model.safetensors'), {
       scans: { 'model.safetensors': safetensors(['w', 'F32', [1]]) },

@@ -4,7 +4,7 @@
  * disagreeing across shards, DeepSpeed's `latest` naming a folder outside, code that trust_remote_code=True would
  * run. The version's verdict is the worst of its files and of these findings.
  */
-import type { Finding, Format, ScanReport, Severity, Verdict } from '@brine/scanner';
+import type { Finding, Format, ImportClass, ScanReport, Severity, Verdict } from '@brine/scanner';
 import { dcpMetadataGlobal } from './dcp';
 import type { DcpMetadata } from './dcp-metadata';
 import { LAYOUTS, LOADER_FORMATS, loaderRowFor, type Layout, type Loader } from './loaders';
@@ -15,7 +15,8 @@ export interface FileScan {
   format: Format;
   verdict: Verdict;
   findings: Pick<Finding, 'severity' | 'rule' | 'module' | 'name' | 'message'>[];
-  imports: { module: string; name: string }[];
+  /** `class` as the scanner grades it (harmless: torch refuses it, Brine's vetted list proves it harmless) */
+  imports: { module: string; name: string; class?: ImportClass }[];
   tensors: { name: string; dtype: string; shape: number[] }[];
   /** the scanner listed only some tensors */
   tensorsTruncated: boolean;
@@ -102,7 +103,7 @@ export function summariseScan(r: ScanReport): FileScan {
       name,
       message,
     })),
-    imports: r.imports.map(({ module, name }) => ({ module, name })),
+    imports: r.imports.map(({ module, name, class: c }) => ({ module, name, class: c })),
     tensors: r.tensors.items.map(({ name, dtype, shape }) => ({ name, dtype, shape })),
     tensorsTruncated: r.tensors.truncated,
   };
@@ -191,9 +192,14 @@ function judgeFile(
     return { verdict: verdictOf(findings), findings };
   }
   if (loader === 'torch.load(weights_only=False)' || loader === 'torch.load(default)') {
-    // a full unpickle (torch.load's default before 2.6): what weights_only would refuse runs instead
+    // a full unpickle (torch.load's default before 2.6): what weights_only would refuse runs instead, and what
+    // Brine's vetted list proves harmless stays harmless
+    const harmless = new Set(
+      scan.imports.filter((i) => i.class === 'harmless').map((i) => `${i.module}.${i.name}`),
+    );
     for (const f of scan.findings) {
       if (WEIGHTS_ONLY_RULES.has(f.rule)) continue;
+      if (f.rule === 'import-not-allowed' && harmless.has(`${f.module}.${f.name}`)) continue;
       add(f.severity, f.rule, f.message);
     }
     if (scan.verdict === 'unknown' && !findings.some((f) => f.severity === 'unknown'))

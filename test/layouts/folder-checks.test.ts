@@ -209,6 +209,18 @@ describe('layouts: folder checks', () => {
     assert.match(f?.message ?? '', /tok\.py, which the version does not hold/);
   });
 
+  it('a config not parsed, or not JSON, is unknown: its auto_map is unchecked', () => {
+    const scans = { 'model.safetensors': safetensors(['w', 'F32', [1]]) };
+    const unread = checkFolder(files('config.json', 'model.safetensors'), { scans });
+    assert.deepEqual(rules(unread), ['unknown:json-unread']);
+    const invalid = checkFolder(files('config.json', 'model.safetensors'), {
+      scans,
+      json: { 'config.json': { error: 'bad' } },
+    });
+    assert.deepEqual(rules(invalid), ['unknown:json-invalid']);
+    assert.equal(invalid.verdict, 'unknown');
+  });
+
   it('an unparsable index leaves the shards unchecked: unknown', () => {
     const r = checkFolder(files(IDX, A), {
       scans: { [A]: safetensors(['a', 'F32', [2]]) },

@@ -118,6 +118,9 @@ function baseOf(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
 }
 
+/** Hugging Face shard indexes (model.safetensors.index.json, pytorch_model.bin.index.json, their variants) */
+const INDEX = /\.(safetensors|bin)\.index\.json$/;
+
 /** findings the scanner reports about what weights_only=True would refuse: moot for a loader that does not use it */
 const WEIGHTS_ONLY_RULES = new Set(['weights-only-refused']);
 /** findings about one global: superseded when the global is on DCP's list */
@@ -138,12 +141,21 @@ function judgeFile(
   loader: Loader | null,
   scan: FileScan | undefined,
   expect: { loader: Loader; by: string } | null,
+  json?: JsonInput,
 ): { verdict: Verdict; findings: FolderFinding[] } {
   const findings: FolderFinding[] = [];
   const add = (severity: Severity, rule: string, message: string): void => {
     findings.push({ severity, rule, path, message });
   };
-  if (loader === 'json' || loader === 'text') return { verdict: 'safe', findings };
+  if (loader === 'json') {
+    // JSON runs nothing, but an unread config hides its auto_map: never safe unread (indexes: see readIndex)
+    if (INDEX.test(path)) return { verdict: 'safe', findings };
+    if (json === undefined)
+      add('unknown', 'json-unread', `${path} was not parsed, so what it names is unchecked`);
+    else if ('error' in json) add('unknown', 'json-invalid', `${path} is not valid JSON: ${json.error}`);
+    return { verdict: verdictOf(findings), findings };
+  }
+  if (loader === 'text') return { verdict: 'safe', findings };
   if (loader === 'python code') {
     add('suspicious', 'python-code', `${path} is Python code: whoever imports or runs it runs what it says`);
     return { verdict: 'suspicious', findings };
@@ -555,7 +567,7 @@ export function checkFolder(manifest: readonly ManifestEntry[], inputs: FolderIn
 
   const indexes: IndexInfo[] = [];
   for (const e of manifest) {
-    if (!/\.(safetensors|bin)\.index\.json$/.test(e.path)) continue;
+    if (!INDEX.test(e.path)) continue;
     const idx = readIndex(e.path, json[e.path], present, findings);
     if (idx) indexes.push(idx);
   }
@@ -578,6 +590,7 @@ export function checkFolder(manifest: readonly ManifestEntry[], inputs: FolderIn
             row?.loader ?? null,
             scan,
             expect && expect.loader !== row?.loader ? expect : null,
+            json[e.path],
           );
     return {
       path: e.path,

@@ -1,7 +1,8 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { dataSourceOptions, ENTITIES } from '@brine/persistence';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, ENTITIES, REPOSITORIES } from '@brine/persistence';
 import { QueueHandle, scanQueue, twinQueue, webhookQueue } from '@brine/queue';
 import { ObjectStore } from '@brine/storage';
 import { AuthGuard } from './auth.guard';
@@ -56,6 +57,13 @@ const SERVICES = [
   WebhookDeliveryService,
   TelemetryService,
 ];
+
+/** one repository per table, on the data source's manager (`in(tx)` binds one to a transaction) */
+const REPOSITORY_PROVIDERS = REPOSITORIES.map((R) => ({
+  provide: R,
+  useFactory: (ds: DataSource) => new R(ds.manager),
+  inject: [DataSource],
+}));
 
 /** one rate-limited log for what the producer queues report while Redis is away */
 const queueLog = new QuietLog(new Logger('Queues'));
@@ -114,6 +122,7 @@ export class RegistryModule {
               rt.config.redisTimeoutMs,
             ),
         },
+        ...REPOSITORY_PROVIDERS,
         ...SERVICES,
       ],
       exports: [
@@ -125,6 +134,7 @@ export class RegistryModule {
         TWIN_QUEUE_TOKEN,
         WEBHOOK_QUEUE_TOKEN,
         TypeOrmModule,
+        ...REPOSITORIES,
         ...SERVICES,
       ],
     };

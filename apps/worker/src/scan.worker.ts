@@ -10,15 +10,8 @@ import { longJobOptions } from './worker-options';
 import type { Redis } from 'ioredis';
 import type { Config } from '@brine/config';
 import { SCAN_QUEUE, type ScanJobData } from '@brine/queue';
-import {
-  CONFIG,
-  QuietLog,
-  REDIS,
-  ScanProcessor,
-  unavailableDependency,
-  waitOutDependency,
-  type ScanOutcome,
-} from '@brine/registry';
+import { ScanProcessor, type ScanOutcome } from '@brine/jobs';
+import { CONFIG, QuietLog, REDIS, unavailableDependency, waitOutDependency } from '@brine/runtime';
 
 /** a scan that keeps killing or stalling its worker this many times is given up (verdict unknown) */
 const MAX_STARTS = 8;

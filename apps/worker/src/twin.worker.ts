@@ -10,15 +10,8 @@ import { longJobOptions } from './worker-options';
 import type { Redis } from 'ioredis';
 import type { Config } from '@brine/config';
 import { TWIN_QUEUE, type TwinJobData } from '@brine/queue';
-import {
-  CONFIG,
-  QuietLog,
-  REDIS,
-  TwinProcessor,
-  unavailableDependency,
-  waitOutDependency,
-  type TwinOutcome,
-} from '@brine/registry';
+import { TwinProcessor, type TwinOutcome } from '@brine/jobs';
+import { CONFIG, QuietLog, REDIS, unavailableDependency, waitOutDependency } from '@brine/runtime';
 
 /**
  * The BullMQ processor for safetensors twins, one at a time (a conversion streams a whole checkpoint). Outages

@@ -9,7 +9,9 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '@brine/config';
 import { WEBHOOK_QUEUE, type WebhookJobData } from '@brine/queue';
-import { CONFIG, Reconciler, REDIS, WebhookDeliveryService } from '@brine/registry';
+import { Reconciler } from '@brine/jobs';
+import { CONFIG, REDIS } from '@brine/runtime';
+import { WebhookDeliveryService } from '@brine/webhooks';
 
 /**
  * Webhook jobs: dispatch (events → deliveries) and deliver (one attempt). Deliveries live in Postgres; the

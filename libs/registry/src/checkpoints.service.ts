@@ -27,15 +27,12 @@ import {
   type VersionEntity,
 } from '@brine/persistence';
 import { abandonedUpload, ObjectStore, UploadTooLargeError } from '@brine/storage';
-import { QuietLog } from './dependency-errors';
+import { QuietLog, CONFIG } from '@brine/runtime';
+import { ScanQueueService, twinObjectKey } from '@brine/jobs/producers';
 import { EventsService } from './events.service';
-import { parseRange, type ByteRange, type DownloadFile } from './byte-range';
 import { twinServable, versionView, type VersionView } from './records';
-import { ScanQueueService } from './scan-queue.service';
 import { TagsService } from './tags.service';
 import { TelemetryService } from './telemetry.service';
-import { twinObjectKey } from './twin-queue.service';
-import { CONFIG } from './tokens';
 import { checkName } from './validation';
 import type { CheckpointList, CheckpointSummary, Query, ROUTES, VersionListing } from '@brine/contracts';
 
@@ -56,6 +53,16 @@ export interface UploadInput {
 
 interface VersionRow extends VersionEntity {
   name: string;
+}
+
+/** what a download serves: a version's original file or its safetensors twin */
+export interface DownloadFile {
+  objectKey: string;
+  size: number;
+  sha256: string;
+  filename: string;
+  /** the verdict of the file served (x-brine-verdict) */
+  verdict: string;
 }
 
 /** how long a failed upload's answer waits for the store to remove what the upload sent */
@@ -415,18 +422,17 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
     );
   }
 
-  /** the bytes of a version; versions that are not "safe" need an explicit acknowledgement */
   /**
-   * The bytes of a version (or of its safetensors twin), whole or one range. The twin is handed out only once it
-   * is written and its own scan found it safe, and only for a version that is itself safe.
+   * Which file a download of a version serves: the original (versions that are not "safe" need an explicit
+   * acknowledgement) or its safetensors twin, handed out only once it is written and its own scan found it safe,
+   * and only for a version that is itself safe. `open` streams it.
    */
   async download(
     name: string,
     version: string,
     acknowledgeRisk: boolean,
-    rangeHeader: string | undefined,
     format: 'original' | 'safetensors' = 'original',
-  ): Promise<{ v: VersionRow; file: DownloadFile; stream: Readable; range: ByteRange | null }> {
+  ): Promise<{ v: VersionRow; file: DownloadFile }> {
     const v = await this.requireVersion(name, version);
     let file: DownloadFile;
     if (format === 'safetensors') {
@@ -460,9 +466,12 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
         verdict: v.verdict ?? v.scanStatus,
       };
     }
-    const range = parseRange(rangeHeader, file.size);
-    const stream = await this.store.stream(file.objectKey, range ?? undefined);
-    return { v, file, stream, range };
+    return { v, file };
+  }
+
+  /** the bytes of a file a download serves, whole or the inclusive range start..end */
+  open(file: DownloadFile, range?: { start: number; end: number }): Promise<Readable> {
+    return this.store.stream(file.objectKey, range);
   }
 
   /**

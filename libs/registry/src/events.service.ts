@@ -3,8 +3,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common
 import type { EntityManager } from 'typeorm';
 import { DeliveriesRepository, EventsRepository } from '@brine/persistence';
 import { deliveryJobId, type QueueHandle, type WebhookJobData } from '@brine/queue';
-import { QuietLog } from './dependency-errors';
-import { WEBHOOK_QUEUE_TOKEN } from './tokens';
+import { QuietLog, WEBHOOK_QUEUE_TOKEN } from '@brine/runtime';
 
 export { EVENT_TYPES, type EventType } from '@brine/contracts';
 import type { EventType } from '@brine/contracts';

@@ -9,7 +9,7 @@ import {
 } from '@brine/persistence';
 
 export type { SafeGlobalView } from '@brine/contracts';
-import { ScanQueueService } from './scan-queue.service';
+import { ScanQueueService } from '@brine/jobs/producers';
 
 /**
  * The operator's safe globals, as torch.serialization.add_safe_globals adds them. A change re-scans the versions

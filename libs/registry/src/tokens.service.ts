@@ -5,7 +5,7 @@ import type { TokenView } from '@brine/contracts';
 import { TokensRepository, type Scope, type TokenEntity } from '@brine/persistence';
 
 export type { TokenView } from '@brine/contracts';
-import { CONFIG, LINK_SECRET } from './tokens';
+import { CONFIG, LINK_SECRET } from '@brine/runtime';
 
 export function tokenView(t: TokenEntity): TokenView {
   return {

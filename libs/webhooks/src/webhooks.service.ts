@@ -11,8 +11,8 @@ import {
 } from '@brine/persistence';
 
 export type { AttemptView, DeliveryView, WebhookFilter, WebhookView } from '@brine/contracts';
-import { EventsService, type EventType } from '../events.service';
-import { CONFIG } from '../tokens';
+import { EventsService, type EventType } from '@brine/registry';
+import { CONFIG } from '@brine/runtime';
 import { resolveTarget, TargetRefused } from './ssrf';
 
 /** a subscription row as this service reads it: the events and filter the API wrote */

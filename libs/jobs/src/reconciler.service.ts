@@ -14,10 +14,8 @@ import {
 } from '@brine/persistence';
 import { ObjectStore } from '@brine/storage';
 import { ScanQueueService } from './scan-queue.service';
-import { QuietLog } from './dependency-errors';
-import { CheckpointsService } from './checkpoints.service';
-import { RetentionService } from './retention.service';
-import { CONFIG } from './tokens';
+import { CheckpointsService, RetentionService } from '@brine/registry';
+import { CONFIG, QuietLog } from '@brine/runtime';
 import { TWIN_STALE_SECONDS } from './twin-processor.service';
 import { TwinQueueService } from './twin-queue.service';
 

@@ -5,8 +5,8 @@ import type { TwinJobData } from '@brine/queue';
 import { scan, SCANNER_VERSION } from '@brine/scanner';
 import { ObjectStore } from '@brine/storage';
 import { prepareTwin } from '@brine/twin';
-import { PolicyService } from './policy.service';
-import { CONFIG } from './tokens';
+import { PolicyService } from '@brine/registry';
+import { CONFIG } from '@brine/runtime';
 import { twinObjectKey } from './twin-queue.service';
 
 export type TwinOutcome = 'done' | 'skipped' | 'stale' | 'gone';

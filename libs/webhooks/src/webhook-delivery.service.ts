@@ -12,9 +12,8 @@ import {
   WebhooksRepository,
   type ClaimedDelivery as Claimed,
 } from '@brine/persistence';
-import { EventsService } from '../events.service';
-import { TelemetryService } from '../telemetry.service';
-import { CONFIG } from '../tokens';
+import { EventsService, TelemetryService } from '@brine/registry';
+import { CONFIG } from '@brine/runtime';
 import { resolveTarget, TargetRefused, type ResolvedTarget } from './ssrf';
 import type { WebhookFilter } from './webhooks.service';
 

@@ -13,11 +13,8 @@ import {
 import type { ScanJobData } from '@brine/queue';
 import { scan, type ScanProgress, type ScanReport } from '@brine/scanner';
 import { ObjectStore } from '@brine/storage';
-import { EventsService } from './events.service';
-import { PolicyService } from './policy.service';
-import { TagsService } from './tags.service';
-import { TelemetryService } from './telemetry.service';
-import { CONFIG } from './tokens';
+import { EventsService, PolicyService, TagsService, TelemetryService } from '@brine/registry';
+import { CONFIG } from '@brine/runtime';
 import { TwinQueueService } from './twin-queue.service';
 
 export type ScanOutcome = 'scanned' | 'stale' | 'gone';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
-import { Reconciler, twinObjectKey } from '@brine/registry';
+import { Reconciler, twinObjectKey } from '@brine/jobs';
 import { MemorySource } from '@brine/bytes';
 import { SCANNER_VERSION } from '@brine/scanner';
 import { prepareTwin } from '@brine/twin';

@@ -5,16 +5,6 @@ export interface ByteRange {
   end: number;
 }
 
-/** what a download serves: a version's original file or its safetensors twin */
-export interface DownloadFile {
-  objectKey: string;
-  size: number;
-  sha256: string;
-  filename: string;
-  /** the verdict of the file served (x-brine-verdict) */
-  verdict: string;
-}
-
 /** a single `Range: bytes=…` within `size`, or null for the whole file */
 export function parseRange(header: string | undefined, size: number): ByteRange | null {
   if (!header) return null;

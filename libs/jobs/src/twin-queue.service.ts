@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { ensureJob, twinJobId, type QueueHandle, type TwinJobData } from '@brine/queue';
-import { QuietLog } from './dependency-errors';
-import { TWIN_QUEUE_TOKEN } from './tokens';
+import { QuietLog, TWIN_QUEUE_TOKEN } from '@brine/runtime';
 
 /** where a version's safetensors twin is stored */
 export function twinObjectKey(versionId: string): string {

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { ensureJob, scanJobId, type QueueHandle, type ScanJobData } from '@brine/queue';
-import { QuietLog } from './dependency-errors';
-import { SCAN_QUEUE_TOKEN } from './tokens';
+import { QuietLog, SCAN_QUEUE_TOKEN } from '@brine/runtime';
 
 /**
  * Queues scans. A failure to reach Redis is not an error for the caller: the version row is already committed

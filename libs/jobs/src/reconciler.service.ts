@@ -5,15 +5,18 @@ import {
   type OnApplicationBootstrap,
   type OnModuleDestroy,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import type { Config } from '@brine/config';
+import {
+  ObjectDeletionsRepository,
+  TwinsRepository,
+  UploadsRepository,
+  VersionsRepository,
+} from '@brine/persistence';
 import { ObjectStore } from '@brine/storage';
 import { ScanQueueService } from './scan-queue.service';
-import { QuietLog } from './dependency-errors';
-import { CheckpointsService } from './checkpoints.service';
-import { RetentionService } from './retention.service';
-import { CONFIG } from './tokens';
-import { TWIN_HEARTBEAT_MS } from './twin-processor.service';
+import { CheckpointsService, RetentionService } from '@brine/registry';
+import { CONFIG, QuietLog } from '@brine/runtime';
+import { TWIN_STALE_SECONDS } from './twin-processor.service';
 import { TwinQueueService } from './twin-queue.service';
 
 /** multipart uploads the store lists that no upload row accounts for are aborted after this long */
@@ -35,7 +38,10 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly quiet = new QuietLog(this.log, 60_000);
 
   constructor(
-    private readonly db: DataSource,
+    private readonly versions: VersionsRepository,
+    private readonly twinRows: TwinsRepository,
+    private readonly uploads: UploadsRepository,
+    private readonly deletions: ObjectDeletionsRepository,
     private readonly store: ObjectStore,
     private readonly scans: ScanQueueService,
     private readonly twins: TwinQueueService,
@@ -83,32 +89,21 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async requeue(): Promise<void> {
-    const rows = (await this.db.query(
-      `SELECT id, scan_generation FROM versions WHERE scan_status IN ('pending', 'scanning') ORDER BY created_at LIMIT 10000`,
-    )) as Array<{ id: string; scan_generation: number }>;
+    const rows = await this.versions.unfinishedScans(10_000);
     for (const r of rows) if (!(await this.scans.enqueue(r.id, r.scan_generation))) return;
   }
 
   /** twins waiting for a conversion, or whose converting worker stopped beating */
   private async requeueTwins(): Promise<void> {
-    const rows = (await this.db.query(
-      `SELECT version_id, attempts FROM twins
-        WHERE status = 'pending' OR (status = 'converting' AND heartbeat_at < now() - make_interval(secs => $1))
-        ORDER BY created_at LIMIT 10000`,
-      [(TWIN_HEARTBEAT_MS * 4) / 1000],
-    )) as Array<{ version_id: string; attempts: number }>;
+    const rows = await this.twinRows.due(TWIN_STALE_SECONDS, 10_000);
     for (const r of rows) if (!(await this.twins.enqueue(r.version_id, r.attempts))) return;
   }
 
   /** objects of deleted versions whose deletion did not happen at the time (the store was down, a process died) */
   async sweepDeletions(): Promise<void> {
-    const rows = (await this.db.query(
-      `SELECT object_key FROM object_deletions WHERE listed_at < now() - make_interval(secs => $1)
-        ORDER BY listed_at LIMIT 1000`,
-      [this.config.uploadStaleSeconds],
-    )) as Array<{ object_key: string }>;
+    const rows = await this.deletions.due(this.config.uploadStaleSeconds, 1000);
     if (rows.length === 0) return;
-    const deleted = await this.checkpoints.deleteObjects(rows.map((r) => r.object_key));
+    const deleted = await this.checkpoints.deleteObjects(rows);
     this.log.log(`deleted ${deleted} of ${rows.length} object(s) left by deleted versions`);
   }
 
@@ -118,10 +113,7 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
    * embedded server (which cannot abort) part folders nobody has written to lately.
    */
   async sweepUploads(): Promise<void> {
-    const stale = (await this.db.query(
-      `SELECT id, object_key, multipart_id FROM uploads WHERE heartbeat_at < now() - make_interval(secs => $1)`,
-      [this.config.uploadStaleSeconds],
-    )) as Array<{ id: string; object_key: string; multipart_id: string | null }>;
+    const stale = await this.uploads.stale(this.config.uploadStaleSeconds);
     const aborted: string[] = [];
     for (const u of stale) {
       if (u.multipart_id) {
@@ -129,15 +121,9 @@ export class Reconciler implements OnApplicationBootstrap, OnModuleDestroy {
         aborted.push(u.multipart_id);
       }
       await this.store.delete(u.object_key);
-      await this.db.query('DELETE FROM uploads WHERE id = $1', [u.id]);
+      await this.uploads.end(u.id);
     }
-    const live = new Set(
-      (
-        (await this.db.query('SELECT multipart_id FROM uploads WHERE multipart_id IS NOT NULL')) as Array<{
-          multipart_id: string;
-        }>
-      ).map((r) => r.multipart_id),
-    );
+    const live = new Set(await this.uploads.multipartIds());
     for (const m of await this.store.multipartUploads('objects/')) {
       if (live.has(m.uploadId)) continue;
       if (m.initiated && Date.now() - m.initiated.getTime() < ORPHAN_MULTIPART_MS) continue;

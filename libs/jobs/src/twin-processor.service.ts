@@ -1,19 +1,21 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import type { Config } from '@brine/config';
-import { VersionEntity } from '@brine/persistence';
+import { TwinsRepository, VersionsRepository } from '@brine/persistence';
 import type { TwinJobData } from '@brine/queue';
 import { scan, SCANNER_VERSION } from '@brine/scanner';
 import { ObjectStore } from '@brine/storage';
 import { prepareTwin } from '@brine/twin';
-import { PolicyService } from './policy.service';
-import { CONFIG } from './tokens';
+import { PolicyService } from '@brine/registry';
+import { CONFIG } from '@brine/runtime';
 import { twinObjectKey } from './twin-queue.service';
 
 export type TwinOutcome = 'done' | 'skipped' | 'stale' | 'gone';
 
 /** how often a running conversion touches its row (the reconciler re-queues one silent for 4 of these) */
 export const TWIN_HEARTBEAT_MS = 10_000;
+
+/** a converting twin whose worker has not beaten for this long is taken over (4 heartbeats) */
+export const TWIN_STALE_SECONDS = (TWIN_HEARTBEAT_MS * 4) / 1000;
 
 /** a conversion started this many times without finishing is given up (status failed) */
 const MAX_TWIN_ATTEMPTS = 6;
@@ -29,27 +31,19 @@ export class TwinProcessor {
   private readonly log = new Logger('Twin');
 
   constructor(
-    private readonly db: DataSource,
+    private readonly versions: VersionsRepository,
+    private readonly twins: TwinsRepository,
     private readonly store: ObjectStore,
     private readonly policy: PolicyService,
     @Inject(CONFIG) private readonly config: Config,
   ) {}
 
   async process(job: TwinJobData): Promise<TwinOutcome> {
-    const v = await this.db
-      .getRepository(VersionEntity)
-      .findOne({ where: { id: job.versionId }, relations: { checkpoint: true, twin: true } });
+    const v = await this.versions.findWithCheckpoint(job.versionId);
     if (!v || !v.checkpoint || !v.twin) return 'gone';
     // claim the row: pending, or converting by a worker whose heartbeat stopped
-    const rows = (await this.db.query(
-      `UPDATE twins SET status = 'converting', attempts = attempts + 1, heartbeat_at = now(), error = NULL
-        WHERE version_id = $1 AND (status = 'pending'
-              OR (status = 'converting' AND heartbeat_at < now() - make_interval(secs => $2)))
-        RETURNING attempts`,
-      [v.id, (TWIN_HEARTBEAT_MS * 4) / 1000],
-    )) as [Array<{ attempts: number }>, number];
-    const attempt = rows[0][0]?.attempts;
-    if (attempt === undefined) return 'stale';
+    const attempt = await this.twins.claim(v.id, TWIN_STALE_SECONDS);
+    if (attempt === null) return 'stale';
     if (attempt > MAX_TWIN_ATTEMPTS) {
       await this.markFailed(job, `it was started ${attempt - 1} times without finishing`);
       return 'skipped';
@@ -83,9 +77,7 @@ export class TwinProcessor {
     const result = await this.store.upload(key, prep.bytes(), plan.layout.size, () => {
       if (Date.now() - beat < TWIN_HEARTBEAT_MS) return;
       beat = Date.now();
-      void this.db
-        .query('UPDATE twins SET heartbeat_at = now() WHERE version_id = $1', [v.id])
-        .catch(() => undefined);
+      void this.twins.heartbeat(v.id).catch(() => undefined);
     });
     if (result.size !== plan.layout.size)
       throw new Error(`the twin came out ${result.size} bytes, its layout says ${plan.layout.size}`);
@@ -97,24 +89,17 @@ export class TwinProcessor {
       allow,
       failOnReadError: true,
     });
-    const [, updated] = (await this.db.query(
-      `UPDATE twins SET status = 'done', object_key = $3, sha256 = $4, size = $5, tensors = $6, aliases = $7,
-              left_out = $8, verdict = $9, error = $10, finished_at = now()
-        WHERE version_id = $1 AND attempts = $2`,
-      [
-        v.id,
-        attempt,
-        key,
-        result.sha256,
-        result.size,
-        plan.layout.tensors.length,
-        JSON.stringify(plan.aliases),
-        JSON.stringify(plan.leftOut),
-        own.verdict,
-        own.verdict === 'safe' ? null : `the twin's scan: ${own.summary}`.slice(0, 1000),
-      ],
-    )) as [unknown, number];
-    if (updated === 0) return 'stale';
+    const updated = await this.twins.complete(v.id, attempt, {
+      objectKey: key,
+      sha256: result.sha256,
+      size: result.size,
+      tensors: plan.layout.tensors.length,
+      aliases: plan.aliases,
+      leftOut: plan.leftOut,
+      verdict: own.verdict,
+      error: own.verdict === 'safe' ? null : `the twin's scan: ${own.summary}`.slice(0, 1000),
+    });
+    if (!updated) return 'stale';
     this.log.log(
       `${label} → safetensors twin: ${plan.layout.tensors.length} tensors, ${result.size} bytes, ` +
         `${plan.leftOut.length} left out, scanned ${own.verdict}, in ${Date.now() - started} ms`,
@@ -123,10 +108,7 @@ export class TwinProcessor {
   }
 
   private async skip(versionId: string, attempt: number, reason: string): Promise<TwinOutcome> {
-    await this.db.query(
-      `UPDATE twins SET status = 'skipped', error = $3, finished_at = now() WHERE version_id = $1 AND attempts = $2`,
-      [versionId, attempt, reason.slice(0, 1000)],
-    );
+    await this.twins.skip(versionId, attempt, reason);
     this.log.log(`no safetensors twin for ${versionId}: ${reason}`);
     return 'skipped';
   }
@@ -136,19 +118,11 @@ export class TwinProcessor {
    * next try can claim it. A dependency's outage does not count as an attempt (an outage never makes a twin fail).
    */
   async release(job: TwinJobData, message: string, outage = false): Promise<void> {
-    await this.db.query(
-      `UPDATE twins SET status = 'pending', error = $2, attempts = CASE WHEN $3 THEN greatest(attempts - 1, 0) ELSE attempts END
-        WHERE version_id = $1 AND status = 'converting'`,
-      [job.versionId, message.slice(0, 1000), outage],
-    );
+    await this.twins.release(job.versionId, message, outage);
   }
 
   /** the last attempt failed for a reason other than an outage */
   async markFailed(job: TwinJobData, message: string): Promise<void> {
-    await this.db.query(
-      `UPDATE twins SET status = 'failed', error = $2, finished_at = now()
-        WHERE version_id = $1 AND status IN ('pending', 'converting')`,
-      [job.versionId, `the conversion failed: ${message}`.slice(0, 1000)],
-    );
+    await this.twins.markFailed(job.versionId, `the conversion failed: ${message}`);
   }
 }

@@ -9,7 +9,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import type { Scope, TokenEntity } from '@brine/persistence';
-import { grants, TokensService } from './tokens.service';
+import { grants, TokensService } from '@brine/registry';
 
 const SCOPE_KEY = 'brine:scope';
 

@@ -5,9 +5,15 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import type { Config } from '@brine/config';
-import { EventsService } from '../events.service';
-import { TelemetryService } from '../telemetry.service';
-import { CONFIG } from '../tokens';
+import {
+  DeliveriesRepository,
+  DeliveryAttemptsRepository,
+  EventsRepository,
+  WebhooksRepository,
+  type ClaimedDelivery as Claimed,
+} from '@brine/persistence';
+import { EventsService, TelemetryService } from '@brine/registry';
+import { CONFIG } from '@brine/runtime';
 import { resolveTarget, TargetRefused, type ResolvedTarget } from './ssrf';
 import type { WebhookFilter } from './webhooks.service';
 
@@ -60,19 +66,6 @@ export function nextDelayMs(failedAttempt: number, scale: number, retryAfter: nu
   return Math.min(MAX_DELAY_MS, Math.max(jittered, retryAfter ?? 0));
 }
 
-interface Claimed {
-  id: string;
-  webhook_id: string;
-  message_id: string;
-  body: string;
-  attempt_count: number;
-  url: string;
-  secret: string;
-  previous_secret: string | null;
-  previous_secret_expires_at: Date | null;
-  max_failures: number;
-}
-
 interface Outcome {
   status: number | null;
   latencyMs: number;
@@ -94,40 +87,39 @@ export class WebhookDeliveryService {
     private readonly events: EventsService,
     @Inject(CONFIG) private readonly config: Config,
     private readonly telemetry: TelemetryService,
+    private readonly eventRows: EventsRepository,
+    private readonly hooks: WebhooksRepository,
+    private readonly deliveries: DeliveriesRepository,
+    private readonly attempts: DeliveryAttemptsRepository,
   ) {}
 
   /** undispatched events → one delivery per matching subscription; returns how many deliveries were made */
   async dispatchPending(): Promise<number> {
     const created: string[] = [];
     await this.db.transaction(async (tx) => {
-      const events = (await tx.query(
-        `SELECT id, type, checkpoint, payload, created_at FROM events WHERE dispatched_at IS NULL ORDER BY created_at LIMIT 500 FOR UPDATE SKIP LOCKED`,
-      )) as Array<{
-        id: string;
-        type: string;
-        checkpoint: string | null;
-        payload: Record<string, unknown>;
-        created_at: Date;
-      }>;
+      const events = await this.eventRows.in(tx).claimUndispatched(500);
       if (events.length === 0) return;
-      const hooks = (await tx.query(`SELECT id, events, filter FROM webhooks WHERE enabled`)) as Array<{
+      const hooks = (await this.hooks.in(tx).enabled()) as Array<{
         id: string;
         events: string[];
         filter: WebhookFilter | null;
       }>;
+      const deliveries = this.deliveries.in(tx);
       for (const e of events) {
         const body = JSON.stringify({ type: e.type, timestamp: e.created_at.toISOString(), data: e.payload });
         for (const h of hooks) {
           if (!h.events.includes(e.type) || !matches(h.filter, e.type, e.checkpoint, e.payload)) continue;
-          const r = (await tx.query(
-            `INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, message_id, body, status, next_attempt_at)
-             VALUES ($1, $2, $3, $4, $5, 'pending', now()) ON CONFLICT (webhook_id, event_id) DO NOTHING RETURNING id`,
-            [h.id, e.id, e.type, `msg_${e.id.replace(/-/g, '')}`, body],
-          )) as Array<{ id: string }>;
-          if (r[0]) created.push(r[0].id);
+          const id = await deliveries.createForEvent(
+            h.id,
+            e.id,
+            e.type,
+            `msg_${e.id.replace(/-/g, '')}`,
+            body,
+          );
+          if (id !== null) created.push(id);
         }
       }
-      await tx.query(`UPDATE events SET dispatched_at = now() WHERE id = ANY($1)`, [events.map((e) => e.id)]);
+      await this.eventRows.in(tx).markDispatched(events.map((e) => e.id));
     });
     for (const id of created) await this.events.schedule(id);
     return created.length;
@@ -135,27 +127,14 @@ export class WebhookDeliveryService {
 
   /** for the reconciler: every pending delivery that is due gets a job (a no-op while its job exists) */
   async scheduleDue(): Promise<void> {
-    const due = (await this.db.query(
-      `SELECT d.id FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
-        WHERE d.status = 'pending' AND w.enabled AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now()) LIMIT 1000`,
-    )) as Array<{ id: string }>;
-    for (const d of due) await this.events.schedule(d.id);
+    for (const id of await this.deliveries.due(1000)) await this.events.schedule(id);
   }
 
   /** one attempt of one delivery; a delivery not due (or claimed by another worker) is skipped */
   async deliver(deliveryId: string): Promise<'succeeded' | 'retrying' | 'failed' | 'skipped'> {
     // a worker that dies mid-send leaves the delivery claimed for twice the timeout, then it is due again
     const lease = Math.ceil((2 * this.config.webhook.timeoutMs) / 1000) + 5;
-    const [rows] = (await this.db.query(
-      `UPDATE webhook_deliveries d SET next_attempt_at = now() + make_interval(secs => $2), updated_at = now()
-         FROM webhooks w
-        WHERE d.id = $1 AND d.status = 'pending' AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= now())
-          AND w.id = d.webhook_id AND w.enabled
-       RETURNING d.id, d.webhook_id, d.message_id, d.body, d.attempt_count, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at,
-                 $3::int AS max_failures`,
-      [deliveryId, lease, this.config.webhook.maxConsecutiveFailures],
-    )) as [Claimed[], number];
-    const d = rows[0];
+    const d = await this.deliveries.claim(deliveryId, lease, this.config.webhook.maxConsecutiveFailures);
     if (!d) return 'skipped';
     const outcome = await this.attempt(d);
     return this.record(d, outcome);
@@ -220,56 +199,42 @@ export class WebhookDeliveryService {
     let result: 'succeeded' | 'retrying' | 'failed';
     let retryDelay: number | null = null;
     await this.db.transaction(async (tx) => {
+      const deliveries = this.deliveries.in(tx);
+      const hooks = this.hooks.in(tx);
       let disable: string | null = null;
       if (ok) {
         result = 'succeeded';
-        await tx.query(
-          `UPDATE webhook_deliveries SET status = 'succeeded', attempt_count = $2, next_attempt_at = NULL, updated_at = now() WHERE id = $1`,
-          [d.id, attempt],
-        );
-        await tx.query(`UPDATE webhooks SET consecutive_failures = 0 WHERE id = $1`, [d.webhook_id]);
+        await deliveries.succeed(d.id, attempt);
+        await hooks.resetFailures(d.webhook_id);
       } else {
-        const [w] = (await tx.query(
-          `UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE id = $1 RETURNING consecutive_failures`,
-          [d.webhook_id],
-        )) as [Array<{ consecutive_failures: number }>, number];
-        const failures = w[0]?.consecutive_failures ?? 0;
+        const failures = await hooks.countFailure(d.webhook_id);
         if (o.status === 410) disable = 'the receiver answered 410 Gone';
         else if (failures >= d.max_failures)
           disable = `disabled after ${failures} consecutive failed attempts; the last: ${o.error ?? 'unknown error'}`;
         if (disable !== null || attempt >= MAX_ATTEMPTS) {
           result = 'failed';
-          await tx.query(
-            `UPDATE webhook_deliveries SET status = 'failed', attempt_count = $2, next_attempt_at = NULL, updated_at = now() WHERE id = $1`,
-            [d.id, attempt],
-          );
+          await deliveries.fail(d.id, attempt);
         } else {
           result = 'retrying';
           retryDelay = nextDelayMs(attempt, this.config.webhook.retryScale, o.retryAfter);
-          await tx.query(
-            `UPDATE webhook_deliveries SET status = 'pending', attempt_count = $2, next_attempt_at = now() + make_interval(secs => $3), updated_at = now() WHERE id = $1`,
-            [d.id, attempt, retryDelay / 1000],
-          );
+          await deliveries.retryLater(d.id, attempt, retryDelay / 1000);
         }
         if (disable !== null) {
-          await tx.query(
-            `UPDATE webhooks SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1`,
-            [d.webhook_id, disable],
-          );
+          await hooks.disable(d.webhook_id, disable);
           this.log.warn(`webhook ${d.webhook_id} disabled: ${disable}`);
         }
       }
-      await tx.query(
-        `INSERT INTO webhook_attempts (delivery_id, status_code, latency_ms, error, response_excerpt, retry_at)
-         VALUES ($1, $2, $3, $4, $5, CASE WHEN $6::double precision IS NULL THEN NULL ELSE now() + make_interval(secs => $6) END)`,
-        [d.id, o.status, o.latencyMs, o.error, o.excerpt, retryDelay === null ? null : retryDelay / 1000],
-      );
-      if (disable !== null) {
-        await tx.query(
-          `UPDATE webhook_deliveries SET status = 'abandoned', next_attempt_at = NULL, updated_at = now() WHERE webhook_id = $1 AND status = 'pending'`,
-          [d.webhook_id],
+      await this.attempts
+        .in(tx)
+        .record(
+          d.id,
+          o.status,
+          o.latencyMs,
+          o.error,
+          o.excerpt,
+          retryDelay === null ? null : retryDelay / 1000,
         );
-      }
+      if (disable !== null) await deliveries.abandonPending(d.webhook_id);
     });
     if (retryDelay !== null) await this.events.schedule(d.id, retryDelay);
     this.telemetry.deliveries.inc({ outcome: result! });

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Client } from 'pg';
 import { blockedReason } from '@brine/webhooks';
 import { FIXTURES } from '../helpers/paths';
 import { spawnWorker, stopProcess } from '../helpers/processes';
@@ -194,6 +195,45 @@ describe('webhooks', () => {
     assert.ok(blockedReason('2002:7f00:1::'), '6to4 loopback');
     assert.ok(blockedReason('::'), 'unspecified');
     assert.equal(blockedReason('2606:4700:4700::1111'), null, 'a public IPv6 address passes');
+  });
+
+  it('sends a new subscription what happens after it is made, never an older backlog', async () => {
+    // an event from a minute ago that no worker has fanned out yet (as a busy or restarted worker leaves it)
+    const db = new Client({ connectionString: s.directDatabaseUrl });
+    await db.connect();
+    try {
+      await db.query(
+        `INSERT INTO events (type, checkpoint, payload, created_at) VALUES ('tag.moved', 'backlog', $1, now() - interval '1 minute')`,
+        [{ checkpoint: 'backlog', version: 'old', tag: 'planted' }],
+      );
+    } finally {
+      await db.end();
+    }
+    const r = await startReceiver();
+    try {
+      const sub = await subscribe(s, {
+        url: r.url,
+        events: ['tag.moved'],
+        filter: { checkpoint: 'backlog*' },
+      });
+      assert.equal((await put(s, 'backlog-new', 'v1', benign())).status, 201);
+      await scanned(s, 'backlog-new', 'v1');
+      const tagged = await s.api('/checkpoints/backlog-new/tags/fresh', {
+        method: 'PUT',
+        json: { version: 'v1' },
+      });
+      assert.equal(tagged.status, 200, await tagged.text());
+      const tags = () => r.received.map((m) => String(verify(sub.secret, m).data.tag));
+      await eventually(
+        async () => (tags().includes('fresh') ? true : undefined),
+        20_000,
+        'the new tag.moved',
+      );
+      await new Promise((res) => setTimeout(res, 1500)); // the backlog would have arrived by now
+      assert.ok(!tags().includes('planted'), `only events made after the subscription: ${tags().join(', ')}`);
+    } finally {
+      await r.close();
+    }
   });
 
   it('signs with both secrets during a rotation, and sends test events', async () => {

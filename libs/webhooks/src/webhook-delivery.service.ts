@@ -103,11 +103,14 @@ export class WebhookDeliveryService {
         id: string;
         events: string[];
         filter: WebhookFilter | null;
+        created_at: Date;
       }>;
       const deliveries = this.deliveries.in(tx);
       for (const e of events) {
         const body = JSON.stringify({ type: e.type, timestamp: e.created_at.toISOString(), data: e.payload });
         for (const h of hooks) {
+          // a subscription gets what happened after it was made, never a backlog from before it
+          if (e.created_at < h.created_at) continue;
           if (!h.events.includes(e.type) || !matches(h.filter, e.type, e.checkpoint, e.payload)) continue;
           const id = await deliveries.createForEvent(
             h.id,

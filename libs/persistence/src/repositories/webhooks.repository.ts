@@ -34,10 +34,16 @@ export class WebhooksRepository extends TableRepository {
   }
 
   /** the enabled subscriptions, as dispatching matches events to them */
-  async enabled(): Promise<Array<{ id: string; events: string[]; filter: Record<string, unknown> | null }>> {
-    return this.rows<{ id: string; events: string[]; filter: Record<string, unknown> | null }>(
-      `SELECT id, events, filter FROM webhooks WHERE enabled`,
-    );
+  /** the subscriptions events go to, with when each was made (an event from before it is not sent to it) */
+  async enabled(): Promise<
+    Array<{ id: string; events: string[]; filter: Record<string, unknown> | null; created_at: Date }>
+  > {
+    return this.rows<{
+      id: string;
+      events: string[];
+      filter: Record<string, unknown> | null;
+      created_at: Date;
+    }>(`SELECT id, events, filter, created_at FROM webhooks WHERE enabled`);
   }
 
   async create(f: WebhookFields, secret: string, createdBy: string | null): Promise<WebhookRow> {

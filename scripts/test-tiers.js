@@ -4,9 +4,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-/** in the order `npm test` and .ci/run run them: the quick ones first */
+/** in the order `npm test` and .ci/run run them; `about` is what the runner prints as a tier starts */
 const TIERS = {
-  // no services at all: plain libraries and files read as data (seconds to a couple of minutes)
   unit: {
     about: 'no services: the pickle machine, the scanner, the CLI scanning files, deployment files, style',
     paths: [
@@ -19,7 +18,6 @@ const TIERS = {
       'test-tiers.test.js',
     ],
   },
-  // the API, the registry and the CLI against the real PostgreSQL, Redis and S3 server
   e2e: {
     about: 'the API, registry and CLI against real PostgreSQL, Redis and S3',
     paths: [
@@ -31,14 +29,11 @@ const TIERS = {
       'deploy/startup.test.js',
     ],
   },
-  // a TCP proxy or a kill between the registry and its services, and memory under big uploads
   outages: {
-    about: 'fault injection: PostgreSQL, Redis and S3 failing, processes killed',
+    about: 'fault injection: PostgreSQL, Redis and S3 failing, processes killed; memory under big uploads',
     paths: ['outages/'],
   },
-  // the dashboard in Debian's Chromium
   browser: { about: "the dashboard in Debian's Chromium", paths: ['dashboard/'] },
-  // real Python and torch: the Python client, load recipes, advice, safetensors twins
   python: { about: 'the Python client, load recipes, advice and twins in real torch', paths: ['python/'] },
 };
 

@@ -6,8 +6,8 @@ const { join } = require('node:path');
 const ts = require('typescript');
 
 const root = join(__dirname, '..');
-const dashboard = join(root, 'dist', 'apps', 'api', 'dashboard');
-cpSync(join(root, 'apps', 'api', 'dashboard', 'static'), dashboard, { recursive: true });
+const dashboard = join(root, 'dist', 'apps', 'dashboard');
+cpSync(join(root, 'apps', 'dashboard', 'static'), dashboard, { recursive: true });
 cpSync(join(root, 'libs', 'scanner', 'data'), join(root, 'dist', 'libs', 'scanner', 'data'), {
   recursive: true,
 });

@@ -81,8 +81,8 @@ function answerParserErrors(http: Server): void {
   });
 }
 
-/** the dashboard's compiled files (apps/api/dashboard, built into dist next to this app) */
-const DASHBOARD_DIR = join(__dirname, '..', 'dashboard');
+/** the dashboard's compiled files (apps/dashboard, built into dist/apps/dashboard, beside this app) */
+const DASHBOARD_DIR = join(__dirname, '..', '..', 'dashboard');
 
 /**
  * Security headers on every answer (set before any route runs, so errors, files and static assets carry them too).

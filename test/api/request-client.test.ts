@@ -269,7 +269,7 @@ describe('request(): the clients reach the API through the route table', () => {
   });
 
   it('is what the browser loads: request.js standing alone, and the table as data equal to ENDPOINTS', async () => {
-    const dir = join(REPO_ROOT, 'dist', 'apps', 'api', 'dashboard', 'contracts', 'src');
+    const dir = join(REPO_ROOT, 'dist', 'apps', 'dashboard', 'contracts', 'src');
     const code = readFileSync(join(dir, 'request.js'), 'utf8');
     assert.doesNotMatch(code, /^\s*import\s/m, 'request.js imports nothing');
     // ES modules in a CommonJS package: Node loads them as the browser does, from their text

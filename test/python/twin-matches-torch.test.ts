@@ -111,7 +111,7 @@ describe('safetensors twin', () => {
     }));
     const results = await compare(
       PYTHON,
-      [join(REPO_ROOT, 'test', 'twin', 'compare_twin.py')],
+      [join(REPO_ROOT, 'test', 'python', 'compare_twin.py')],
       REPO_ROOT,
       {
         PYTHONPATH: join(REPO_ROOT, 'clients', 'python'),
@@ -245,7 +245,7 @@ describe('safetensors twin', () => {
             'env',
             'PYTHONPATH=/src/clients/python',
             'python3',
-            '/src/test/twin/compare_twin.py',
+            '/src/test/python/compare_twin.py',
           ],
           REPO_ROOT,
           {},

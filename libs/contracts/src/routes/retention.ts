@@ -1,0 +1,46 @@
+import * as S from '../schemas';
+import { auth, notFound, bad, route, type Route } from './common';
+
+/** Retention rules, their dry run and log. */
+export const RETENTION_ROUTES = {
+  getRetention: route({
+    method: 'get',
+    path: '/checkpoints/{name}/retention',
+    scope: 'read',
+    summary: 'The retention rule, and what it would delete now (a dry run: nothing is deleted)',
+    params: S.NameParams,
+    responses: { 200: { description: 'the rule and its plan', body: S.RetentionPlan }, ...auth, ...notFound },
+  }),
+  setRetention: route({
+    method: 'put',
+    path: '/checkpoints/{name}/retention',
+    scope: 'admin',
+    summary:
+      'Set the retention rule; the worker applies it (deleting versions, their files and twins, with an audit entry and a version.deleted event each)',
+    params: S.NameParams,
+    body: S.RetentionRule,
+    responses: {
+      200: { description: 'the rule and what it will delete', body: S.RetentionPlan },
+      ...bad('bad rule'),
+      ...auth,
+      ...notFound,
+    },
+  }),
+  clearRetention: route({
+    method: 'delete',
+    path: '/checkpoints/{name}/retention',
+    scope: 'admin',
+    summary: 'Remove the retention rule (nothing more is deleted)',
+    params: S.NameParams,
+    responses: { 204: { description: 'removed' }, ...auth, ...notFound },
+  }),
+  retentionLog: route({
+    method: 'get',
+    path: '/checkpoints/{name}/retention/log',
+    scope: 'read',
+    summary: 'What retention deleted, newest first',
+    params: S.NameParams,
+    query: S.HistoryQuery,
+    responses: { 200: { description: 'the deletions', body: S.RetentionLogEntry.array() }, ...auth },
+  }),
+} satisfies Record<string, Route>;

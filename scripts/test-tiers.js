@@ -7,7 +7,8 @@ const path = require('node:path');
 /** in the order `npm test` and .ci/run run them; `about` is what the runner prints as a tier starts */
 const TIERS = {
   unit: {
-    about: 'no services: the pickle machine, the scanner, folder layouts, the CLI scanning files, deployment files, style',
+    about:
+      'no services: the pickle machine, the scanner, folder layouts, the CLI scanning files, deployment files, style',
     paths: [
       'pickle/',
       'scanner/',

@@ -17,6 +17,7 @@ const TIERS = {
       'cli/ci-integrations.test.js',
       'deploy/compose.test.js',
       'lint.test.js',
+      'layering.test.js',
       'test-tiers.test.js',
     ],
   },

@@ -104,15 +104,24 @@ describe('the pre-commit hook, installed and run by pre-commit', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('lets a commit of safe tensors through', async () => {
+  it('lets a commit of safe tensors and a plain numpy array through', async () => {
     writeFileSync(join(project, 'weights.safetensors'), safetensors());
     copyFileSync(join(FIXTURES, 'files', 'b_state_dict.pt'), join(project, 'model.pt'));
-    await git(['add', 'weights.safetensors', 'model.pt']);
+    // torch.load refuses an .npy file (the scanner calls it suspicious); the hook's default judges it by np.load
+    const np = await run(
+      '/usr/bin/python3',
+      ['-c', 'import numpy as np; np.save("arange.npy", np.arange(100))'],
+      project,
+      env,
+    );
+    assert.equal(np.code, 0, np.stderr);
+    await git(['add', 'weights.safetensors', 'model.pt', 'arange.npy']);
     const c = await git(['commit', '-m', 'weights']);
     assert.equal(c.code, 0, `${c.stdout}\n${c.stderr}`);
     assert.match(c.stdout + c.stderr, /brine scan.*Passed/);
     const files = (await git(['ls-tree', '--name-only', 'HEAD'])).stdout;
     assert.match(files, /weights\.safetensors/);
+    assert.match(files, /arange\.npy/);
   });
 
   it('blocks a commit of a pickle that calls os.system, and pre-commit run says why', async () => {

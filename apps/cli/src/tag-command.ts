@@ -1,32 +1,41 @@
 import { ENDPOINTS } from '@brine/contracts';
-import { ApiError, call, remote } from './client';
-import { red } from './format';
+import { call, remote } from './client';
+import { EXIT, EXIT_USAGE, failed } from './exit';
 import { UsageError } from './usage-error';
 import { parseCommand, REMOTE_OPTIONS } from './arguments';
 
 export const TAG_USAGE = `usage: brine tag NAME TAG VERSION [--reason TEXT] [--acknowledge-risk] [--url URL] [--token TOKEN]
+       brine tag -d NAME TAG             (remove the tag)
        brine tag NAME                    (list the tags)
 
 Points TAG at VERSION (moving "best" by hand needs an admin token; "latest" and "latest-safe" move by
-themselves). A version that is not safe takes a tag only with --acknowledge-risk.`;
+themselves). A version that is not safe takes a tag only with --acknowledge-risk.
+
+${EXIT_USAGE}`;
 
 export async function tagCommand(argv: string[]): Promise<number> {
   const parsed = parseCommand(
     argv,
     {
       reason: { type: 'string' },
+      delete: { type: 'boolean', short: 'd', default: false },
       'acknowledge-risk': { type: 'boolean', default: false },
       ...REMOTE_OPTIONS,
     },
     TAG_USAGE,
   );
-  if (parsed === null) return 0;
+  if (parsed === null) return EXIT.ok;
   const { values, positionals } = parsed;
-  if (positionals.length !== 1 && positionals.length !== 3)
-    throw new UsageError(`tag needs NAME, or NAME TAG VERSION\n\n${TAG_USAGE}`);
+  if (values.delete ? positionals.length !== 2 : positionals.length !== 1 && positionals.length !== 3)
+    throw new UsageError(`tag needs NAME, NAME TAG VERSION or -d NAME TAG\n\n${TAG_USAGE}`);
   const r = remote(values);
   const [name, tag, version] = positionals;
   try {
+    if (values.delete) {
+      await call(r, ENDPOINTS.deleteTag, { params: { name, tag } });
+      console.log(`${name}:${tag} removed`);
+      return EXIT.ok;
+    }
     if (positionals.length === 1) {
       const tags = await call(r, ENDPOINTS.listTags, { params: { name } });
       for (const t of tags) console.log(`${t.tag.padEnd(16)} ${t.version.padEnd(24)} ${t.updatedAt}`);
@@ -43,7 +52,6 @@ export async function tagCommand(argv: string[]): Promise<number> {
     console.log(`${name}:${t.tag} → ${t.version}`);
     return 0;
   } catch (e) {
-    console.error(red(e instanceof ApiError ? e.message : String(e)));
-    return 1;
+    return failed(e);
   }
 }

@@ -199,6 +199,17 @@ describe('the GitHub Action', () => {
       const h = await exec('bash', ['-e', '-c', step.run!], { ...inputs, INPUT_ALLOW_FORMAT: allowFormat });
       assert.equal(h.code, 0, h.stderr);
       assert.match(readFileSync(out, 'utf8'), new RegExp(`exit-code=${code}\\n$`));
+      // what the policy let through is a suppressed note in code scanning, not an alert
+      const results = (
+        JSON.parse(readFileSync(sarif, 'utf8')) as {
+          runs: Array<{ results: Array<{ ruleId: string; level: string; suppressions?: unknown[] }> }>;
+        }
+      ).runs[0].results.filter((x) => x.ruleId === 'weights-only-refused');
+      assert.ok(results.length >= 3);
+      for (const x of results) {
+        assert.equal(x.level, code === 0 ? 'note' : 'warning');
+        assert.equal(x.suppressions !== undefined, code === 0);
+      }
     }
     rmSync(dir, { recursive: true, force: true });
   });

@@ -84,6 +84,10 @@ export async function scanCommand(argv: string[]): Promise<number> {
             (require('./sarif') as typeof import('./sarif.js')).toSarif(
               reports,
               (r) => files.get(r) as string,
+              (r) =>
+                r.verdict !== 'safe' && policyVerdict(r, policy) === 'safe'
+                  ? `--allow-format ${r.format}`
+                  : null,
             ),
             null,
             2,

@@ -160,6 +160,24 @@ describe('the brine registry commands', () => {
     assert.equal((await brine(['tag', '-d', 'cmd'], env)).code, 2);
   });
 
+  it('sets and clears the best rule, and warns that the rule moves a hand-moved best back', async () => {
+    const rule = await brine(['tag', 'cmd', '--best-rule', 'val_loss:min'], env);
+    assert.equal(rule.code, 0, rule.stderr);
+    assert.match(rule.stdout, /best follows min val_loss; best → v2/);
+    const moved = await brine(['tag', 'cmd', 'best', 'v1'], env);
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.match(
+      moved.stderr,
+      /warning: "best" follows a rule \(min val_loss\).*brine tag cmd --clear-best-rule/,
+    );
+    const cleared = await brine(['tag', 'cmd', '--clear-best-rule'], env);
+    assert.equal(cleared.code, 0, cleared.stderr);
+    const pinned = await brine(['tag', 'cmd', 'best', 'v1'], env);
+    assert.equal(pinned.code, 0, pinned.stderr);
+    assert.doesNotMatch(pinned.stderr, /warning/);
+    assert.equal((await brine(['tag', 'cmd', '--best-rule', 'val_loss'], env)).code, 2);
+  });
+
   it('card shows and writes model cards', async () => {
     assert.match((await brine(['card', 'cmd'], env)).stdout, /no card yet/);
     const file = join(dir, 'card.md');

@@ -126,6 +126,34 @@ describe('the Python client', () => {
     assert.equal(code, 0, stderr.slice(-4000));
   });
 
+  it("installs as the README says, in a venv beside Debian's torch", async () => {
+    // the two lines of the README's Python section, run as printed from a folder holding clients/python
+    const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### The Python client'));
+    const block = /```sh\n([\s\S]*?)```/.exec(section)![1].trim();
+    assert.match(block, /^python3 -m venv --system-site-packages \.venv\n\.venv\/bin\/pip install /);
+    const here = mkdtempSync(join(tmpdir(), 'brine-py-readme-'));
+    try {
+      cpSync(join(REPO_ROOT, 'clients', 'python'), join(here, 'clients', 'python'), { recursive: true });
+      const env = {
+        PATH: `${PYTHON.replace(/\/python3?$/, '')}:${process.env.PATH ?? ''}`,
+        HOME: here,
+        PIP_NO_INDEX: '1', // no PyPI here: everything it needs must already be on the machine
+      };
+      const install = await run('bash', ['-e', '-c', block], { cwd: here, env });
+      assert.equal(install.code, 0, `${install.stdout}\n${install.stderr}`);
+      const check = await run(
+        join(here, '.venv', 'bin', 'python'),
+        ['-c', 'import brine, torch; print(brine.__version__, hasattr(brine, "search"))'],
+        { cwd: here, env },
+      );
+      assert.equal(check.code, 0, check.stderr);
+      assert.equal(check.stdout.trim(), '0.1.0 True');
+    } finally {
+      rmSync(here, { recursive: true, force: true });
+    }
+  });
+
   it('waits out a 503 as its Retry-After says, a bounded number of times', async () => {
     // a registry of its own whose PostgreSQL the test cuts: every request is then a 503 with Retry-After (5 s)
     const down = await startStack({ faults: ['postgres'] });

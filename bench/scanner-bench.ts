@@ -11,7 +11,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { CountingSource, scan } from '@brine/scanner';
+import { CountingSource } from '@brine/bytes';
+import { scan } from '@brine/scanner';
 import { LocalFileSource } from '@brine/storage/local-file';
 import { OUT_DIR, median, type BenchResult } from './bench-util';
 

@@ -7,7 +7,7 @@ import type { INestApplication } from '@nestjs/common';
 import IORedis from 'ioredis';
 import { Client } from 'pg';
 import { loadConfig, type Config } from '@brine/config';
-import { startRuntime, stopRuntime, type Runtime } from '@brine/registry';
+import { startRuntime, stopRuntime, type Runtime } from '@brine/runtime';
 import { startEmbeddedS3, type EmbeddedS3 } from '@brine/storage';
 import { createApiServer } from '../../apps/api/src/server';
 import { FaultProxy } from './fault-proxy';

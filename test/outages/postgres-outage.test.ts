@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { ScanQueueService } from '@brine/registry';
+import { ScanQueueService } from '@brine/jobs';
 import {
   answeredWithin,
   assertNothingOrphaned,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Queue } from 'bullmq';
 import { producerConnection, QueueHandle, scanQueue, type ScanJobData } from '@brine/queue';
-import { ScanQueueService } from '@brine/registry';
+import { ScanQueueService } from '@brine/jobs';
 import { FaultProxy } from '../helpers/fault-proxy';
 import { answeredWithin, assertNothingOrphaned, fixtureMix, scanStates } from '../helpers/outage';
 import { eventually, startStack, type Stack } from '../helpers/stack';

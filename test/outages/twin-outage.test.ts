@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
-import { Reconciler, twinObjectKey } from '@brine/registry';
+import { Reconciler, twinObjectKey } from '@brine/jobs';
 import { FIXTURES } from '../helpers/paths';
 import { eventually, put, scanned, startStack, type Stack } from '../helpers/stack';
 

@@ -5,7 +5,8 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from 'pg';
-import { LINK_TTL_SECONDS, linkTarget } from '@brine/registry';
+import { LINK_TTL_SECONDS } from '@brine/registry';
+import { linkTarget } from '../../apps/api/src/auth.guard';
 import { FIXTURES } from '../helpers/paths';
 import { put, scanned, startStack, type Stack } from '../helpers/stack';
 

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { blockedReason } from '@brine/registry';
+import { blockedReason } from '@brine/webhooks';
 import { FIXTURES } from '../helpers/paths';
 import { spawnWorker, stopProcess } from '../helpers/processes';
 import { startReceiver, subscribe, verify, type Created } from '../helpers/receiver';

@@ -5,12 +5,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { DEFAULT_SCAN_LIMITS, MemorySource, scan } from '@brine/scanner';
+import { bzip2Streams, InputCursor, lzmaAuto, MemorySource, zstdAvailable } from '@brine/bytes';
+import { DEFAULT_SCAN_LIMITS, scan } from '@brine/scanner';
 import { compressionCandidates, openCompressed } from '../../libs/scanner/src/containers/compressed';
-import { zstdAvailable } from '../../libs/scanner/src/compression/deflate';
-import { InputCursor } from '../../libs/scanner/src/compression/input';
-import { lzmaAuto } from '../../libs/scanner/src/compression/lzma';
-import { bzip2Streams } from '../../libs/scanner/src/compression/bzip2';
 import { FIXTURES } from '../helpers/paths';
 import { scanFile } from '../helpers/scan-file';
 

@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { listTarfile, ZipArchive, type TarPython } from '@brine/archives';
 import { TORCH_VERSIONS, type TorchVersion } from '@brine/scanner';
 import { LocalFileSource } from '@brine/storage';
 import { readNpyHeader } from '../../libs/scanner/src/formats/numpy';
-import { listTarfile, type TarPython } from '../../libs/scanner/src/formats/tar';
-import { ZipArchive } from '../../libs/scanner/src/zip/zip-archive';
 import { FIXTURES } from '../helpers/paths';
 import { scanFile } from '../helpers/scan-file';
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { MemorySource, scan, type ScanReport } from '@brine/scanner';
+import { MemorySource } from '@brine/bytes';
+import { scan, type ScanReport } from '@brine/scanner';
 import { FIXTURES, SHARED } from '../helpers/paths';
 
 /**

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { MemorySource } from '@brine/bytes';
 import {
   harmlessEntry,
-  MemorySource,
   recipeGlobals,
   scan,
   threatOf,

@@ -3,15 +3,10 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DEFAULT_SCAN_LIMITS, MemorySource } from '@brine/scanner';
+import { memberBytes, openMember, openZipfile, ZIPFILE_PYTHONS, type ZipfilePython } from '@brine/archives';
+import { MemorySource } from '@brine/bytes';
+import { DEFAULT_SCAN_LIMITS } from '@brine/scanner';
 import { streamBudget } from '../../libs/scanner/src/containers/compressed';
-import {
-  memberBytes,
-  openMember,
-  openZipfile,
-  ZIPFILE_PYTHONS,
-  type ZipfilePython,
-} from '../../libs/scanner/src/zip/zipfile';
 import { FIXTURES } from '../helpers/paths';
 import { scanFile } from '../helpers/scan-file';
 

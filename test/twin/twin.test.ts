@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MemorySource } from '@brine/scanner';
+import { MemorySource } from '@brine/bytes';
 import { LocalFileSource } from '@brine/storage';
 import { gather, prepareTwin, safetensorsLayout, type TwinPlan } from '@brine/twin';
 import { FIXTURES, REPO_ROOT } from '../helpers/paths';

@@ -1,7 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ContractInterceptor } from './endpoint';
-import { AuthGuard, loggingModule, RegistryModule, type LogFormat, type Runtime } from '@brine/registry';
+import { RegistryModule } from '@brine/registry';
+import { loggingModule, type LogFormat, type Runtime } from '@brine/runtime';
+import { WebhooksModule } from '@brine/webhooks';
+import { AuthGuard } from './auth.guard';
 import { WorkerModule } from '../../worker/src/worker.module';
 import { CheckpointsController } from './controllers/checkpoints.controller';
 import { DiffController } from './controllers/diff.controller';
@@ -24,6 +27,7 @@ export class ApiModule {
       imports: [
         loggingModule(logs, rt.config.logLevel),
         RegistryModule.forRuntime(rt),
+        WebhooksModule,
         ...(withWorker ? [WorkerModule] : []),
       ],
       // TagsController first: /checkpoints/:name/tags/… must not be read as /checkpoints/:name/:version/…
@@ -40,6 +44,7 @@ export class ApiModule {
         WebhooksController,
       ],
       providers: [
+        AuthGuard,
         { provide: APP_GUARD, useExisting: AuthGuard },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         { provide: APP_INTERCEPTOR, useClass: ContractInterceptor },

@@ -18,7 +18,7 @@ import { Reflector } from '@nestjs/core';
 import type { Observable } from 'rxjs';
 import type { z } from 'zod';
 import type { Body, Headers, Params, Query, Route } from '@brine/contracts';
-import { AcceptSignedLink, Public, RequireScope } from '@brine/registry';
+import { AcceptSignedLink, Public, RequireScope } from './auth.guard';
 
 /**
  * Binds a handler to its entry in the route table (@brine/contracts): the HTTP method and path, the scope, the

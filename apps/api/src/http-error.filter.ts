@@ -8,7 +8,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { QuietLog, unavailableDependency } from '@brine/registry';
+import { QuietLog, unavailableDependency } from '@brine/runtime';
 
 /** the reason phrase of an HTTP status, as Node's http module knows it */
 export const reasonOf = (status: number): string => STATUS_CODES[status] ?? 'Error';

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadConfig } from '@brine/config';
-import { logFormat, startRuntime } from '@brine/registry';
+import { logFormat, startRuntime } from '@brine/runtime';
 import { announce, createApiServer } from './server';
 
 /** `npm start`: the API, plus the scan worker unless BRINE_RUN_WORKER=false, plus embedded S3 without S3_ENDPOINT. */

@@ -8,7 +8,8 @@ import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-ex
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { protoKeyMessage, protoKeyPath } from '@brine/contracts';
-import { TokensService, type LogFormat, type Runtime } from '@brine/registry';
+import { TokensService } from '@brine/registry';
+import type { LogFormat, Runtime } from '@brine/runtime';
 import { ApiModule } from './api.module';
 import { reasonOf } from './http-error.filter';
 

@@ -1,13 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { relative } from 'node:path';
-import {
-  isTorchVersion,
-  scan,
-  SourceReadError,
-  TORCH_VERSIONS,
-  type ScanReport,
-  type TorchVersion,
-} from '@brine/scanner';
+import { SourceReadError } from '@brine/bytes';
+import { isTorchVersion, scan, TORCH_VERSIONS, type ScanReport, type TorchVersion } from '@brine/scanner';
 import { LocalFileSource, sha256File } from '@brine/storage/local-file';
 import { parseCommand } from './arguments';
 import { bold, dim, green, humanBytes, humanCount, recipeLines, red, verdictLabel, yellow } from './format';

@@ -3,7 +3,8 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig } from '@brine/config';
 import { Logger as PinoLogger } from 'nestjs-pino';
-import { HealthService, logFormat, ProcessShutdown, startRuntime, TelemetryService } from '@brine/registry';
+import { HealthService, TelemetryService } from '@brine/registry';
+import { logFormat, ProcessShutdown, startRuntime } from '@brine/runtime';
 import { startHealthServer } from './health-server';
 import { WorkerModule } from './worker.module';
 

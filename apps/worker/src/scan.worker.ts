@@ -1,24 +1,11 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
-import { Worker, type Job } from 'bullmq';
-import { longJobOptions } from './worker-options';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '@brine/config';
+import { ScanProcessor, type ScanOutcome } from '@brine/jobs';
 import { SCAN_QUEUE, type ScanJobData } from '@brine/queue';
-import {
-  CONFIG,
-  QuietLog,
-  REDIS,
-  ScanProcessor,
-  unavailableDependency,
-  waitOutDependency,
-  type ScanOutcome,
-} from '@brine/registry';
+import { CONFIG, REDIS, unavailableDependency } from '@brine/runtime';
+import { longJobOptions, QueueWorker } from './queue-worker';
 
 /** a scan that keeps killing or stalling its worker this many times is given up (verdict unknown) */
 const MAX_STARTS = 8;
@@ -30,49 +17,33 @@ const MAX_STARTS = 8;
  * reason on its last attempt, or that was started MAX_STARTS times without finishing, is marked failed.
  */
 @Injectable()
-export class ScanWorker implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly log = new Logger('ScanWorker');
-  private readonly quiet = new QuietLog(this.log);
-  private worker: Worker<ScanJobData, ScanOutcome> | null = null;
-
+export class ScanWorker extends QueueWorker<ScanJobData, ScanOutcome> {
   constructor(
     private readonly processor: ScanProcessor,
-    @Inject(CONFIG) private readonly config: Config,
-    @Inject(REDIS) private readonly redis: Redis,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    const worker = new Worker<ScanJobData, ScanOutcome>(
-      SCAN_QUEUE,
-      (job, token) => this.run(job, token),
-      longJobOptions(this.config, this.redis, this.config.workerConcurrency),
-    );
-    worker.on('failed', (job, err) => void this.onFailed(job, err));
-    worker.on('error', (e) => this.quiet.warn('worker-error', `worker: ${e.message}`));
-    this.worker = worker;
-    this.log.log(`processing scans (concurrency ${this.config.workerConcurrency})`);
+    @Inject(CONFIG) config: Config,
+    @Inject(REDIS) redis: Redis,
+  ) {
+    super(SCAN_QUEUE, 'scans', longJobOptions(config, redis, config.workerConcurrency), 'ScanWorker');
   }
 
-  private async run(job: Job<ScanJobData, ScanOutcome>, token?: string): Promise<ScanOutcome> {
+  protected override process(job: Job<ScanJobData, ScanOutcome>): Promise<ScanOutcome> {
     let last = 0;
-    try {
-      return await this.processor.process(job.data, (p) => {
-        const now = Date.now();
-        if (now - last < 2000) return;
-        last = now;
-        void job
-          .updateProgress({ phase: p.phase, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal })
-          .catch(() => undefined);
-      });
-    } catch (e) {
-      return waitOutDependency(job, token, e, this.quiet, 'scans', (message) =>
-        this.processor.markWaiting(job.data, message),
-      );
-    }
+    return this.processor.process(job.data, (p) => {
+      const now = Date.now();
+      if (now - last < 2000) return;
+      last = now;
+      void job
+        .updateProgress({ phase: p.phase, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal })
+        .catch(() => undefined);
+    });
   }
 
-  private async onFailed(job: Job<ScanJobData, ScanOutcome> | undefined, err: Error): Promise<void> {
-    if (!job) return;
+  /** the scan waits for a dependency: the version goes back to pending with the reason */
+  protected override onWait(job: Job<ScanJobData, ScanOutcome>, message: string): Promise<void> {
+    return this.processor.markWaiting(job.data, message);
+  }
+
+  protected override async onFailed(job: Job<ScanJobData, ScanOutcome>, err: Error): Promise<void> {
     const stalled = /stalled more than/.test(err.message);
     const last = job.attemptsMade >= (job.opts.attempts ?? 1);
     this.quiet.warn(
@@ -98,9 +69,5 @@ export class ScanWorker implements OnApplicationBootstrap, OnModuleDestroy {
         `could not record the failed scan of ${job.data.versionId}: ${(e as Error).message}`,
       );
     }
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.worker?.close();
   }
 }

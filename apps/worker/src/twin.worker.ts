@@ -1,24 +1,11 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnModuleDestroy,
-} from '@nestjs/common';
-import { Worker, type Job } from 'bullmq';
-import { longJobOptions } from './worker-options';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '@brine/config';
+import { TwinProcessor, type TwinOutcome } from '@brine/jobs';
 import { TWIN_QUEUE, type TwinJobData } from '@brine/queue';
-import {
-  CONFIG,
-  QuietLog,
-  REDIS,
-  TwinProcessor,
-  unavailableDependency,
-  waitOutDependency,
-  type TwinOutcome,
-} from '@brine/registry';
+import { CONFIG, REDIS, unavailableDependency } from '@brine/runtime';
+import { longJobOptions, QueueWorker } from './queue-worker';
 
 /**
  * The BullMQ processor for safetensors twins, one at a time (a conversion streams a whole checkpoint). Outages
@@ -26,48 +13,33 @@ import {
  * twin failed. The original version is never touched.
  */
 @Injectable()
-export class TwinWorker implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly log = new Logger('TwinWorker');
-  private readonly quiet = new QuietLog(this.log);
-  private worker: Worker<TwinJobData, TwinOutcome> | null = null;
-
+export class TwinWorker extends QueueWorker<TwinJobData, TwinOutcome> {
   constructor(
     private readonly processor: TwinProcessor,
-    @Inject(CONFIG) private readonly config: Config,
-    @Inject(REDIS) private readonly redis: Redis,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    const worker = new Worker<TwinJobData, TwinOutcome>(
-      TWIN_QUEUE,
-      (job, token) => this.run(job, token),
-      longJobOptions(this.config, this.redis, 1),
-    );
-    worker.on('failed', (job, err) => void this.onFailed(job, err));
-    worker.on('error', (e) => this.quiet.warn('worker-error', `twin worker: ${e.message}`));
-    this.worker = worker;
+    @Inject(CONFIG) config: Config,
+    @Inject(REDIS) redis: Redis,
+  ) {
+    super(TWIN_QUEUE, 'safetensors conversions', longJobOptions(config, redis, 1), 'TwinWorker');
   }
 
-  private async run(job: Job<TwinJobData, TwinOutcome>, token?: string): Promise<TwinOutcome> {
-    try {
-      return await this.processor.process(job.data);
-    } catch (e) {
-      if (unavailableDependency(e) === null)
-        await this.processor.release(job.data, (e as Error).message).catch(() => undefined);
-      return waitOutDependency(job, token, e, this.quiet, 'safetensors conversions', (message) =>
-        this.processor.release(job.data, message, true),
-      );
-    }
+  protected override process(job: Job<TwinJobData, TwinOutcome>): Promise<TwinOutcome> {
+    return this.processor.process(job.data);
   }
 
-  private async onFailed(job: Job<TwinJobData, TwinOutcome> | undefined, err: Error): Promise<void> {
-    if (!job || unavailableDependency(err) !== null) return;
+  /** an outage: the row goes back to pending and the attempt does not count */
+  protected override onWait(job: Job<TwinJobData, TwinOutcome>, message: string): Promise<void> {
+    return this.processor.release(job.data, message, true);
+  }
+
+  /** another error: the row goes back to pending for BullMQ's next attempt */
+  protected override onError(job: Job<TwinJobData, TwinOutcome>, error: unknown): Promise<void> {
+    return this.processor.release(job.data, (error as Error).message);
+  }
+
+  protected override async onFailed(job: Job<TwinJobData, TwinOutcome>, err: Error): Promise<void> {
+    if (unavailableDependency(err) !== null) return;
     this.quiet.warn('failed', `safetensors twin of ${job.data.versionId} failed: ${err.message}`);
     if (job.attemptsMade >= (job.opts.attempts ?? 1))
       await this.processor.markFailed(job.data, err.message).catch(() => undefined);
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.worker?.close();
   }
 }

@@ -1,22 +1,24 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import {
-  loggingModule,
-  ReconcilerModule,
-  RegistryModule,
-  type LogFormat,
-  type Runtime,
-} from '@brine/registry';
+import { JobsModule } from '@brine/jobs';
+import { RegistryModule } from '@brine/registry';
+import { loggingModule, type LogFormat, type Runtime } from '@brine/runtime';
+import { WebhooksModule } from '@brine/webhooks';
 import { ScanWorker } from './scan.worker';
 import { TwinWorker } from './twin.worker';
 import { WebhookWorker } from './webhook.worker';
 
-/** scan processing and the reconciler; `forRuntime` for a worker-only process */
-@Module({ imports: [ReconcilerModule], providers: [ScanWorker, TwinWorker, WebhookWorker] })
+/** scan, twin and webhook processing and the reconciler; `forRuntime` for a worker-only process */
+@Module({ imports: [JobsModule, WebhooksModule], providers: [ScanWorker, TwinWorker, WebhookWorker] })
 export class WorkerModule {
   static forRuntime(rt: Runtime, logs: LogFormat = 'text'): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [loggingModule(logs, rt.config.logLevel), RegistryModule.forRuntime(rt), ReconcilerModule],
+      imports: [
+        loggingModule(logs, rt.config.logLevel),
+        RegistryModule.forRuntime(rt),
+        JobsModule,
+        WebhooksModule,
+      ],
       providers: [ScanWorker, TwinWorker, WebhookWorker],
     };
   }

@@ -1,2 +1,3 @@
 export * from './entities';
 export { dataSourceOptions, ensureDatabase, openDatabase } from './data-source';
+export * from './repositories';

@@ -1,5 +1,5 @@
 import { BadRequestException, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { CheckpointsRepository, VersionsRepository } from '@brine/persistence';
 import type { CardView } from '@brine/contracts';
 import { CardRenderer, CardRenderError, cardProblem, escapeHtml } from './card-render';
 import { CheckpointsService } from './checkpoints.service';
@@ -18,8 +18,9 @@ export class CardsService implements OnModuleDestroy {
   private readonly renderer = new CardRenderer();
 
   constructor(
-    private readonly db: DataSource,
     private readonly checkpoints: CheckpointsService,
+    private readonly checkpointRows: CheckpointsRepository,
+    private readonly versionRows: VersionsRepository,
   ) {}
 
   async onModuleDestroy(): Promise<void> {
@@ -42,11 +43,13 @@ export class CardsService implements OnModuleDestroy {
     return this.write('versions', (await this.checkpoints.requireVersion(name, version)).id, markdown);
   }
 
+  private rows(table: 'checkpoints' | 'versions'): CheckpointsRepository | VersionsRepository {
+    return table === 'checkpoints' ? this.checkpointRows : this.versionRows;
+  }
+
   /** the card column of a checkpoint or version row */
   private async read(table: 'checkpoints' | 'versions', id: string): Promise<CardView> {
-    const [r] = (await this.db.query(`SELECT card, card_html, card_updated_at FROM ${table} WHERE id = $1`, [
-      id,
-    ])) as Array<{ card: string | null; card_html: string | null; card_updated_at: Date | null }>;
+    const r = await this.rows(table).card(id);
     const markdown = r?.card ?? null;
     let html = r?.card_html ?? null;
     if (markdown !== null && html === null) {
@@ -54,10 +57,7 @@ export class CardsService implements OnModuleDestroy {
       // the card changed meanwhile
       html = cardProblem(markdown) === null ? await this.renderer.render(markdown).catch(() => null) : null;
       html ??= `<pre>${escapeHtml(markdown)}</pre>`;
-      await this.db.query(
-        `UPDATE ${table} SET card_html = $3 WHERE id = $1 AND card = $2 AND card_html IS NULL`,
-        [id, markdown, html],
-      );
+      await this.rows(table).keepCardHtml(id, markdown, html);
     }
     return {
       markdown,
@@ -76,10 +76,7 @@ export class CardsService implements OnModuleDestroy {
         );
       throw e;
     });
-    await this.db.query(
-      `UPDATE ${table} SET card = $2, card_html = $3, card_updated_at = now() WHERE id = $1`,
-      [id, markdown, html],
-    );
+    await this.rows(table).setCard(id, markdown, html);
     return this.read(table, id);
   }
 }

@@ -14,17 +14,25 @@ import {
 import type { Readable } from 'node:stream';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { Config } from '@brine/config';
-import { ScanReportEntity, UploadEntity, VersionEntity, type TokenEntity } from '@brine/persistence';
+import {
+  CheckpointsRepository,
+  ObjectDeletionsRepository,
+  RetentionLogRepository,
+  ScanReportsRepository,
+  TokensRepository,
+  UploadsRepository,
+  VersionsRepository,
+  type CheckpointFilter,
+  type TokenEntity,
+  type VersionEntity,
+} from '@brine/persistence';
 import { abandonedUpload, ObjectStore, UploadTooLargeError } from '@brine/storage';
-import { QuietLog } from './dependency-errors';
+import { QuietLog, CONFIG } from '@brine/runtime';
+import { ScanQueueService, twinObjectKey } from '@brine/jobs/producers';
 import { EventsService } from './events.service';
-import { parseRange, type ByteRange, type DownloadFile } from './byte-range';
 import { twinServable, versionView, type VersionView } from './records';
-import { ScanQueueService } from './scan-queue.service';
 import { TagsService } from './tags.service';
 import { TelemetryService } from './telemetry.service';
-import { twinObjectKey } from './twin-queue.service';
-import { CONFIG } from './tokens';
 import { checkName } from './validation';
 import type { CheckpointList, CheckpointSummary, Query, ROUTES, VersionListing } from '@brine/contracts';
 
@@ -45,6 +53,16 @@ export interface UploadInput {
 
 interface VersionRow extends VersionEntity {
   name: string;
+}
+
+/** what a download serves: a version's original file or its safetensors twin */
+export interface DownloadFile {
+  objectKey: string;
+  size: number;
+  sha256: string;
+  filename: string;
+  /** the verdict of the file served (x-brine-verdict) */
+  verdict: string;
 }
 
 /** how long a failed upload's answer waits for the store to remove what the upload sent */
@@ -72,6 +90,13 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
     private readonly tags: TagsService,
     @Inject(CONFIG) private readonly config: Config,
     private readonly telemetry: TelemetryService,
+    private readonly checkpointRows: CheckpointsRepository,
+    private readonly versions: VersionsRepository,
+    private readonly uploads: UploadsRepository,
+    private readonly deletions: ObjectDeletionsRepository,
+    private readonly reports: ScanReportsRepository,
+    private readonly retentionLog: RetentionLogRepository,
+    private readonly tokens: TokensRepository,
   ) {}
 
   get baseUrl(): string {
@@ -79,15 +104,7 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
   }
 
   async findVersion(name: string, version: string): Promise<VersionRow | null> {
-    const v = await this.db
-      .getRepository(VersionEntity)
-      .createQueryBuilder('v')
-      .innerJoin('v.checkpoint', 'c')
-      .leftJoinAndSelect('v.twin', 't')
-      .addSelect('c.name', 'c_name')
-      .where('c.name = :name AND v.version = :version', { name, version })
-      .getRawAndEntities();
-    const e = v.entities[0];
+    const e = await this.versions.findByName(name, version);
     return e ? Object.assign(e, { name }) : null;
   }
 
@@ -106,13 +123,7 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
 
   /** the names of the tokens that uploaded (a person reads "ci-pipeline", not a UUID) */
   private async tokenNames(ids: Array<string | null>): Promise<Map<string, string>> {
-    const wanted = [...new Set(ids.filter((x): x is string => x !== null))];
-    if (wanted.length === 0) return new Map();
-    const rows = (await this.db.query('SELECT id, name FROM tokens WHERE id = ANY($1)', [wanted])) as Array<{
-      id: string;
-      name: string;
-    }>;
-    return new Map(rows.map((r) => [r.id, r.name]));
+    return this.tokens.names([...new Set(ids.filter((x): x is string => x !== null))]);
   }
 
   /**
@@ -157,14 +168,12 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
 
     const uploadId = randomUUID();
     const key = `objects/${uploadId}`;
-    await this.db
-      .getRepository(UploadEntity)
-      .insert({ id: uploadId, objectKey: key, checkpoint: name, version });
+    await this.uploads.begin(uploadId, key, name, version);
     this.inFlight.add(uploadId);
     let result;
     try {
       result = await this.store.upload(key, input.body, max, undefined, async (multipartId) => {
-        await this.db.query('UPDATE uploads SET multipart_id = $2 WHERE id = $1', [uploadId, multipartId]);
+        await this.uploads.setMultipart(uploadId, multipartId);
       });
     } catch (e) {
       this.inFlight.delete(uploadId);
@@ -172,7 +181,7 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
       // stays for the sweeper. A healthy store has done it within moments, before the answer; one that hangs (S3
       // may be what failed) delays the answer by a second at most
       const cleaned = abandonedUpload(e)
-        .then((clean) => (clean ? this.db.getRepository(UploadEntity).delete(uploadId) : undefined))
+        .then((clean) => (clean ? this.uploads.end(uploadId) : undefined))
         .catch(() => undefined);
       await Promise.race([cleaned, new Promise((r) => setTimeout(r, CLEANUP_WAIT_MS).unref())]);
       if (e instanceof UploadTooLargeError) {
@@ -199,39 +208,30 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
     let committed: string | null;
     try {
       committed = await this.db.transaction(async (tx) => {
-        const [{ id: checkpointId }] = (await tx.query(
-          `INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id`,
-          [name],
-        )) as Array<{ id: string }>;
-        // created_at is taken after the checkpoint's row lock (clock_timestamp, not the transaction's start), so
-        // the order of versions is the order in which they were committed
-        const inserted = (await tx.query(
-          `INSERT INTO versions (checkpoint_id, version, sha256, size, object_key, filename, framework_version, metadata, metrics, uploaded_by, lineage, scan_status, created_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'pending', clock_timestamp())
-           ON CONFLICT (checkpoint_id, version) DO NOTHING RETURNING id`,
-          [
-            checkpointId,
-            version,
-            result.sha256,
-            result.size,
-            key,
-            input.filename,
-            input.frameworkVersion,
-            JSON.stringify(input.metadata),
-            JSON.stringify(input.metrics),
-            input.token?.id ?? null,
-            JSON.stringify(input.lineage ?? {}),
-          ],
-        )) as Array<{ id: string }>;
-        if (inserted.length === 0) return null; // the upload row stays until its object is gone (below)
-        await tx.delete(UploadEntity, uploadId);
+        const checkpointId = await this.checkpointRows.in(tx).upsert(name);
+        // created_at is taken after the checkpoint's row lock, so the order of versions is the commit order
+        const id = await this.versions.in(tx).insertPending({
+          checkpointId,
+          version,
+          sha256: result.sha256,
+          size: result.size,
+          objectKey: key,
+          filename: input.filename,
+          frameworkVersion: input.frameworkVersion,
+          metadata: input.metadata,
+          metrics: input.metrics,
+          uploadedBy: input.token?.id ?? null,
+          lineage: input.lineage ?? {},
+        });
+        if (id === null) return null; // the upload row stays until its object is gone (below)
+        await this.uploads.in(tx).end(uploadId);
         await this.events.record(tx, 'version.created', name, {
           version,
           sha256: result.sha256,
           size: result.size,
         });
-        await this.tags.onVersionCreated(tx, checkpointId, inserted[0].id, input.token);
-        return inserted[0].id;
+        await this.tags.onVersionCreated(tx, checkpointId, id, input.token);
+        return id;
       });
     } catch (e) {
       // nothing half-written: the object goes, and with it the upload row (now, or by the sweeper)
@@ -283,10 +283,7 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
     // evaluation); they are merged in, and `best` follows — never dropped silently
     if (Object.keys(input.metrics).length > 0) {
       await this.db.transaction(async (tx) => {
-        await tx.query('UPDATE versions SET metrics = metrics || $2::jsonb WHERE id = $1', [
-          existing.id,
-          JSON.stringify(input.metrics),
-        ]);
+        await this.versions.in(tx).mergeMetrics(existing.id, input.metrics);
         await this.tags.reevaluate(tx, existing.id, `metrics of ${existing.version} changed`);
       });
       await this.events.nudge();
@@ -307,14 +304,14 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
         this.quiet.warn('discard', `could not delete ${key} (the sweeper will): ${(e as Error).message}`);
         return false;
       });
-    if (deleted) await this.db.getRepository(UploadEntity).delete(uploadId);
+    if (deleted) await this.uploads.end(uploadId);
   }
 
   /** keeps the heartbeats of this process's uploads fresh, so the sweeper leaves them alone */
   private async beat(): Promise<void> {
     if (this.inFlight.size === 0) return;
-    await this.db
-      .query('UPDATE uploads SET heartbeat_at = now() WHERE id = ANY($1)', [[...this.inFlight]])
+    await this.uploads
+      .heartbeat([...this.inFlight])
       .catch((e: unknown) =>
         this.quiet.warn('heartbeat', `could not refresh upload heartbeats: ${(e as Error).message}`),
       );
@@ -332,76 +329,39 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
   /** GET /checkpoints (the query as the route declares and parses it) */
   async list(q: Query<typeof ROUTES.listCheckpoints>): Promise<CheckpointList> {
     const { limit, verdict } = q;
-    const params: unknown[] = [];
-    const where: string[] = [];
-    if (q.q) {
-      params.push(`%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
-      where.push(`c.name ILIKE $${params.length}`);
-    }
-    if (q.after) {
-      params.push(q.after);
-      where.push(`c.name > $${params.length}`);
-    }
-    if (verdict === 'pending') {
-      where.push(
-        `EXISTS (SELECT 1 FROM versions x WHERE x.checkpoint_id = c.id AND x.scan_status IN ('pending', 'scanning'))`,
-      );
-    } else if (verdict) {
-      params.push(verdict);
-      where.push(
-        `EXISTS (SELECT 1 FROM versions x WHERE x.checkpoint_id = c.id AND x.verdict = $${params.length} AND x.scan_status = 'done')`,
-      );
-    }
-    const items = await this.summaries(where, params, limit + 1);
+    const items = await this.summaries({ q: q.q, after: q.after, verdict }, limit + 1);
     return { items: items.slice(0, limit), next: items.length > limit ? items[limit - 1].name : null };
   }
 
   /** the checkpoint's id, or 404 */
   async checkpointId(name: string): Promise<string> {
     checkName('name', name);
-    const [c] = (await this.db.query('SELECT id FROM checkpoints WHERE name = $1', [name])) as Array<{
-      id: string;
-    }>;
-    if (!c) throw new NotFoundException(`no checkpoint named ${name}`);
-    return c.id;
+    const id = await this.checkpointRows.idOf(name);
+    if (id === null) throw new NotFoundException(`no checkpoint named ${name}`);
+    return id;
   }
 
   async summary(name: string): Promise<CheckpointSummary> {
-    const [found] = await this.summaries(['c.name = $1'], [name], 1);
+    const [found] = await this.summaries({ name }, 1);
     if (!found) throw new NotFoundException(`no checkpoint named ${name}`);
     return found;
   }
 
-  private async summaries(where: string[], params: unknown[], limit: number): Promise<CheckpointSummary[]> {
-    const rows = (await this.db.query(
-      `SELECT c.name, c.created_at,
-              count(v.id)::int AS versions,
-              max(v.created_at) AS last_upload,
-              (SELECT x.version FROM versions x WHERE x.checkpoint_id = c.id ORDER BY x.created_at DESC, x.version DESC LIMIT 1) AS latest,
-              (SELECT x.version FROM tags t JOIN versions x ON x.id = t.version_id WHERE t.checkpoint_id = c.id AND t.name = 'best') AS best,
-              count(v.id) FILTER (WHERE v.scan_status = 'done' AND v.verdict = 'safe')::int AS safe,
-              count(v.id) FILTER (WHERE v.scan_status = 'done' AND v.verdict = 'suspicious')::int AS suspicious,
-              count(v.id) FILTER (WHERE v.scan_status = 'done' AND v.verdict = 'dangerous')::int AS dangerous,
-              count(v.id) FILTER (WHERE (v.scan_status = 'done' AND v.verdict = 'unknown') OR v.scan_status = 'failed')::int AS unknown,
-              count(v.id) FILTER (WHERE v.scan_status IN ('pending', 'scanning'))::int AS pending
-         FROM checkpoints c LEFT JOIN versions v ON v.checkpoint_id = c.id
-        ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        GROUP BY c.id ORDER BY c.name LIMIT $${params.length + 1}`,
-      [...params, limit],
-    )) as Array<Record<string, unknown>>;
+  private async summaries(filter: CheckpointFilter, limit: number): Promise<CheckpointSummary[]> {
+    const rows = await this.checkpointRows.summaries(filter, limit);
     return rows.map((r) => ({
-      name: r.name as string,
-      createdAt: (r.created_at as Date).toISOString(),
-      versions: r.versions as number,
-      lastUpload: r.last_upload ? (r.last_upload as Date).toISOString() : null,
-      latest: (r.latest as string | null) ?? null,
-      best: (r.best as string | null) ?? null,
+      name: r.name,
+      createdAt: r.created_at.toISOString(),
+      versions: r.versions,
+      lastUpload: r.last_upload ? r.last_upload.toISOString() : null,
+      latest: r.latest ?? null,
+      best: r.best ?? null,
       verdicts: {
-        safe: r.safe as number,
-        suspicious: r.suspicious as number,
-        dangerous: r.dangerous as number,
-        unknown: r.unknown as number,
-        pending: r.pending as number,
+        safe: r.safe,
+        suspicious: r.suspicious,
+        dangerous: r.dangerous,
+        unknown: r.unknown,
+        pending: r.pending,
       },
     }));
   }
@@ -411,35 +371,15 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
   async get(name: string, q: Query<typeof ROUTES.getCheckpoint>): Promise<VersionListing> {
     const summary = await this.summary(name);
     const { limit, offset, order, sort } = q;
-    let orderBy: string;
-    const params: unknown[] = [name];
     // lineage filters: the version's lineage contains every one given (a GIN index serves @>)
     const lineage = Object.fromEntries(
       (['parent', 'gitCommit', 'dataset', 'runUrl'] as const)
         .filter((k) => q[k] !== undefined)
         .map((k) => [k, k === 'gitCommit' ? q[k]!.toLowerCase() : q[k]]),
     );
-    const metric = /^metrics\.([A-Za-z_][A-Za-z0-9_.-]{0,63})$/.exec(sort);
-    if (metric) {
-      params.push(metric[1]);
-      // versions without the metric sort last either way
-      orderBy = `(v.metrics ->> $${params.length})::double precision ${order} NULLS LAST, v.created_at ASC`;
-    } else {
-      orderBy = `${sort === 'created' ? 'v.created_at' : sort === 'version' ? 'v.version' : 'v.size'} ${order}, v.version ${order}`;
-    }
-    params.push(JSON.stringify(lineage), limit + 1, offset);
-    const ids = (await this.db.query(
-      `SELECT v.id FROM versions v JOIN checkpoints c ON c.id = v.checkpoint_id WHERE c.name = $1
-          AND v.lineage @> $${params.length - 2}::jsonb
-        ORDER BY ${orderBy} LIMIT $${params.length - 1} OFFSET $${params.length}`,
-      params,
-    )) as Array<{ id: string }>;
-    const page2 = ids.slice(0, limit).map((r) => r.id);
-    const rows = page2.length
-      ? await this.db
-          .getRepository(VersionEntity)
-          .find({ where: page2.map((id) => ({ id })), relations: { twin: true } })
-      : [];
+    const ids = await this.versions.pageIds(name, { sort, order, lineage, limit, offset });
+    const page2 = ids.slice(0, limit);
+    const rows = await this.versions.findByIds(page2);
     const byId = new Map(rows.map((r) => [r.id, r]));
     const tags = await this.tags.tagsOfMany(page2);
     const names = await this.tokenNames(rows.map((r) => r.uploadedBy));
@@ -452,8 +392,7 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
 
   /** the stored scan report of a version, or null while it has none */
   async storedReport(v: VersionEntity): Promise<Record<string, unknown> | null> {
-    const r = await this.db.getRepository(ScanReportEntity).findOne({ where: { versionId: v.id } });
-    return r?.report ?? null;
+    return this.reports.reportOf(v.id);
   }
 
   async report(name: string, version: string): Promise<Record<string, unknown>> {
@@ -483,18 +422,17 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
     );
   }
 
-  /** the bytes of a version; versions that are not "safe" need an explicit acknowledgement */
   /**
-   * The bytes of a version (or of its safetensors twin), whole or one range. The twin is handed out only once it
-   * is written and its own scan found it safe, and only for a version that is itself safe.
+   * Which file a download of a version serves: the original (versions that are not "safe" need an explicit
+   * acknowledgement) or its safetensors twin, handed out only once it is written and its own scan found it safe,
+   * and only for a version that is itself safe. `open` streams it.
    */
   async download(
     name: string,
     version: string,
     acknowledgeRisk: boolean,
-    rangeHeader: string | undefined,
     format: 'original' | 'safetensors' = 'original',
-  ): Promise<{ v: VersionRow; file: DownloadFile; stream: Readable; range: ByteRange | null }> {
+  ): Promise<{ v: VersionRow; file: DownloadFile }> {
     const v = await this.requireVersion(name, version);
     let file: DownloadFile;
     if (format === 'safetensors') {
@@ -528,9 +466,12 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
         verdict: v.verdict ?? v.scanStatus,
       };
     }
-    const range = parseRange(rangeHeader, file.size);
-    const stream = await this.store.stream(file.objectKey, range ?? undefined);
-    return { v, file, stream, range };
+    return { v, file };
+  }
+
+  /** the bytes of a file a download serves, whole or the inclusive range start..end */
+  open(file: DownloadFile, range?: { start: number; end: number }): Promise<Readable> {
+    return this.store.stream(file.objectKey, range);
   }
 
   /**
@@ -541,19 +482,11 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
   private async lockVersion(tx: EntityManager, name: string, version: string): Promise<VersionRow | null> {
     checkName('name', name);
     checkName('version', version);
-    const [c] = (await tx.query('SELECT id FROM checkpoints WHERE name = $1 FOR UPDATE', [name])) as Array<{
-      id: string;
-    }>;
-    if (!c) return null;
+    const checkpointId = await this.checkpointRows.in(tx).lockByName(name);
+    if (checkpointId === null) return null;
     // and the version's own row: writers that do not take the checkpoint's lock (a scan finishing, a policy
     // rescan) wait for `tx` too, or are seen by it
-    await tx.query('SELECT id FROM versions WHERE checkpoint_id = $1 AND version = $2 FOR UPDATE', [
-      c.id,
-      version,
-    ]);
-    const v = await tx
-      .getRepository(VersionEntity)
-      .findOne({ where: { checkpointId: c.id, version }, relations: { twin: true } });
+    const v = await this.versions.in(tx).lock(checkpointId, version);
     return v ? Object.assign(v, { name }) : null;
   }
 
@@ -575,23 +508,16 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
       const reason = retention ? await retention.recheck(tx, v.checkpointId) : null;
       if (retention && reason === null) return null;
       await this.tags.onVersionDeleted(tx, v, token);
-      await tx.delete(VersionEntity, v.id);
+      await this.versions.in(tx).delete(v.id);
       await this.events.record(tx, 'version.deleted', name, {
         version,
         sha256: v.sha256,
         ...(reason !== null ? { reason: `retention: ${reason}` } : {}),
       });
-      if (reason !== null)
-        await tx.query(
-          'INSERT INTO retention_log (checkpoint, version, sha256, reason) VALUES ($1, $2, $3, $4)',
-          [name, version, v.sha256, reason],
-        );
+      if (reason !== null) await this.retentionLog.in(tx).record(name, version, v.sha256, reason);
       // its objects are deleted below; if that cannot be done now, the sweeper does it from this list
       const keys = [v.objectKey, v.twin?.objectKey ?? twinObjectKey(v.id)];
-      await tx.query(
-        'INSERT INTO object_deletions (object_key) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING',
-        [keys],
-      );
+      await this.deletions.in(tx).list(keys);
       return keys;
     });
     if (gone === null) return false;
@@ -620,10 +546,7 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
       ),
     );
     const deleted = done.filter((k): k is string => k !== null);
-    if (deleted.length > 0)
-      await this.db
-        .query('DELETE FROM object_deletions WHERE object_key = ANY($1)', [deleted])
-        .catch(() => undefined);
+    if (deleted.length > 0) await this.deletions.strike(deleted).catch(() => undefined);
     return deleted.length;
   }
 
@@ -636,18 +559,9 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
     const { id, generation } = await this.db.transaction(async (tx) => {
       const v = await this.lockVersion(tx, name, version);
       if (!v) throw new NotFoundException(`checkpoint ${name} has no version ${version}`);
-      return { id: v.id, generation: await this.bumpGeneration(tx, v.id) };
+      return { id: v.id, generation: await this.versions.in(tx).rescan(v.id) };
     });
     await this.scans.enqueue(id, generation);
     return this.view(await this.requireVersion(name, version));
-  }
-
-  async bumpGeneration(m: EntityManager, versionId: string): Promise<number> {
-    const [r] = (await m.query(
-      `UPDATE versions SET scan_status = 'pending', scan_generation = scan_generation + 1, scan_attempts = 0, scan_error = NULL
-        WHERE id = $1 RETURNING scan_generation`,
-      [versionId],
-    )) as [Array<{ scan_generation: number }>, number];
-    return r[0].scan_generation;
   }
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import { DeliveriesRepository, EventsRepository } from '@brine/persistence';
 import { deliveryJobId, type QueueHandle, type WebhookJobData } from '@brine/queue';
-import { QuietLog } from './dependency-errors';
-import { WEBHOOK_QUEUE_TOKEN } from './tokens';
+import { QuietLog, WEBHOOK_QUEUE_TOKEN } from '@brine/runtime';
 
 export { EVENT_TYPES, type EventType } from '@brine/contracts';
 import type { EventType } from '@brine/contracts';
@@ -18,7 +18,8 @@ export class EventsService implements OnModuleDestroy {
   private readonly quiet = new QuietLog(new Logger('Events'));
 
   constructor(
-    private readonly db: DataSource,
+    private readonly rows: EventsRepository,
+    private readonly deliveries: DeliveriesRepository,
     @Inject(WEBHOOK_QUEUE_TOKEN) private readonly queue: QueueHandle<WebhookJobData>,
   ) {}
 
@@ -31,11 +32,7 @@ export class EventsService implements OnModuleDestroy {
     // every payload names its checkpoint (and its version, where there is one): a receiver acting on a tag move
     // or a new version must be able to tell which model it is about
     const data = checkpoint === null ? payload : { checkpoint, ...payload };
-    const [row] = (await tx.query(
-      `INSERT INTO events (type, checkpoint, payload) VALUES ($1, $2, $3) RETURNING id`,
-      [type, checkpoint, JSON.stringify(data)],
-    )) as Array<{ id: string }>;
-    return row.id;
+    return this.rows.in(tx).record(type, checkpoint, data);
   }
 
   /** after a commit that recorded events: have a worker turn them into deliveries now */
@@ -54,17 +51,15 @@ export class EventsService implements OnModuleDestroy {
 
   /** queues the next attempt of a delivery, after `delayMs` */
   async schedule(deliveryId: string, delayMs = 0): Promise<void> {
-    const [d] = (await this.db.query('SELECT attempt_count FROM webhook_deliveries WHERE id = $1', [
-      deliveryId,
-    ])) as Array<{ attempt_count: number }>;
-    if (!d) return;
+    const attempts = await this.deliveries.attemptCount(deliveryId);
+    if (attempts === null) return;
     try {
       await (
         await this.queue.get()
       ).add(
         'deliver',
         { kind: 'deliver', deliveryId },
-        { jobId: deliveryJobId(deliveryId, d.attempt_count + 1), delay: Math.max(0, delayMs) },
+        { jobId: deliveryJobId(deliveryId, attempts + 1), delay: Math.max(0, delayMs) },
       );
     } catch (e) {
       this.quiet.warn(

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { ObjectStore } from '@brine/storage';
-import { REDIS_PRODUCER } from './tokens';
+import { REDIS_PRODUCER } from '@brine/runtime';
 
 export interface Check {
   ok: boolean;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { VersionsRepository } from '@brine/persistence';
 import { CheckpointsService } from './checkpoints.service';
 import { EventsService } from './events.service';
 import type { VersionView } from './records';
@@ -13,6 +14,7 @@ export class MetricsService {
     private readonly checkpoints: CheckpointsService,
     private readonly tags: TagsService,
     private readonly events: EventsService,
+    private readonly versions: VersionsRepository,
   ) {}
 
   async update(
@@ -23,11 +25,7 @@ export class MetricsService {
   ): Promise<VersionView> {
     const v = await this.checkpoints.requireVersion(name, version);
     await this.db.transaction(async (tx) => {
-      await tx.query(`UPDATE versions SET metrics = (metrics - $3::text[]) || $2::jsonb WHERE id = $1`, [
-        v.id,
-        JSON.stringify(set),
-        remove,
-      ]);
+      await this.versions.in(tx).patchMetrics(v.id, set, remove);
       await this.tags.reevaluate(tx, v.id, `metrics of ${version} changed`);
     });
     await this.events.nudge();

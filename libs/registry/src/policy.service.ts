@@ -1,12 +1,15 @@
 import { BadRequestException, Injectable, NotFoundException } from '@nestjs/common';
 import { harmlessEntry, originOf, PROFILES, threatOf, TORCH_VERSIONS } from '@brine/scanner';
-import { DataSource } from 'typeorm';
 import type { SafeGlobalView } from '@brine/contracts';
-import type { TokenEntity } from '@brine/persistence';
+import {
+  ImportsRepository,
+  SafeGlobalsRepository,
+  VersionsRepository,
+  type TokenEntity,
+} from '@brine/persistence';
 
 export type { SafeGlobalView } from '@brine/contracts';
-import { CheckpointsService } from './checkpoints.service';
-import { ScanQueueService } from './scan-queue.service';
+import { ScanQueueService } from '@brine/jobs/producers';
 
 /**
  * The operator's safe globals, as torch.serialization.add_safe_globals adds them. A change re-scans the versions
@@ -15,24 +18,19 @@ import { ScanQueueService } from './scan-queue.service';
 @Injectable()
 export class PolicyService {
   constructor(
-    private readonly db: DataSource,
     private readonly scans: ScanQueueService,
-    private readonly checkpoints: CheckpointsService,
+    private readonly globals: SafeGlobalsRepository,
+    private readonly imports: ImportsRepository,
+    private readonly versions: VersionsRepository,
   ) {}
 
   async names(): Promise<string[]> {
-    const rows = (await this.db.query('SELECT name FROM safe_globals ORDER BY name')) as Array<{
-      name: string;
-    }>;
-    return rows.map((r) => r.name);
+    return this.globals.names();
   }
 
   async list(): Promise<SafeGlobalView[]> {
     // who added it, by the token's name (ids mean nothing to a person)
-    const rows = (await this.db.query(
-      `SELECT g.name, g.note, t.name AS added_by, g.created_at FROM safe_globals g
-         LEFT JOIN tokens t ON t.id = g.added_by ORDER BY g.name`,
-    )) as Array<{ name: string; note: string | null; added_by: string | null; created_at: Date }>;
+    const rows = await this.globals.list();
     return rows.map((r) => ({
       name: r.name,
       note: r.note,
@@ -61,36 +59,25 @@ export class PolicyService {
       throw new BadRequestException(
         `${name} cannot be a safe global: it is in ${origin === 'stdlib' ? "Python's standard library" : origin}, which every process that loads a checkpoint has, and it is not on Brine's vetted list of harmless constructors, so allowing it would let any file call it. If it is harmless, it belongs on that list (libs/scanner/data/harmless.json) with the reason from its source.`,
       );
-    const inserted = (await this.db.query(
-      `INSERT INTO safe_globals (name, note, added_by) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET note = EXCLUDED.note
-       RETURNING (xmax = 0) AS created`,
-      [name, note, token?.id ?? null],
-    )) as Array<{ created: boolean }>;
-    const created = inserted[0]?.created ?? false;
+    const created = await this.globals.add(name, note, token?.id ?? null);
     const rescanning = created ? await this.rescanImporters(name) : 0;
     const global = (await this.list()).find((g) => g.name === name) as SafeGlobalView;
     return { global, rescanning, created };
   }
 
   async remove(name: string): Promise<{ rescanning: number }> {
-    const r = (await this.db.query('DELETE FROM safe_globals WHERE name = $1', [name])) as [
-      unknown[],
-      number,
-    ];
-    if (r[1] === 0) throw new NotFoundException(`${name} is not on the safe-globals list`);
+    if (!(await this.globals.remove(name)))
+      throw new NotFoundException(`${name} is not on the safe-globals list`);
     return { rescanning: await this.rescanImporters(name) };
   }
 
   /** versions that import the global get a new scan generation and a job */
   private async rescanImporters(name: string): Promise<number> {
-    const rows = (await this.db.query(
-      `SELECT DISTINCT i.version_id FROM imports i WHERE i.module || '.' || i.name = $1`,
-      [name],
-    )) as Array<{ version_id: string }>;
-    for (const r of rows) {
-      const generation = await this.checkpoints.bumpGeneration(this.db.manager, r.version_id);
-      await this.scans.enqueue(r.version_id, generation);
+    const ids = await this.imports.versionsImporting(name);
+    for (const id of ids) {
+      const generation = await this.versions.rescan(id);
+      await this.scans.enqueue(id, generation);
     }
-    return rows.length;
+    return ids.length;
   }
 }

@@ -1,44 +1,38 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { dataSourceOptions, ENTITIES } from '@brine/persistence';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions, ENTITIES, REPOSITORIES } from '@brine/persistence';
 import { QueueHandle, scanQueue, twinQueue, webhookQueue } from '@brine/queue';
 import { ObjectStore } from '@brine/storage';
-import { AuthGuard } from './auth.guard';
+import { ScanQueueService, TwinQueueService } from '@brine/jobs/producers';
+import {
+  CONFIG,
+  LINK_SECRET,
+  ProcessShutdown,
+  QuietLog,
+  REDIS,
+  REDIS_PRODUCER,
+  RUNTIME,
+  SCAN_QUEUE_TOKEN,
+  TWIN_QUEUE_TOKEN,
+  WEBHOOK_QUEUE_TOKEN,
+  type Runtime,
+} from '@brine/runtime';
 import { CheckpointsService } from './checkpoints.service';
 import { CardsService } from './cards.service';
 import { DiffService } from './diff.service';
-import { RetentionService } from './retention.service';
-import { QuietLog } from './dependency-errors';
 import { EventsService } from './events.service';
 import { HealthService } from './health.service';
 import { MetricsService } from './metrics.service';
 import { PolicyService } from './policy.service';
-import { Reconciler } from './reconciler.service';
-import type { Runtime } from './runtime';
-import { ProcessShutdown, RUNTIME } from './shutdown';
-import { ScanProcessor } from './scan-processor.service';
-import { ScanQueueService } from './scan-queue.service';
+import { RetentionService } from './retention.service';
 import { TagsService } from './tags.service';
 import { TelemetryService } from './telemetry.service';
 import { TokensService } from './tokens.service';
-import {
-  CONFIG,
-  LINK_SECRET,
-  REDIS,
-  REDIS_PRODUCER,
-  SCAN_QUEUE_TOKEN,
-  TWIN_QUEUE_TOKEN,
-  WEBHOOK_QUEUE_TOKEN,
-} from './tokens';
-import { TwinProcessor } from './twin-processor.service';
-import { TwinQueueService } from './twin-queue.service';
-import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
-import { WebhooksService } from './webhooks/webhooks.service';
 
 const SERVICES = [
   TokensService,
-  AuthGuard,
   EventsService,
   TagsService,
   ScanQueueService,
@@ -48,19 +42,25 @@ const SERVICES = [
   CardsService,
   PolicyService,
   HealthService,
-  ScanProcessor,
   TwinQueueService,
-  TwinProcessor,
   MetricsService,
-  WebhooksService,
-  WebhookDeliveryService,
   TelemetryService,
 ];
+
+/** one repository per table, on the data source's manager (`in(tx)` binds one to a transaction) */
+const REPOSITORY_PROVIDERS = REPOSITORIES.map((R) => ({
+  provide: R,
+  useFactory: (ds: DataSource) => new R(ds.manager),
+  inject: [DataSource],
+}));
 
 /** one rate-limited log for what the producer queues report while Redis is away */
 const queueLog = new QuietLog(new Logger('Queues'));
 
-/** The registry's services over an opened runtime (database, object store, Redis). */
+/**
+ * The registry's services over an opened runtime (database, object store, Redis), with the table repositories and
+ * the queue producers; global, so the jobs and webhooks modules and the apps' controllers use them.
+ */
 @Module({})
 export class RegistryModule {
   static forRuntime(rt: Runtime): DynamicModule {
@@ -114,6 +114,7 @@ export class RegistryModule {
               rt.config.redisTimeoutMs,
             ),
         },
+        ...REPOSITORY_PROVIDERS,
         ...SERVICES,
       ],
       exports: [
@@ -125,12 +126,9 @@ export class RegistryModule {
         TWIN_QUEUE_TOKEN,
         WEBHOOK_QUEUE_TOKEN,
         TypeOrmModule,
+        ...REPOSITORIES,
         ...SERVICES,
       ],
     };
   }
 }
-
-/** the reconciler runs where scans are processed (the worker, or the API when it runs the worker too) */
-@Module({ providers: [Reconciler], exports: [Reconciler] })
-export class ReconcilerModule {}

@@ -1,13 +1,8 @@
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { RetentionLogRepository, RetentionRulesRepository, VersionsRepository } from '@brine/persistence';
 import type { RetentionPlan, RetentionRule } from '@brine/contracts';
 import { CheckpointsService } from './checkpoints.service';
-
-interface RuleRow {
-  keep_newest: number | null;
-  keep_tagged: boolean;
-  delete_unsafe_after_days: number | null;
-}
 
 /**
  * Retention rules per checkpoint: keep the newest N, keep tagged versions, delete versions that are not safe after
@@ -22,24 +17,19 @@ export class RetentionService {
   constructor(
     private readonly db: DataSource,
     private readonly checkpoints: CheckpointsService,
+    private readonly rules: RetentionRulesRepository,
+    private readonly retentionLog: RetentionLogRepository,
+    private readonly versions: VersionsRepository,
   ) {}
 
   async set(name: string, rule: RetentionRule): Promise<RetentionPlan> {
     const id = await this.checkpoints.checkpointId(name);
-    await this.db.query(
-      `INSERT INTO retention_rules (checkpoint_id, keep_newest, keep_tagged, delete_unsafe_after_days)
-       VALUES ($1, $2, $3, $4)
-       ON CONFLICT (checkpoint_id) DO UPDATE SET keep_newest = EXCLUDED.keep_newest, keep_tagged = EXCLUDED.keep_tagged,
-         delete_unsafe_after_days = EXCLUDED.delete_unsafe_after_days, updated_at = now()`,
-      [id, rule.keepNewest, rule.keepTagged, rule.deleteUnsafeAfterDays],
-    );
+    await this.rules.set(id, rule.keepNewest, rule.keepTagged, rule.deleteUnsafeAfterDays);
     return this.plan(name);
   }
 
   async clear(name: string): Promise<void> {
-    await this.db.query('DELETE FROM retention_rules WHERE checkpoint_id = $1', [
-      await this.checkpoints.checkpointId(name),
-    ]);
+    await this.rules.clear(await this.checkpoints.checkpointId(name));
   }
 
   /** the rule and what it would delete now (nothing is deleted) */
@@ -52,22 +42,8 @@ export class RetentionService {
    * in its own transaction (`m`), under the checkpoint's lock, just before it deletes.
    */
   private async evaluate(m: EntityManager, id: string): Promise<RetentionPlan> {
-    const [r] = (await m.query(
-      'SELECT keep_newest, keep_tagged, delete_unsafe_after_days FROM retention_rules WHERE checkpoint_id = $1',
-      [id],
-    )) as RuleRow[];
-    const versions = (await m.query(
-      `SELECT v.version, v.scan_status, v.verdict, extract(epoch FROM now() - v.created_at) / 86400 AS age_days,
-              EXISTS (SELECT 1 FROM tags t WHERE t.version_id = v.id) AS tagged
-         FROM versions v WHERE v.checkpoint_id = $1 ORDER BY v.created_at DESC, v.version DESC`,
-      [id],
-    )) as Array<{
-      version: string;
-      scan_status: string;
-      verdict: string | null;
-      age_days: number;
-      tagged: boolean;
-    }>;
+    const r = await this.rules.in(m).of(id);
+    const versions = await this.versions.in(m).retentionCandidates(id);
     if (!r) return { rule: null, delete: [], keep: versions.length };
     const rule: RetentionRule = {
       keepNewest: r.keep_newest,
@@ -90,10 +66,7 @@ export class RetentionService {
   }
 
   async history(name: string, limit: number) {
-    const rows = (await this.db.query(
-      'SELECT version, sha256, reason, deleted_at FROM retention_log WHERE checkpoint = $1 ORDER BY deleted_at DESC, id DESC LIMIT $2',
-      [name, limit],
-    )) as Array<{ version: string; sha256: string; reason: string; deleted_at: Date }>;
+    const rows = await this.retentionLog.history(name, limit);
     return rows.map((r) => ({
       version: r.version,
       sha256: r.sha256,
@@ -108,10 +81,7 @@ export class RetentionService {
    * or rescanned while the pass runs stays.
    */
   async applyAll(): Promise<void> {
-    const names = (await this.db.query(
-      'SELECT c.name FROM retention_rules r JOIN checkpoints c ON c.id = r.checkpoint_id',
-    )) as Array<{ name: string }>;
-    for (const { name } of names) {
+    for (const name of await this.rules.checkpointNames()) {
       const plan = await this.plan(name);
       for (const d of plan.delete) {
         let reason: string | null = null;

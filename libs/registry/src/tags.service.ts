@@ -1,7 +1,14 @@
 import { BadRequestException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { BestRule, TagMove, TagView } from '@brine/contracts';
-import type { TokenEntity, VersionEntity } from '@brine/persistence';
+import {
+  CheckpointsRepository,
+  TagHistoryRepository,
+  TagsRepository,
+  VersionsRepository,
+  type TokenEntity,
+  type VersionEntity,
+} from '@brine/persistence';
 
 export type { BestRule, TagMove, TagView } from '@brine/contracts';
 import { EventsService } from './events.service';
@@ -31,25 +38,20 @@ export class TagsService {
   constructor(
     private readonly db: DataSource,
     private readonly events: EventsService,
+    private readonly checkpoints: CheckpointsRepository,
+    private readonly versions: VersionsRepository,
+    private readonly tags: TagsRepository,
+    private readonly tagHistory: TagHistoryRepository,
   ) {}
 
   async tagsOf(versionId: string): Promise<string[]> {
-    const rows = (await this.db.query('SELECT name FROM tags WHERE version_id = $1 ORDER BY name', [
-      versionId,
-    ])) as Array<{ name: string }>;
-    return rows.map((r) => r.name);
+    return this.tags.namesOf(versionId);
   }
 
   async tagsOfMany(versionIds: string[]): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
     if (versionIds.length === 0) return out;
-    const rows = (await this.db.query(
-      'SELECT version_id, name FROM tags WHERE version_id = ANY($1) ORDER BY name',
-      [versionIds],
-    )) as Array<{
-      version_id: string;
-      name: string;
-    }>;
+    const rows = await this.tags.namesOfMany(versionIds);
     for (const r of rows) out.set(r.version_id, [...(out.get(r.version_id) ?? []), r.name]);
     return out;
   }
@@ -60,23 +62,14 @@ export class TagsService {
     lock = false,
   ): Promise<{ id: string; bestRule: BestRule | null }> {
     checkName('name', name);
-    const rows = (await m.query(
-      `SELECT id, best_rule FROM checkpoints WHERE name = $1 ${lock ? 'FOR UPDATE' : ''}`,
-      [name],
-    )) as Array<{
-      id: string;
-      best_rule: BestRule | null;
-    }>;
-    if (rows.length === 0) throw new NotFoundException(`no checkpoint named ${name}`);
-    return { id: rows[0].id, bestRule: rows[0].best_rule };
+    const c = await this.checkpoints.in(m).find(name, lock);
+    if (c === null) throw new NotFoundException(`no checkpoint named ${name}`);
+    return { id: c.id, bestRule: c.best_rule };
   }
 
   async list(name: string): Promise<TagView[]> {
     const c = await this.checkpoint(this.db.manager, name);
-    const rows = (await this.db.query(
-      `SELECT t.name, v.version, t.updated_at FROM tags t JOIN versions v ON v.id = t.version_id WHERE t.checkpoint_id = $1 ORDER BY t.name`,
-      [c.id],
-    )) as Array<{ name: string; version: string; updated_at: Date }>;
+    const rows = await this.tags.list(c.id);
     return rows.map((r) => ({ tag: r.name, version: r.version, updatedAt: r.updated_at.toISOString() }));
   }
 
@@ -84,30 +77,22 @@ export class TagsService {
   async resolve(name: string, tag: string): Promise<string> {
     checkTag(tag);
     const c = await this.checkpoint(this.db.manager, name);
-    const rows = (await this.db.query(
-      `SELECT v.version FROM tags t JOIN versions v ON v.id = t.version_id WHERE t.checkpoint_id = $1 AND t.name = $2`,
-      [c.id, tag],
-    )) as Array<{ version: string }>;
-    if (rows.length === 0) throw new NotFoundException(`checkpoint ${name} has no tag ${tag}`);
-    return rows[0].version;
+    const target = await this.tags.target(c.id, tag);
+    if (target === null) throw new NotFoundException(`checkpoint ${name} has no tag ${tag}`);
+    return target.version;
   }
 
   async history(name: string, limit = 200): Promise<TagMove[]> {
     const c = await this.checkpoint(this.db.manager, name);
-    const rows = (await this.db.query(
-      `SELECT h.tag, h.from_version, h.to_version, h.actor, t.name AS token_name, h.reason, h.created_at
-         FROM tag_history h LEFT JOIN tokens t ON t.id = h.token_id
-        WHERE h.checkpoint_id = $1 ORDER BY h.id DESC LIMIT $2`,
-      [c.id, limit],
-    )) as Array<Record<string, unknown>>;
+    const rows = await this.tagHistory.list(c.id, limit);
     return rows.map((r) => ({
-      tag: r.tag as string,
-      from: (r.from_version as string | null) ?? null,
-      to: (r.to_version as string | null) ?? null,
-      actor: r.actor as TagMove['actor'],
-      token: (r.token_name as string | null) ?? null,
-      reason: r.reason as string,
-      at: (r.created_at as Date).toISOString(),
+      tag: r.tag,
+      from: r.from_version ?? null,
+      to: r.to_version ?? null,
+      actor: r.actor,
+      token: r.token_name ?? null,
+      reason: r.reason,
+      at: r.created_at.toISOString(),
     }));
   }
 
@@ -133,23 +118,20 @@ export class TagsService {
     }
     await this.db.transaction(async (tx) => {
       const c = await this.checkpoint(tx, name, true);
-      const rows = (await tx.query(
-        'SELECT id, scan_status, verdict FROM versions WHERE checkpoint_id = $1 AND version = $2',
-        [c.id, version],
-      )) as Array<{ id: string; scan_status: string; verdict: string | null }>;
-      if (rows.length === 0) throw new NotFoundException(`checkpoint ${name} has no version ${version}`);
-      const safe = rows[0].scan_status === 'done' && rows[0].verdict === 'safe';
+      const row = await this.versions.in(tx).scanState(c.id, version);
+      if (row === null) throw new NotFoundException(`checkpoint ${name} has no version ${version}`);
+      const safe = row.scan_status === 'done' && row.verdict === 'safe';
       if (!safe && !acknowledgeRisk) {
         const state =
-          rows[0].scan_status === 'done' || rows[0].scan_status === 'failed'
-            ? `its verdict is ${rows[0].verdict ?? 'unknown'}`
-            : `its scan is ${rows[0].scan_status}`;
+          row.scan_status === 'done' || row.scan_status === 'failed'
+            ? `its verdict is ${row.verdict ?? 'unknown'}`
+            : `its scan is ${row.scan_status}`;
         throw new ForbiddenException(
           `${name}:${version} is not known to be safe (${state}); a tag is what deployments pull, so pointing "${tag}" at it needs "acknowledgeRisk": true`,
         );
       }
-      await this.move(tx, c.id, name, tag, rows[0].id, 'manual', token, reason ?? 'moved by hand', {
-        verdict: rows[0].verdict,
+      await this.move(tx, c.id, name, tag, row.id, 'manual', token, reason ?? 'moved by hand', {
+        verdict: row.verdict,
         ...(safe ? {} : { acknowledgedRisk: true }),
       });
     });
@@ -165,11 +147,8 @@ export class TagsService {
       throw new ForbiddenException('deleting "best" needs the admin scope');
     await this.db.transaction(async (tx) => {
       const c = await this.checkpoint(tx, name, true);
-      const exists = (await tx.query('SELECT 1 FROM tags WHERE checkpoint_id = $1 AND name = $2', [
-        c.id,
-        tag,
-      ])) as unknown[];
-      if (exists.length === 0) throw new NotFoundException(`checkpoint ${name} has no tag ${tag}`);
+      if (!(await this.tags.in(tx).exists(c.id, tag)))
+        throw new NotFoundException(`checkpoint ${name} has no tag ${tag}`);
       await this.move(tx, c.id, name, tag, null, 'manual', token, 'deleted by hand');
     });
     await this.events.nudge();
@@ -188,9 +167,9 @@ export class TagsService {
     const result = await this.db.transaction(async (tx) => {
       // a rule may come before the first version: the checkpoint is created for it
       checkName('name', name);
-      await tx.query('INSERT INTO checkpoints (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [name]);
+      await this.checkpoints.in(tx).create(name);
       const c = await this.checkpoint(tx, name, true);
-      await tx.query('UPDATE checkpoints SET best_rule = $2 WHERE id = $1', [c.id, JSON.stringify(rule)]);
+      await this.checkpoints.in(tx).setBestRule(c.id, rule);
       const best = await this.evaluateBest(
         tx,
         c.id,
@@ -208,7 +187,7 @@ export class TagsService {
   async clearBestRule(name: string): Promise<void> {
     await this.db.transaction(async (tx) => {
       const c = await this.checkpoint(tx, name, true);
-      await tx.query('UPDATE checkpoints SET best_rule = NULL WHERE id = $1', [c.id]);
+      await this.checkpoints.in(tx).setBestRule(c.id, null);
     });
   }
 
@@ -217,14 +196,10 @@ export class TagsService {
    * then picks the safe version with the best metric, ties to the earlier version.
    */
   async reevaluate(tx: EntityManager, versionId: string, reason: string): Promise<void> {
-    const rows = (await tx.query(
-      `SELECT c.id, c.name, c.best_rule FROM checkpoints c JOIN versions v ON v.checkpoint_id = c.id WHERE v.id = $1 FOR UPDATE OF c`,
-      [versionId],
-    )) as Array<{ id: string; name: string; best_rule: BestRule | null }>;
-    if (rows.length === 0) return;
-    await this.evaluateLatestSafe(tx, rows[0].id, rows[0].name, null, reason);
-    if (rows[0].best_rule !== null)
-      await this.evaluateBest(tx, rows[0].id, rows[0].name, rows[0].best_rule, null, reason);
+    const c = await this.checkpoints.in(tx).lockOfVersion(versionId);
+    if (c === null) return;
+    await this.evaluateLatestSafe(tx, c.id, c.name, null, reason);
+    if (c.best_rule !== null) await this.evaluateBest(tx, c.id, c.name, c.best_rule, null, reason);
   }
 
   /** `latest-safe` follows the newest version whose verdict is safe (the one `brine pull NAME` takes) */
@@ -236,18 +211,13 @@ export class TagsService {
     reason: string,
     excluding: string | null = null,
   ): Promise<void> {
-    const [newest] = (await tx.query(
-      `SELECT id FROM versions WHERE checkpoint_id = $1 AND scan_status = 'done' AND verdict = 'safe'
-          AND ($2::uuid IS NULL OR id <> $2)
-        ORDER BY created_at DESC, version DESC LIMIT 1`,
-      [checkpointId, excluding],
-    )) as Array<{ id: string }>;
+    const newest = await this.versions.in(tx).newestSafe(checkpointId, excluding);
     await this.move(
       tx,
       checkpointId,
       name,
       'latest-safe',
-      newest?.id ?? null,
+      newest,
       'latest',
       token,
       `${reason}; latest-safe follows the newest safe version`,
@@ -262,15 +232,7 @@ export class TagsService {
     token: TokenEntity | null,
     reason: string,
   ): Promise<string | null> {
-    const order = rule.mode === 'min' ? 'ASC' : 'DESC';
-    const rows = (await tx.query(
-      `SELECT id, version, (metrics ->> $2)::double precision AS value FROM versions
-        WHERE checkpoint_id = $1 AND scan_status = 'done' AND verdict = 'safe'
-          AND jsonb_typeof(metrics -> $2) = 'number'
-        ORDER BY value ${order}, created_at ASC, version ASC LIMIT 1`,
-      [checkpointId, rule.metric],
-    )) as Array<{ id: string; version: string; value: number }>;
-    const winner = rows[0] ?? null;
+    const winner = await this.versions.in(tx).bestBy(checkpointId, rule.metric, rule.mode);
     const why = winner
       ? `${reason}: ${rule.metric} = ${winner.value} is the ${rule.mode === 'min' ? 'lowest' : 'highest'} among safe versions`
       : `${reason}: no safe version has ${rule.metric}`;
@@ -290,30 +252,18 @@ export class TagsService {
     reason: string,
     extra: Record<string, unknown> = {},
   ): Promise<void> {
-    const current = (await tx.query(
-      `SELECT t.version_id, v.version FROM tags t JOIN versions v ON v.id = t.version_id WHERE t.checkpoint_id = $1 AND t.name = $2`,
-      [checkpointId, tag],
-    )) as Array<{ version_id: string; version: string }>;
-    const from = current[0] ?? null;
+    const tags = this.tags.in(tx);
+    const from = await tags.target(checkpointId, tag);
     if ((from?.version_id ?? null) === versionId) return;
     let to: string | null = null;
-    if (versionId === null)
-      await tx.query('DELETE FROM tags WHERE checkpoint_id = $1 AND name = $2', [checkpointId, tag]);
+    if (versionId === null) await tags.remove(checkpointId, tag);
     else {
-      const [v] = (await tx.query('SELECT version FROM versions WHERE id = $1', [versionId])) as Array<{
-        version: string;
-      }>;
-      to = v.version;
-      await tx.query(
-        `INSERT INTO tags (checkpoint_id, name, version_id, updated_at) VALUES ($1, $2, $3, now())
-         ON CONFLICT (checkpoint_id, name) DO UPDATE SET version_id = EXCLUDED.version_id, updated_at = now()`,
-        [checkpointId, tag, versionId],
-      );
+      to = await this.versions.in(tx).versionOf(versionId);
+      await tags.point(checkpointId, tag, versionId);
     }
-    await tx.query(
-      `INSERT INTO tag_history (checkpoint_id, tag, from_version, to_version, actor, token_id, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [checkpointId, tag, from?.version ?? null, to, actor, token?.id ?? null, reason],
-    );
+    await this.tagHistory
+      .in(tx)
+      .record(checkpointId, tag, from?.version ?? null, to, actor, token?.id ?? null, reason);
     // `version` names the version the tag now points at (null when it was removed), like every event
     await this.events.record(tx, 'tag.moved', name, {
       tag,
@@ -336,19 +286,14 @@ export class TagsService {
     _versionId: string,
     token: TokenEntity | null,
   ): Promise<void> {
-    const [c] = (await tx.query('SELECT name FROM checkpoints WHERE id = $1 FOR UPDATE', [
-      checkpointId,
-    ])) as Array<{ name: string }>;
-    const [newest] = (await tx.query(
-      'SELECT id FROM versions WHERE checkpoint_id = $1 ORDER BY created_at DESC, version DESC LIMIT 1',
-      [checkpointId],
-    )) as Array<{ id: string }>;
+    const c = await this.checkpoints.in(tx).lock(checkpointId);
+    const newest = await this.versions.in(tx).newest(checkpointId);
     await this.move(
       tx,
       checkpointId,
-      c.name,
+      c!.name,
       'latest',
-      newest.id,
+      newest,
       'latest',
       token,
       'latest follows the newest version',
@@ -361,29 +306,19 @@ export class TagsService {
     v: VersionEntity & { name: string },
     token: TokenEntity | null,
   ): Promise<void> {
-    const [c] = (await tx.query('SELECT id, best_rule FROM checkpoints WHERE id = $1 FOR UPDATE', [
-      v.checkpointId,
-    ])) as Array<{
-      id: string;
-      best_rule: BestRule | null;
-    }>;
-    const tags = (await tx.query('SELECT name FROM tags WHERE version_id = $1', [v.id])) as Array<{
-      name: string;
-    }>;
-    for (const { name: tag } of tags) {
+    const c = (await this.checkpoints.in(tx).lock(v.checkpointId))!;
+    const tags = await this.tags.in(tx).onVersion(v.id);
+    for (const tag of tags) {
       if (tag === 'latest-safe') {
         await this.evaluateLatestSafe(tx, c.id, v.name, token, `version ${v.version} was deleted`, v.id);
       } else if (tag === 'latest') {
-        const next = (await tx.query(
-          'SELECT id FROM versions WHERE checkpoint_id = $1 AND id <> $2 ORDER BY created_at DESC, version DESC LIMIT 1',
-          [c.id, v.id],
-        )) as Array<{ id: string }>;
+        const next = await this.versions.in(tx).newest(c.id, v.id);
         await this.move(
           tx,
           c.id,
           v.name,
           'latest',
-          next[0]?.id ?? null,
+          next,
           'latest',
           token,
           `version ${v.version} was deleted`,
@@ -391,9 +326,9 @@ export class TagsService {
       } else
         await this.move(tx, c.id, v.name, tag, null, 'system', token, `version ${v.version} was deleted`);
     }
-    if (c.best_rule && tags.some((t) => t.name === 'best')) {
+    if (c.best_rule && tags.includes('best')) {
       // evaluate as if the version were gone: hide it from the query by marking it first
-      await tx.query(`UPDATE versions SET verdict = NULL WHERE id = $1`, [v.id]);
+      await this.versions.in(tx).hideVerdict(v.id);
       await this.evaluateBest(tx, c.id, v.name, c.best_rule, token, `version ${v.version} was deleted`);
     }
   }

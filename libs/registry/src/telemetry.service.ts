@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { HealthService } from './health.service';
-import { ScanQueueService } from './scan-queue.service';
+import { ScanQueueService } from '@brine/jobs/producers';
 import { QueueHandle, type WebhookJobData } from '@brine/queue';
-import { WEBHOOK_QUEUE_TOKEN } from './tokens';
+import { WEBHOOK_QUEUE_TOKEN } from '@brine/runtime';
 
 type CountableQueue = Pick<Queue<unknown>, 'getJobCounts' | 'getJobs'>;
 

@@ -1,13 +1,11 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { BadRequestException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository } from 'typeorm';
 import type { Config } from '@brine/config';
 import type { TokenView } from '@brine/contracts';
-import { TokenEntity, type Scope } from '@brine/persistence';
+import { TokensRepository, type Scope, type TokenEntity } from '@brine/persistence';
 
 export type { TokenView } from '@brine/contracts';
-import { CONFIG, LINK_SECRET } from './tokens';
+import { CONFIG, LINK_SECRET } from '@brine/runtime';
 
 export function tokenView(t: TokenEntity): TokenView {
   return {
@@ -35,7 +33,7 @@ export function grants(scopes: readonly Scope[], needed: Scope): boolean {
 @Injectable()
 export class TokensService {
   constructor(
-    @InjectRepository(TokenEntity) private readonly tokens: Repository<TokenEntity>,
+    private readonly tokens: TokensRepository,
     @Inject(CONFIG) private readonly config: Config,
     @Inject(LINK_SECRET) private readonly secret: () => string,
   ) {}
@@ -46,28 +44,17 @@ export class TokensService {
 
   async create(name: string, scopes: Scope[]): Promise<{ secret: string; token: TokenEntity }> {
     const secret = `brine_${randomBytes(32).toString('base64url')}`;
-    const token = await this.tokens.save(
-      this.tokens.create({
-        name,
-        scopes,
-        hash: TokensService.hash(secret),
-        prefix: secret.slice(0, 12),
-        lastUsedAt: null,
-        revokedAt: null,
-      }),
-    );
+    const token = await this.tokens.create(name, scopes, TokensService.hash(secret), secret.slice(0, 12));
     return { secret, token };
   }
 
   async authenticate(secret: string): Promise<TokenEntity | null> {
     if (secret.length < 20 || secret.length > 200) return null;
-    const token = await this.tokens.findOne({
-      where: { hash: TokensService.hash(secret), revokedAt: IsNull() },
-    });
+    const token = await this.tokens.activeByHash(TokensService.hash(secret));
     if (!token) return null;
     const now = Date.now();
     if (!token.lastUsedAt || now - token.lastUsedAt.getTime() > 60_000) {
-      void this.tokens.update(token.id, { lastUsedAt: new Date(now) }).catch(() => undefined);
+      void this.tokens.touch(token.id, new Date(now)).catch(() => undefined);
     }
     return token;
   }
@@ -96,21 +83,18 @@ export class TokensService {
     const want = Buffer.from(linkMac(this.secret(), m[1], target, expires));
     const got = Buffer.from(m[3]);
     if (want.length !== got.length || !timingSafeEqual(want, got)) return null;
-    return this.tokens.findOne({ where: { id: m[1], revokedAt: IsNull() } });
+    return this.tokens.active(m[1]);
   }
 
   list(): Promise<TokenEntity[]> {
-    return this.tokens.find({ order: { createdAt: 'ASC' } });
+    return this.tokens.list();
   }
 
   async revoke(id: string): Promise<TokenEntity> {
     if (!/^[0-9a-f-]{36}$/.test(id)) throw new BadRequestException('token id must be a UUID');
-    const token = await this.tokens.findOne({ where: { id } });
+    const token = await this.tokens.find(id);
     if (!token) throw new NotFoundException(`no token with id ${id}`);
-    if (!token.revokedAt) {
-      token.revokedAt = new Date();
-      await this.tokens.save(token);
-    }
+    if (!token.revokedAt) await this.tokens.revoke(token, new Date());
     return token;
   }
 
@@ -122,19 +106,10 @@ export class TokensService {
     const configured = this.config.adminToken;
     if (configured) {
       const hash = TokensService.hash(configured);
-      await this.tokens
-        .createQueryBuilder()
-        .insert()
-        .values({ name: 'bootstrap-admin', scopes: ['admin'], hash, prefix: configured.slice(0, 12) })
-        .orIgnore()
-        .execute();
+      await this.tokens.createIfAbsent('bootstrap-admin', ['admin'], hash, configured.slice(0, 12));
       return null;
     }
-    const admins = await this.tokens
-      .createQueryBuilder('t')
-      .where(`'admin' = ANY(t.scopes)`)
-      .andWhere('t.revoked_at IS NULL')
-      .getCount();
+    const admins = await this.tokens.countActiveAdmins();
     if (admins > 0) return null;
     const { secret } = await this.create('bootstrap-admin', ['admin']);
     return secret;

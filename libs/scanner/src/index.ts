@@ -1,5 +1,4 @@
 export * from './report';
-export * from './source';
 export { scan, summarise, SCANNER_VERSION, type ScanInput } from './scanner';
 export {
   DEFAULT_SCAN_LIMITS,
@@ -8,7 +7,6 @@ export {
   type ScanOptions,
   type ScanProgress,
 } from './scan-context';
-export { ZipArchive, METHOD_STORED, type ZipEntry } from './zip/zip-archive';
 export { threatOf } from './analysis/threats';
 export { PROFILES, type TorchProfile } from './torch/profiles';
 export { ALLOWLISTS } from './torch/allowlists.generated';

@@ -27,7 +27,7 @@ import { CHAINED_LOADERS } from './analysis/threats';
 import { harmlessEntry } from './analysis/harmless';
 import type { Severity } from './report';
 import type { ScanContext } from './scan-context';
-import { SliceSource, type ByteSource } from './source';
+import { SliceSource, type ByteSource } from '@brine/bytes';
 import { calleeName, evaluateCall, type CallContext } from './torch/call-models';
 import { DTYPES, dtypeOfGlobal } from './torch/dtypes';
 import type { Loader, WeightsOnlyJudge } from './torch/judge';

@@ -1,3 +1,5 @@
+import type { ZipArchive } from '@brine/archives';
+import type { ByteSource } from '@brine/bytes';
 import { TensorTotals } from './analysis/structure';
 import { type ImportEvent } from '@brine/pickle/machine';
 import { mapPython2Name } from '@brine/pickle/python2-names';
@@ -13,8 +15,6 @@ import {
   type TorchVersion,
 } from './report';
 import type { PyValue } from '@brine/pickle/values';
-import type { ByteSource } from './source';
-import type { ZipArchive } from './zip/zip-archive';
 import { WeightsOnlyJudge } from './torch/judge';
 import { PROFILES } from './torch/profiles';
 

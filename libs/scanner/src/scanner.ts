@@ -1,3 +1,12 @@
+import {
+  listTarPlain,
+  TAR_PYTHONS,
+  tarListings,
+  ZipArchive,
+  type TarListing,
+  type TarPython,
+} from '@brine/archives';
+import { CountingSource, SourceReadError, type ByteSource } from '@brine/bytes';
 import type { PyValue } from '@brine/pickle/values';
 import { recipeGlobal } from './analysis/harmless';
 import { loadRecipes, recipeCandidates, rootLayout } from './analysis/load-recipes';
@@ -8,13 +17,12 @@ import {
   openCompressed,
   type CompressionCandidate,
 } from './containers/compressed';
-import { scanLegacyPath, scanTarPath } from './containers/legacy-file';
+import { scanLegacyPath, scanTarPath, type LegacyOutcome } from './containers/legacy-file';
 import { scanZip } from './containers/torch-zip';
 import { parseGguf, templateThreat } from './formats/gguf';
 import { isNpy, readNpyHeader } from './formats/numpy';
 import { parseOnnx } from './formats/onnx';
 import { looksLikeSafetensors, validateSafetensors } from './formats/safetensors';
-import { listTarPlain, TAR_PYTHONS, tarListings } from './formats/tar';
 import { walkPickle, walkTentatively } from './pickle-scan';
 import {
   SEVERITY_RANK,
@@ -29,10 +37,8 @@ import {
   type VersionResult,
 } from './report';
 import { ScanContext, type NestedPayload, type ScanOptions } from './scan-context';
-import { CountingSource, SourceReadError, type ByteSource } from './source';
 import { runtime } from './torch/messages';
 import { PROFILES } from './torch/profiles';
-import { ZipArchive } from './zip/zip-archive';
 
 export const SCANNER_VERSION = '1.0.0';
 
@@ -224,184 +230,359 @@ function decideVerdict(
   return 'safe';
 }
 
-async function recognise(ctx: ScanContext, src: ByteSource, nested: NestedPayload[]): Promise<Outcome> {
-  const inventory = new InventoryBuilder(ctx.limits.maxListedTensors);
-  const head = await src.read(0, Math.min(16, src.size));
-  const done = (format: Format, kind: Kind, root?: PyValue): Outcome => ({ format, kind, inventory, root });
+/**
+ * What the recognisers share while they look at one file: its first bytes, and what earlier rows found out that
+ * later rows use (which is one more reason the order of the table is fixed).
+ */
+interface Recognition {
+  readonly ctx: ScanContext;
+  readonly src: ByteSource;
+  readonly nested: NestedPayload[];
+  readonly inventory: InventoryBuilder;
+  /** the file's first 16 bytes */
+  readonly head: Uint8Array;
+  /** whether the bytes are a safetensors file, valid or not (error); undefined until safetensorsHeader() looked */
+  safetensors: { error: string | null } | null | undefined;
+  /** set by the torch-tar row's sniff: each Python's tarfile listing */
+  tar: Record<TarPython, TarListing> | null;
+  /** set by the torch-legacy row: torch.load's reading of a file that is neither a zip nor a tar */
+  legacy: LegacyOutcome | null;
+}
 
-  // torch.load's zip test: exactly PK\x03\x04 at offset 0
-  if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) {
-    const z = await scanZip(ctx, src, nested);
-    inventory.addFromValue(z.root);
-    const zip = z.zip;
-    if (zip && z.prefix !== null) inventory.addStorageChecksums((record) => zip.locate(z.prefix + record));
-    const capture = ctx.options.capture;
-    if (capture && ctx.depth === 0 && ctx.options.recipes !== false && z.zip && z.prefix !== null)
-      Object.assign(capture, { root: z.root, zip: z.zip, prefix: z.prefix });
-    const kind =
-      z.kind ??
-      (z.format === 'torch-zip'
-        ? classifyValue(z.root)
-        : z.root !== undefined
-          ? classifyValue(z.root)
-          : 'unknown');
-    return done(z.format, kind, z.root);
-  }
+/**
+ * One format. `sniff` says whether the bytes may be it (it may note what it read in the Recognition); `scan` reads
+ * them as it and returns the outcome, or null when they were not it after all, or when the row only records what it
+ * saw and lets the rows below decide.
+ */
+export interface Recogniser {
+  readonly name: string;
+  sniff(r: Recognition): boolean | Promise<boolean>;
+  scan(r: Recognition): Promise<Outcome | null>;
+}
 
-  // 2.14 sends *.safetensors paths to the safetensors library before anything else
-  const name = ctx.options.filename ?? '';
-  const isSafetensors = await looksLikeSafetensors(src);
-  let safetensorsError: string | null = null;
-  if (isSafetensors) {
+const outcome = (r: Recognition, format: Format, kind: Kind, root?: PyValue): Outcome => ({
+  format,
+  kind,
+  inventory: r.inventory,
+  root,
+});
+
+/** whether `text`'s bytes (Latin-1) lie at `at` in the file's first bytes */
+function bytesAt(head: Uint8Array, at: number, text: string): boolean {
+  if (head.length < at + text.length) return false;
+  for (let i = 0; i < text.length; i++) if (head[at + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/** the torch-legacy row's reading, for the rows below it */
+function pickled(r: Recognition): LegacyOutcome {
+  if (r.legacy === null) throw new Error('the torch-legacy recogniser has not run');
+  return r.legacy;
+}
+
+const always = (): boolean => true;
+
+/** looks once whether the bytes are a safetensors file, recording its header, tensors and what is wrong with it */
+async function safetensorsHeader(r: Recognition): Promise<{ error: string | null } | null> {
+  if (r.safetensors !== undefined) return r.safetensors;
+  r.safetensors = null;
+  const { ctx, src } = r;
+  if (await looksLikeSafetensors(src)) {
     const st = await validateSafetensors(src);
-    safetensorsError = st.error;
-    for (const t of st.tensors) inventory.add(t);
+    r.safetensors = { error: st.error };
+    for (const t of st.tensors) r.inventory.add(t);
     ctx.details.safetensors = {
       headerLength: st.headerLength,
       metadata: st.metadata,
       valid: st.error === null,
     };
-    if (st.error) {
-      ctx.add({ severity: 'unknown', rule: 'safetensors-invalid', message: st.error });
-    }
+    if (st.error) ctx.add({ severity: 'unknown', rule: 'safetensors-invalid', message: st.error });
   }
-  if (name.endsWith('.safetensors')) {
-    for (const v of TORCH_VERSIONS) {
-      if (ctx.judge.state(v).profile.safetensorsByPath) {
-        if (isSafetensors && safetensorsError === null) ctx.judge.settle(v, null);
+  return r.safetensors;
+}
+
+/**
+ * The formats in the order they are tried; the first whose scan returns an outcome decides the file. The order is a
+ * security property: the rows above the line are torch.load's own order (what torch reads is what is judged), and a
+ * format below it can never hide a file from a loader above it. Each row says why it sits where it does.
+ */
+export const RECOGNISERS: readonly Recogniser[] = [
+  {
+    // first: the torches with PR #170592 (2.14 of the modelled ones: profile.safetensorsByPath) hand a path ending
+    // in .safetensors to the safetensors library before they even test for a zip, so those versions are settled by
+    // that library whatever the bytes are (a torch zip named .safetensors fails there); no row below can judge them
+    name: 'safetensors-by-path',
+    sniff: (r) => (r.ctx.options.filename ?? '').endsWith('.safetensors'),
+    scan: async (r) => {
+      const { ctx, src } = r;
+      const header = await safetensorsHeader(r);
+      for (const v of TORCH_VERSIONS) {
+        if (!ctx.judge.state(v).profile.safetensorsByPath) continue;
+        if (header !== null && header.error === null) ctx.judge.settle(v, null);
         else {
-          const st = isSafetensors ? null : await validateSafetensors(src);
-          ctx.judge.settle(
-            v,
-            runtime(
-              'SafetensorError',
-              (safetensorsError ?? st?.error ?? 'invalid safetensors file').replace(/^SafetensorError: /, ''),
-            ),
-          );
+          const error = header?.error ?? (await validateSafetensors(src)).error ?? 'invalid safetensors file';
+          ctx.judge.settle(v, runtime('SafetensorError', error.replace(/^SafetensorError: /, '')));
         }
       }
-    }
-  }
-
-  // the non-zip path of torch.load: tar test, then pickles — run for every non-zip file, because that is what
-  // torch.load(weights_only=False) would execute
-  const tar = await tarListings(src);
-  if (TAR_PYTHONS.some((p) => tar[p].opens)) {
-    const plain = await listTarPlain(src);
-    const r = await scanTarPath(ctx, src, tar, plain);
-    inventory.addFromValue(r.root);
-    const listed = TAR_PYTHONS.map((p) => tar[p]).find((l) => l.opens)!;
-    ctx.details.tar = {
-      members: listed.members.slice(0, 1000).map((m) => ({ name: m.name, type: m.type, size: m.size })),
-      pythons: Object.fromEntries(TAR_PYTHONS.map((p) => [p, tar[p].opens ? 'opens' : tar[p].error])),
-    };
-    if (!r.torchTar) {
+      return null;
+    },
+  },
+  {
+    // then, as in torch.load: exactly PK\x03\x04 at offset 0 sends the file to the zip reader, whatever else the
+    // bytes also are (an npz, a tar, a pickle): torch never looks further
+    name: 'torch-zip',
+    sniff: (r) => bytesAt(r.head, 0, 'PK\x03\x04'),
+    scan: async (r) => {
+      const { ctx, inventory } = r;
+      const z = await scanZip(ctx, r.src, r.nested);
+      inventory.addFromValue(z.root);
+      const zip = z.zip;
+      if (zip && z.prefix !== null) inventory.addStorageChecksums((record) => zip.locate(z.prefix + record));
+      const capture = ctx.options.capture;
+      if (capture && ctx.depth === 0 && ctx.options.recipes !== false && z.zip && z.prefix !== null)
+        Object.assign(capture, { root: z.root, zip: z.zip, prefix: z.prefix });
+      const kind =
+        z.kind ??
+        (z.format === 'torch-zip'
+          ? classifyValue(z.root)
+          : z.root !== undefined
+            ? classifyValue(z.root)
+            : 'unknown');
+      return outcome(r, z.format, kind, z.root);
+    },
+  },
+  {
+    // the safetensors header looked at (not claimed: that comes further down, once torch's own paths have had
+    // their say), for every file that is not a zip
+    name: 'safetensors-header',
+    sniff: always,
+    scan: async (r) => {
+      await safetensorsHeader(r);
+      return null;
+    },
+  },
+  {
+    // torch.load's non-zip path tries tarfile first: a file any modelled Python's tarfile opens is read as a tar by
+    // torch (or refused for being one), even when it is also a pickle
+    name: 'torch-tar',
+    sniff: async (r) => {
+      const tar = await tarListings(r.src);
+      r.tar = tar;
+      return TAR_PYTHONS.some((p) => tar[p].opens);
+    },
+    scan: async (r) => {
+      const { ctx, src, inventory } = r;
+      const tar = r.tar as Record<TarPython, TarListing>;
+      const plain = await listTarPlain(src);
+      const t = await scanTarPath(ctx, src, tar, plain);
+      inventory.addFromValue(t.root);
+      const listed = TAR_PYTHONS.map((p) => tar[p]).find((l) => l.opens)!;
+      ctx.details.tar = {
+        members: listed.members.slice(0, 1000).map((m) => ({ name: m.name, type: m.type, size: m.size })),
+        pythons: Object.fromEntries(TAR_PYTHONS.map((p) => [p, tar[p].opens ? 'opens' : tar[p].error])),
+      };
+      if (!t.torchTar) {
+        ctx.add({
+          severity: 'unknown',
+          rule: 'unrecognised-format',
+          message: 'a tar archive that is not a torch checkpoint; its members were scanned as pickles',
+        });
+        ctx.incomplete = true;
+      }
+      return outcome(
+        r,
+        t.torchTar ? 'torch-tar' : 'unknown',
+        t.torchTar ? (t.root !== undefined ? classifyValue(t.root) : 'pickle') : 'unknown',
+      );
+    },
+  },
+  {
+    // then torch.load reads every other file as consecutive pickles: they are walked for every file that reaches
+    // this row, whatever it turns out to be, because that is what torch.load(weights_only=False) would execute;
+    // the rows below only decide what the bytes are besides
+    name: 'torch-legacy',
+    sniff: always,
+    scan: async (r) => {
+      const legacy = await scanLegacyPath(r.ctx, r.src, null);
+      r.legacy = legacy;
+      if (!legacy.legacyTorch) return null;
+      r.inventory.addFromValue(legacy.root);
+      return outcome(r, 'torch-legacy', classifyValue(legacy.root), legacy.root);
+    },
+  },
+  // ---- torch.load's order ends here; below, what the bytes are to other loaders ----
+  {
+    // joblib.load (by the first bytes) and pandas.read_pickle (by the name) decompress before unpickling; a file whose
+    // first pickle parsed whole is a pickle to them, not a compressed stream, and a stream that does not decode falls
+    // through to the rows below
+    name: 'compressed',
+    sniff: (r) =>
+      !pickled(r).firstComplete && compressionCandidates(r.head, r.ctx.options.filename).length > 0,
+    scan: (r) =>
+      recogniseCompressed(r.ctx, r.src, compressionCandidates(r.head, r.ctx.options.filename), r.inventory),
+  },
+  {
+    // claimed only now, so a safetensors header can never hide a torch or compressed reading of the same bytes
+    name: 'safetensors',
+    sniff: (r) => (r.safetensors ?? null) !== null,
+    scan: async (r) => {
+      dropPickleNoise(r.ctx);
+      r.ctx.incomplete = (r.safetensors?.error ?? null) !== null;
+      return outcome(r, 'safetensors', 'safetensors');
+    },
+  },
+  {
+    // the formats with a magic number come next: a magic is stronger evidence than bytes that parse as a pickle, and
+    // the torch-legacy row has already reported whatever a pickle reading of them imports. Among themselves the order
+    // hardly matters: only PTMF (at byte 4) could coincide with a magic at byte 0, and then byte 0 wins
+    name: 'gguf',
+    sniff: (r) => bytesAt(r.head, 0, 'GGUF'),
+    scan: (r) => recogniseGguf(r.ctx, r.src, r.inventory),
+  },
+  {
+    // \x93NUMPY: an object array's pickle is walked by its own scan
+    name: 'numpy',
+    sniff: (r) => isNpy(r.head),
+    scan: (r) => recogniseNpy(r.ctx, r.src, r.inventory),
+  },
+  {
+    // PYTORCH1: the pre-1.0 TorchScript preview container, which torch refuses
+    name: 'torchscript-preview',
+    sniff: (r) => bytesAt(r.head, 0, 'PYTORCH1'),
+    scan: async (r) => {
+      dropPickleNoise(r.ctx);
+      r.ctx.add({
+        severity: 'info',
+        rule: 'torchscript-preview',
+        message: 'a TorchScript archive from the pre-1.0 preview release; torch refuses it',
+      });
+      return outcome(r, 'torchscript', 'torchscript');
+    },
+  },
+  {
+    // PTMF at byte 4 (mobile flatbuffer): after the magics at byte 0, see above
+    name: 'torchscript-flatbuffer',
+    sniff: (r) => bytesAt(r.head, 4, 'PTMF'),
+    scan: async (r) => {
+      dropPickleNoise(r.ctx);
+      return outcome(r, 'torchscript', 'torchscript');
+    },
+  },
+  {
+    // \x89HDF (Keras .h5): recognised so as to say it is not analysed, never safe
+    name: 'hdf5',
+    sniff: (r) => r.head.length >= 8 && bytesAt(r.head, 0, '\x89HDF'),
+    scan: async (r) => {
+      dropPickleNoise(r.ctx);
+      r.ctx.details.hdf5 = true;
+      r.ctx.add({
+        severity: 'unknown',
+        rule: 'unsupported-format',
+        message: 'an HDF5 file (Keras .h5); its contents are not analysed',
+      });
+      return outcome(r, 'unknown', 'unknown');
+    },
+  },
+  {
+    // no magic number: the protobuf parse is the test, so it comes after every format that has one
+    name: 'onnx',
+    sniff: always,
+    scan: async (r) => {
+      const onnx = await parseOnnx(r.src);
+      if (!onnx) return null;
+      dropPickleNoise(r.ctx);
+      r.ctx.details.onnx = onnx;
+      for (const loc of onnx.externalData) {
+        if (loc.startsWith('/') || /(^|[\\/])\.\.([\\/]|$)/.test(loc) || /^[a-zA-Z]:/.test(loc)) {
+          r.ctx.add({
+            severity: 'dangerous',
+            rule: 'onnx-external-data-traversal',
+            message: `external data location "${loc}" points outside the model's folder`,
+          });
+        }
+      }
+      return outcome(r, 'onnx', 'onnx');
+    },
+  },
+  {
+    // a zip after other data (a self-extracting stub, a polyglot): torch unpickled the prefix above, zip readers see
+    // the archive; it is scanned and noted, and the prefix is still classified by the rows below
+    name: 'zip-prefixed',
+    sniff: (r) => findEmbeddedZip(r.src),
+    scan: async (r) => {
+      const { ctx } = r;
+      ctx.add({
+        severity: 'suspicious',
+        rule: 'zip-prefixed',
+        message:
+          'a zip archive follows other data: torch.load unpickles the prefix, zip readers see the archive (a polyglot)',
+      });
+      const sub = new ScanContext(ctx.options, ctx.depth + 1);
+      await scanZip(sub, r.src, r.nested, true);
+      for (const f of sub.findings) ctx.add({ ...f, entry: f.entry ? `zip:${f.entry}` : 'zip' });
+      for (const [k, v] of sub.imports) if (!ctx.imports.has(k)) ctx.imports.set(k, v);
+      return null;
+    },
+  },
+  {
+    // a plain pickle only when nothing above claimed the bytes: being parseable as a pickle is the weakest evidence
+    name: 'pickle',
+    sniff: (r) => pickled(r).firstComplete,
+    scan: async (r) => outcome(r, 'pickle', classifyValue(pickled(r).root)),
+  },
+  {
+    // a pickle cut short or broken after its PROTO opcode is still a pickle (its findings stand)
+    name: 'pickle-header',
+    sniff: (r) => r.head.length >= 2 && r.head[0] === 0x80 && r.head[1] <= 5,
+    scan: async (r) => outcome(r, 'pickle', 'pickle'),
+  },
+  {
+    // last: anything else is unknown, never safe
+    name: 'unrecognised',
+    sniff: always,
+    scan: async (r) => {
+      const { ctx, src } = r;
+      const text = isText(await src.read(0, Math.min(src.size, 64 * 1024)));
+      if (text) {
+        // text that does not parse as a pickle: a line like "import torch" reads as an INST import, so only what
+        // would be dangerous in a real unpickler counts (as for any bytes walked tentatively)
+        ctx.details.text = true;
+        const keep = ctx.findings.filter((f) => f.severity === 'dangerous');
+        ctx.findings.splice(0, ctx.findings.length, ...keep);
+        for (const [k, imp] of ctx.imports) if (imp.class !== 'dangerous') ctx.imports.delete(k);
+      } else if (!ctx.findings.some((f) => f.rule.startsWith('import-') || f.severity === 'dangerous'))
+        dropPickleNoise(ctx);
       ctx.add({
         severity: 'unknown',
         rule: 'unrecognised-format',
-        message: 'a tar archive that is not a torch checkpoint; its members were scanned as pickles',
+        message: text
+          ? 'a text file that is not a pickle or a model format'
+          : 'the file is not a format Brine recognises',
       });
       ctx.incomplete = true;
-    }
-    return done(
-      r.torchTar ? 'torch-tar' : 'unknown',
-      r.torchTar ? (r.root !== undefined ? classifyValue(r.root) : 'pickle') : 'unknown',
-    );
-  }
-  const legacy = await scanLegacyPath(ctx, src, null);
+      return outcome(r, 'unknown', 'unknown');
+    },
+  },
+];
 
-  // what the bytes are, independently of torch.load
-  if (legacy.legacyTorch) {
-    inventory.addFromValue(legacy.root);
-    return done('torch-legacy', classifyValue(legacy.root), legacy.root);
+/** Recognises the file by content: the first row of RECOGNISERS whose scan returns an outcome decides. */
+async function recognise(ctx: ScanContext, src: ByteSource, nested: NestedPayload[]): Promise<Outcome> {
+  const r: Recognition = {
+    ctx,
+    src,
+    nested,
+    inventory: new InventoryBuilder(ctx.limits.maxListedTensors),
+    head: await src.read(0, Math.min(16, src.size)),
+    safetensors: undefined,
+    tar: null,
+    legacy: null,
+  };
+  for (const row of RECOGNISERS) {
+    if (!(await row.sniff(r))) continue;
+    const found = await row.scan(r);
+    if (found) return found;
   }
-  // joblib.load (by the first bytes) and pandas.read_pickle (by the name) decompress these before unpickling
-  const candidates = legacy.firstComplete ? [] : compressionCandidates(head, ctx.options.filename);
-  if (candidates.length > 0) {
-    const compressed = await recogniseCompressed(ctx, src, candidates, inventory);
-    if (compressed) return compressed;
-  }
-  if (isSafetensors) {
-    dropPickleNoise(ctx);
-    ctx.incomplete = safetensorsError !== null;
-    return done('safetensors', 'safetensors');
-  }
-  if (head.length >= 4 && head[0] === 0x47 && head[1] === 0x47 && head[2] === 0x55 && head[3] === 0x46) {
-    return recogniseGguf(ctx, src, inventory);
-  }
-  if (isNpy(head)) return recogniseNpy(ctx, src, inventory);
-  if (head.length >= 8 && Buffer.from(head.subarray(0, 8)).toString('latin1') === 'PYTORCH1') {
-    dropPickleNoise(ctx);
-    ctx.add({
-      severity: 'info',
-      rule: 'torchscript-preview',
-      message: 'a TorchScript archive from the pre-1.0 preview release; torch refuses it',
-    });
-    return done('torchscript', 'torchscript');
-  }
-  if (head.length >= 8 && Buffer.from(head.subarray(4, 8)).toString('latin1') === 'PTMF') {
-    dropPickleNoise(ctx);
-    return done('torchscript', 'torchscript');
-  }
-  if (head.length >= 8 && head[0] === 0x89 && Buffer.from(head.subarray(1, 4)).toString('latin1') === 'HDF') {
-    dropPickleNoise(ctx);
-    ctx.details.hdf5 = true;
-    ctx.add({
-      severity: 'unknown',
-      rule: 'unsupported-format',
-      message: 'an HDF5 file (Keras .h5); its contents are not analysed',
-    });
-    return done('unknown', 'unknown');
-  }
-  const onnx = await parseOnnx(src);
-  if (onnx) {
-    dropPickleNoise(ctx);
-    ctx.details.onnx = onnx;
-    for (const loc of onnx.externalData) {
-      if (loc.startsWith('/') || /(^|[\\/])\.\.([\\/]|$)/.test(loc) || /^[a-zA-Z]:/.test(loc)) {
-        ctx.add({
-          severity: 'dangerous',
-          rule: 'onnx-external-data-traversal',
-          message: `external data location "${loc}" points outside the model's folder`,
-        });
-      }
-    }
-    return done('onnx', 'onnx');
-  }
-  const zipInside = await findEmbeddedZip(src);
-  if (zipInside) {
-    ctx.add({
-      severity: 'suspicious',
-      rule: 'zip-prefixed',
-      message:
-        'a zip archive follows other data: torch.load unpickles the prefix, zip readers see the archive (a polyglot)',
-    });
-    const sub = new ScanContext(ctx.options, ctx.depth + 1);
-    await scanZip(sub, src, nested, true);
-    for (const f of sub.findings) ctx.add({ ...f, entry: f.entry ? `zip:${f.entry}` : 'zip' });
-    for (const [k, v] of sub.imports) if (!ctx.imports.has(k)) ctx.imports.set(k, v);
-  }
-  if (legacy.firstComplete) return done('pickle', classifyValue(legacy.root));
-  if (head.length >= 2 && head[0] === 0x80 && head[1] <= 5) return done('pickle', 'pickle');
-  const text = isText(await src.read(0, Math.min(src.size, 64 * 1024)));
-  if (text) {
-    // text that does not parse as a pickle: a line like "import torch" reads as an INST import, so only what
-    // would be dangerous in a real unpickler counts (as for any bytes walked tentatively)
-    ctx.details.text = true;
-    const keep = ctx.findings.filter((f) => f.severity === 'dangerous');
-    ctx.findings.splice(0, ctx.findings.length, ...keep);
-    for (const [k, imp] of ctx.imports) if (imp.class !== 'dangerous') ctx.imports.delete(k);
-  } else if (!ctx.findings.some((f) => f.rule.startsWith('import-') || f.severity === 'dangerous'))
-    dropPickleNoise(ctx);
-  ctx.add({
-    severity: 'unknown',
-    rule: 'unrecognised-format',
-    message: text
-      ? 'a text file that is not a pickle or a model format'
-      : 'the file is not a format Brine recognises',
-  });
-  ctx.incomplete = true;
-  return done('unknown', 'unknown');
+  throw new Error('no recogniser took the file'); // the last row takes every file
 }
 
 /**

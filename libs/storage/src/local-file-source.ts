@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
-import type { ByteSource } from '@brine/scanner';
+import type { ByteSource } from '@brine/bytes';
 
 /** A ByteSource over a local file, read with positioned reads (no whole-file buffering). */
 export class LocalFileSource implements ByteSource {

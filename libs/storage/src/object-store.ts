@@ -15,7 +15,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import type { ByteSource } from '@brine/scanner';
+import type { ByteSource } from '@brine/bytes';
 import type { PartDiscard } from './embedded-s3';
 import { StorageTimeoutError, Wait, WaitingHttpHandler, type HttpHandlerOptions } from './s3-waits';
 

@@ -1,4 +1,4 @@
-import { readExactly, type ByteSource } from '@brine/scanner';
+import { readExactly, type ByteSource } from '@brine/bytes';
 
 /** reads up to this long are served from cached blocks of this size */
 export const BLOCK_BYTES = 1024 * 1024;

@@ -1,4 +1,5 @@
-import { scan, type ByteSource, type ScanCapture, type ScanInput, type ScanReport } from '@brine/scanner';
+import type { ByteSource } from '@brine/bytes';
+import { scan, type ScanCapture, type ScanInput, type ScanReport } from '@brine/scanner';
 import { BlockCachedSource } from './block-cache';
 import { twinBytes } from './tensor-bytes';
 import { NoTwin, planTwin, type TwinPlan, type TwinTensor } from './twin-plan';

@@ -1,4 +1,4 @@
-import { readExactly, type ByteSource } from '@brine/scanner';
+import { readExactly, type ByteSource } from '@brine/bytes';
 import type { TwinPlan, TwinTensor } from './twin-plan';
 
 /** bytes handed to the uploader at a time */

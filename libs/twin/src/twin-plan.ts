@@ -1,5 +1,6 @@
 import { PyDict, PyTensor, pyStr, type PyValue } from '@brine/pickle/values';
-import { DTYPES, rootLayout, METHOD_STORED, type ScanCapture, type ZipEntry } from '@brine/scanner';
+import { METHOD_STORED, type ZipEntry } from '@brine/archives';
+import { DTYPES, rootLayout, type ScanCapture } from '@brine/scanner';
 import { SAFETENSORS_DTYPE, safetensorsLayout, type Layout, type LayoutTensor } from './safetensors-layout';
 
 /**

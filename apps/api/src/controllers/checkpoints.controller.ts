@@ -1,14 +1,8 @@
 import { BadRequestException, Controller, Req, Res, UnsupportedMediaTypeException } from '@nestjs/common';
 import type { Response } from 'express';
 import { ROUTES } from '@brine/contracts';
-import {
-  CheckpointsService,
-  LINK_TTL_SECONDS,
-  linkTarget,
-  MetricsService,
-  TokensService,
-  type AuthedRequest,
-} from '@brine/registry';
+import { CheckpointsService, LINK_TTL_SECONDS, MetricsService, TokensService } from '@brine/registry';
+import { linkTarget, type AuthedRequest } from '../auth.guard';
 import { Endpoint, In, type Input } from '../endpoint';
 import { sendFile } from './download';
 

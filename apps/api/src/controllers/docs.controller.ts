@@ -1,6 +1,7 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import type { Config } from '@brine/config';
-import { CONFIG, Public } from '@brine/registry';
+import { CONFIG } from '@brine/runtime';
+import { Public } from '../auth.guard';
 import { openApiDocument } from '@brine/contracts';
 
 /** the OpenAPI document and a viewer (Swagger UI, served from this app: no CDN) */

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { CheckpointsService } from '@brine/registry';
+import { parseRange } from '../byte-range';
 
 /** streams a version's bytes, or its safetensors twin's (whole or one range), with its checksum and file name */
 export async function sendFile(
@@ -10,13 +11,9 @@ export async function sendFile(
   req: Request,
   res: Response,
 ): Promise<void> {
-  const { v, file, stream, range } = await checkpoints.download(
-    name,
-    version,
-    query.acknowledgeRisk,
-    req.headers.range,
-    query.format,
-  );
+  const { v, file } = await checkpoints.download(name, version, query.acknowledgeRisk, query.format);
+  const range = parseRange(req.headers.range, file.size);
+  const stream = await checkpoints.open(file, range ?? undefined);
   res.setHeader('Content-Type', 'application/octet-stream');
   res.setHeader('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(file.filename)}`);
   res.setHeader('x-checksum-sha256', file.sha256);

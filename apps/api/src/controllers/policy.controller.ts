@@ -1,7 +1,8 @@
 import { Controller, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { ROUTES } from '@brine/contracts';
-import { PolicyService, type AuthedRequest } from '@brine/registry';
+import { PolicyService } from '@brine/registry';
+import type { AuthedRequest } from '../auth.guard';
 import { Endpoint, In, type Input } from '../endpoint';
 
 /** Safe globals, as torch.serialization.add_safe_globals adds them; a change re-scans the affected versions. */

@@ -1,7 +1,8 @@
 import { Controller, Req, Res } from '@nestjs/common';
 import type { Response } from 'express';
 import { ROUTES } from '@brine/contracts';
-import { CheckpointsService, TagsService, type AuthedRequest } from '@brine/registry';
+import { CheckpointsService, TagsService } from '@brine/registry';
+import type { AuthedRequest } from '../auth.guard';
 import { Endpoint, In, type Input } from '../endpoint';
 import { sendFile } from './download';
 

@@ -1,7 +1,8 @@
 import { Controller, Req } from '@nestjs/common';
 import { ROUTES } from '@brine/contracts';
 import type { TokenEntity } from '@brine/persistence';
-import { tokenView, TokensService, type AuthedRequest } from '@brine/registry';
+import { tokenView, TokensService } from '@brine/registry';
+import type { AuthedRequest } from '../auth.guard';
 import { Endpoint, In, type Input } from '../endpoint';
 
 /** API tokens (admin). The secret is in the creation response only; the registry keeps its hash. */

@@ -1,6 +1,7 @@
 import { Controller, Req } from '@nestjs/common';
 import { ROUTES } from '@brine/contracts';
-import { WebhooksService, type AuthedRequest } from '@brine/registry';
+import { WebhooksService } from '@brine/webhooks';
+import type { AuthedRequest } from '../auth.guard';
 import { Endpoint, In, type Input } from '../endpoint';
 
 /** Webhook subscriptions and their delivery log (admin). */

@@ -1,14 +1,21 @@
-import { bzip2Streams, type Bzip2Facts } from '../compression/bzip2';
 import {
+  bzip2Streams,
+  DecodeError,
+  gzipMembers,
+  InputCursor,
+  lzmaAuto,
   openDecompressed,
+  pyBytes,
+  zlibStream,
+  zstdFrames,
+  type ByteSource,
+  type Bzip2Facts,
   type DecompressedStream,
+  type GzipFacts,
+  type LzmaFacts,
   type StreamBudget,
-} from '../compression/decompressed-source';
-import { gzipMembers, pyBytes, zlibStream, zstdFrames, type GzipFacts } from '../compression/deflate';
-import { DecodeError, InputCursor } from '../compression/input';
-import { lzmaAuto, type LzmaFacts } from '../compression/lzma';
+} from '@brine/bytes';
 import type { ScanLimits } from '../scan-context';
-import type { ByteSource } from '../source';
 
 /**
  * Compressed pickles, opened the way the loaders that open them transparently do:

@@ -1,16 +1,10 @@
+import { TAR_PYTHONS, type TarListing, type TarMember, type TarPython } from '@brine/archives';
+import { SliceSource, type ByteSource } from '@brine/bytes';
 import { PyList, PyStorage, pyStr, type PyValue } from '@brine/pickle/values';
-import {
-  TAR_PYTHONS,
-  torchTarRead,
-  type TarListing,
-  type TarMember,
-  type TarPython,
-  type TorchTarRead,
-} from '../formats/tar';
+import { torchTarRead, type TorchTarRead } from '../formats/tar';
 import { walkPickle, walkTentatively } from '../pickle-scan';
 import type { TorchVersion } from '../report';
 import type { ScanContext } from '../scan-context';
-import { SliceSource, type ByteSource } from '../source';
 import type { WeightsOnlyJudge } from '../torch/judge';
 import { runtime, type Failure } from '../torch/messages';
 import { PROFILES } from '../torch/profiles';
@@ -261,7 +255,7 @@ export interface TarOutcome {
 /**
  * torch.load's tar test and legacy tar loader (torch ≤ 0.3 checkpoints: members storages, tensors, pickle), for
  * a file that some modelled Python's tarfile opens. Each torch version follows its own Python's tarfile
- * (formats/tar.ts): ≥ 2.6 refuses the tar outright under weights_only; 1.13 reads it with the weights-only
+ * (@brine/archives' tar.ts): ≥ 2.6 refuses the tar outright under weights_only; 1.13 reads it with the weights-only
  * unpickler; a TarError anywhere on the way (a listing error, 3.14's extraction filter, a short member) makes torch
  * read the whole file as legacy pickles instead — so that path is judged and scanned too. Whatever torch does,
  * every member's data and the file's first bytes are walked as pickles, and readings that disagree (tarfile

@@ -1,20 +1,20 @@
+import { METHOD_STORED, ZipArchive, ZipError, type ZipEntry } from '@brine/archives';
+import { MemorySource, SliceSource, SourceReadError, type ByteSource } from '@brine/bytes';
 import { PyGlobal, PyInstance, PyTensor, type PyValue } from '@brine/pickle/values';
 import { isNpy, readNpyHeader } from '../formats/numpy';
 import { analyseTorchScript } from '../formats/torchscript-code';
 import { walkPickle, walkTentatively } from '../pickle-scan';
 import type { Format, Kind, Severity } from '../report';
 import type { NestedPayload, ScanContext } from '../scan-context';
-import { MemorySource, SliceSource, SourceReadError, type ByteSource } from '../source';
 import type { ZipRecords } from '../torch/judge';
 import { opening, runtime, type Failure } from '../torch/messages';
-import { METHOD_STORED, ZipArchive, ZipError, type ZipEntry } from '../zip/zip-archive';
 import { scanZipfileView } from './zipfile-view';
 
 /**
  * torch.load's zip branch, replayed: PyTorchStreamReader's checks (central directory, archive prefix, version
  * record), the TorchScript test, `byteorder` and `.storage_alignment`, then `data.pkl` through the weights-only
  * unpickler with `data/<key>` records as storages. Every record torch reads is found the way torch finds it —
- * miniz's case-folding binary search (zip/miniz-index.ts) — so the scan reads the very bytes torch reads.
+ * miniz's case-folding binary search (@brine/archives, zip/miniz-index.ts) — so the scan reads the very bytes torch reads.
  * Independently of what torch reads, every entry of the archive is walked as a pickle (whatever its name, case or
  * first byte) except the storages torch reads as raw data, and nested archives are queued for scanning.
  */

@@ -1,15 +1,15 @@
-import type { NestedPayload, ScanContext } from '../scan-context';
-import type { ByteSource } from '../source';
-import type { ZipRecords } from '../torch/judge';
-import type { ZipArchive } from '../zip/zip-archive';
 import {
   memberBytes,
   openMember,
   openZipfile,
   zipfileStart,
+  type ZipArchive,
   type ZipfileArchive,
   type ZipfileMember,
-} from '../zip/zipfile';
+} from '@brine/archives';
+import type { ByteSource } from '@brine/bytes';
+import type { NestedPayload, ScanContext } from '../scan-context';
+import type { ZipRecords } from '../torch/judge';
 import { streamBudget } from './compressed';
 import { scanEntryBytes } from './torch-zip';
 

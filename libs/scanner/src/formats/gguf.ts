@@ -1,6 +1,5 @@
-import { SourceReadError } from '../source';
+import { SourceReadError, type ByteSource } from '@brine/bytes';
 import type { TensorRecord } from '../report';
-import type { ByteSource } from '../source';
 
 /**
  * GGUF (llama.cpp) header parsing: metadata key/values and tensor infos, read with small reads. GGUF carries no

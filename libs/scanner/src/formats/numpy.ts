@@ -1,4 +1,4 @@
-import type { ByteSource } from '../source';
+import type { ByteSource } from '@brine/bytes';
 import { LiteralError, literalEquals, literalEval, type PyLiteral } from './python-literal';
 
 /**

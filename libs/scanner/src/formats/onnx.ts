@@ -1,5 +1,4 @@
-import { SourceReadError } from '../source';
-import type { ByteSource } from '../source';
+import { SourceReadError, type ByteSource } from '@brine/bytes';
 
 /**
  * ONNX ModelProto recognition: the whole file must parse as protobuf wire format with a plausible ir_version

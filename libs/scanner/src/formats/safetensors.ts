@@ -1,5 +1,5 @@
 import type { TensorRecord } from '../report';
-import { readExactly, type ByteSource } from '../source';
+import { readExactly, type ByteSource } from '@brine/bytes';
 
 /**
  * safetensors header validation, in the order and with the outcomes of the reference implementation

@@ -49,7 +49,7 @@ export type Loader =
   | { kind: 'legacy'; storages: Map<string, PyStorage> }
   | { kind: 'none' };
 
-/** the records of a zip archive as torch's persistent_load finds them (miniz's lookup, see zip/miniz-index.ts) */
+/** the records of a zip archive as torch's persistent_load finds them (miniz's lookup, see @brine/archives, zip/miniz-index.ts) */
 export interface ZipRecords {
   /** the record holding storage `key` (`data/<key>`) */
   storageRecord(key: string): string;

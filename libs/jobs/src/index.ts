@@ -1,0 +1,5 @@
+export * from './jobs.module';
+export * from './producers';
+export * from './reconciler.service';
+export * from './scan-processor.service';
+export * from './twin-processor.service';

@@ -1,0 +1,105 @@
+import { TableRepository } from './table-repository';
+
+export type TagActor = 'manual' | 'latest' | 'rule' | 'system';
+
+/** The `tags` table: mutable pointers from a name to one version of a checkpoint. */
+export class TagsRepository extends TableRepository {
+  async namesOf(versionId: string): Promise<string[]> {
+    const rows = await this.rows<{ name: string }>(
+      'SELECT name FROM tags WHERE version_id = $1 ORDER BY name',
+      [versionId],
+    );
+    return rows.map((r) => r.name);
+  }
+
+  async namesOfMany(versionIds: string[]): Promise<Array<{ version_id: string; name: string }>> {
+    return this.rows<{ version_id: string; name: string }>(
+      'SELECT version_id, name FROM tags WHERE version_id = ANY($1) ORDER BY name',
+      [versionIds],
+    );
+  }
+
+  /** a checkpoint's tags with the versions they point at */
+  async list(checkpointId: string): Promise<Array<{ name: string; version: string; updated_at: Date }>> {
+    return this.rows<{ name: string; version: string; updated_at: Date }>(
+      `SELECT t.name, v.version, t.updated_at FROM tags t JOIN versions v ON v.id = t.version_id WHERE t.checkpoint_id = $1 ORDER BY t.name`,
+      [checkpointId],
+    );
+  }
+
+  /** the version a tag points at: its id and version name */
+  async target(checkpointId: string, tag: string): Promise<{ version_id: string; version: string } | null> {
+    const [r] = await this.rows<{ version_id: string; version: string }>(
+      `SELECT t.version_id, v.version FROM tags t JOIN versions v ON v.id = t.version_id WHERE t.checkpoint_id = $1 AND t.name = $2`,
+      [checkpointId, tag],
+    );
+    return r ?? null;
+  }
+
+  async exists(checkpointId: string, tag: string): Promise<boolean> {
+    const r = await this.rows('SELECT 1 FROM tags WHERE checkpoint_id = $1 AND name = $2', [
+      checkpointId,
+      tag,
+    ]);
+    return r.length > 0;
+  }
+
+  /** the names of the tags pointing at a version */
+  async onVersion(versionId: string): Promise<string[]> {
+    const rows = await this.rows<{ name: string }>('SELECT name FROM tags WHERE version_id = $1', [
+      versionId,
+    ]);
+    return rows.map((r) => r.name);
+  }
+
+  /** points the tag at the version */
+  async point(checkpointId: string, tag: string, versionId: string): Promise<void> {
+    await this.m.query(
+      `INSERT INTO tags (checkpoint_id, name, version_id, updated_at) VALUES ($1, $2, $3, now())
+       ON CONFLICT (checkpoint_id, name) DO UPDATE SET version_id = EXCLUDED.version_id, updated_at = now()`,
+      [checkpointId, tag, versionId],
+    );
+  }
+
+  async remove(checkpointId: string, tag: string): Promise<void> {
+    await this.m.query('DELETE FROM tags WHERE checkpoint_id = $1 AND name = $2', [checkpointId, tag]);
+  }
+}
+
+export interface TagMoveRow {
+  tag: string;
+  from_version: string | null;
+  to_version: string | null;
+  actor: TagActor;
+  token_name: string | null;
+  reason: string;
+  created_at: Date;
+}
+
+/** The `tag_history` table: every move of a tag, who made it and why. */
+export class TagHistoryRepository extends TableRepository {
+  async record(
+    checkpointId: string,
+    tag: string,
+    from: string | null,
+    to: string | null,
+    actor: TagActor,
+    tokenId: string | null,
+    reason: string,
+  ): Promise<void> {
+    await this.m.query(
+      `INSERT INTO tag_history (checkpoint_id, tag, from_version, to_version, actor, token_id, reason) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [checkpointId, tag, from, to, actor, tokenId, reason],
+    );
+  }
+
+  /** a checkpoint's moves, newest first, with the names of the tokens that made them */
+  async list(checkpointId: string, limit: number): Promise<TagMoveRow[]> {
+    return this.rows<TagMoveRow>(
+      `SELECT h.tag, h.from_version, h.to_version, h.actor, t.name AS token_name, h.reason, h.created_at
+         FROM tag_history h LEFT JOIN tokens t ON t.id = h.token_id
+        WHERE h.checkpoint_id = $1 ORDER BY h.id DESC LIMIT $2`,
+      [checkpointId, limit],
+    );
+  }
+}

@@ -1,3 +1,0 @@
-export * from './ssrf';
-export * from './webhook-delivery.service';
-export * from './webhooks.service';

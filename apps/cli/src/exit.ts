@@ -22,9 +22,9 @@ export const EXIT = {
 } as const;
 
 export const EXIT_USAGE = `Exit status:
-  0  done
-  1  not safe: a version that is not known to be safe was refused (pass --acknowledge-risk), or a download did
-     not verify
+  0  done (push: stored, and safe)
+  1  not safe: push stored a version whose verdict is not safe (or got none in time); pull or tag refused a
+     version that is not known to be safe (pass --acknowledge-risk); a download did not verify
   2  a usage error: a wrong flag or argument, a file that does not exist
   3  the token is missing, wrong, revoked or lacks the scope
   4  the registry refused the request: no such checkpoint, version or tag, bad input, a conflict

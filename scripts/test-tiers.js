@@ -33,6 +33,7 @@ const TIERS = {
       'cli/package.test.js',
       'deploy/config.test.js',
       'deploy/startup.test.js',
+      'deploy/quick-start.test.js',
     ],
   },
   outages: {

@@ -145,7 +145,7 @@ describe("the README's quick start, on a fresh clone", () => {
       copyFileSync(join(FIXTURES, 'files', 'h_os_system_zip.pt'), join(clone, 'suspicious.pkl'));
       let shellEnv = { ...env };
       for (const line of lines) {
-        const cmd = line.replace(/brine_…/, token);
+        const cmd: string = line.replace(/brine_…/, token);
         const exported = /^export (\w+)=(\S+)$/.exec(cmd);
         if (exported) {
           shellEnv = { ...shellEnv, [exported[1]]: exported[2] };

@@ -11,7 +11,7 @@ import {
   type VersionRecord,
 } from '../api.js';
 import { h, mount } from '../dom.js';
-import { badge, bytes, count, sha, short, statusOf, timeEl, tokenRef } from '../format.js';
+import { badge, bytes, count, num, sha, short, statusOf, timeEl, tokenRef } from '../format.js';
 import type { PageContext } from '../page-context.js';
 import { cardSection } from '../card.js';
 
@@ -23,6 +23,7 @@ export async function reportPage(ctx: PageContext): Promise<void> {
   const [name, version] = ctx.params;
   const params = { name, version };
   let v = await api(ENDPOINTS.getVersion, { params });
+  const children = await childrenOf(name, version);
 
   const head = () => [
     h(
@@ -47,7 +48,8 @@ export async function reportPage(ctx: PageContext): Promise<void> {
       v.tags.length ? ' · tags ' : '',
       v.tags.map((t) => h('span', { class: `tag${t === 'best' ? ' best' : ''}` }, t)),
     ),
-    lineageLine(name, v),
+    lineageLine(name, v, children),
+    metricsTable(v),
   ];
 
   if (v.scan.status === 'pending' || v.scan.status === 'scanning') {
@@ -434,10 +436,48 @@ function tensorsSection(r: ScanReport): HTMLElement {
   );
 }
 
-/** where the version came from (parent, commit, run, dataset), when the upload said */
-function lineageLine(name: string, v: VersionRecord): HTMLElement | null {
+/**
+ * The versions of this checkpoint whose lineage parent is this version, written either way (VERSION or
+ * NAME:VERSION). Children in other checkpoints need a search across checkpoints, which the API does not offer.
+ */
+async function childrenOf(name: string, version: string): Promise<string[]> {
+  const pages = await Promise.all(
+    [version, `${name}:${version}`].map((parent) =>
+      api(ENDPOINTS.getCheckpoint, {
+        params: { name },
+        query: { parent, sort: 'created', order: 'asc', limit: 100 },
+      }),
+    ),
+  );
+  return [...new Set(pages.flatMap((p) => p.versions.map((c) => c.version)))];
+}
+
+/** the version's metrics, at 4 significant digits (the exact value as the title) */
+function metricsTable(v: VersionRecord): HTMLElement | null {
+  const metrics = Object.entries(v.metrics).sort(([a], [b]) => a.localeCompare(b));
+  if (!metrics.length) return null;
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'metrics-h' },
+    h('h2', { id: 'metrics-h' }, 'Metrics'),
+    h(
+      'table',
+      { class: 'list metrics-table', id: 'metrics' },
+      h(
+        'tbody',
+        null,
+        metrics.map(([k, x]) =>
+          h('tr', null, h('th', { scope: 'row' }, k), h('td', { class: 'num', title: String(x) }, num(x))),
+        ),
+      ),
+    ),
+  );
+}
+
+/** where the version came from (parent, commit, run, dataset), when the upload said, and what came from it */
+function lineageLine(name: string, v: VersionRecord, children: string[]): HTMLElement | null {
   const l = v.lineage;
-  if (!l.parent && !l.gitCommit && !l.runUrl && !l.dataset) return null;
+  if (!l.parent && !l.gitCommit && !l.runUrl && !l.dataset && !children.length) return null;
   const parent = l.parent ? (l.parent.includes(':') ? l.parent.split(':') : [name, l.parent]) : null;
   const parts: Array<Node | string> = [];
   const add = (label: string, value: Node | string) => {
@@ -449,13 +489,25 @@ function lineageLine(name: string, v: VersionRecord): HTMLElement | null {
       'from',
       h('a', { href: `#/checkpoints/${enc(parent[0])}/${enc(parent[1])}`, id: 'lineage-parent' }, l.parent!),
     );
-  if (l.gitCommit) add('commit', h('code', null, l.gitCommit.slice(0, 12)));
+  if (l.gitCommit) add('commit', h('code', { title: l.gitCommit }, l.gitCommit.slice(0, 12)));
   if (l.runUrl)
     add(
       'run',
       h('a', { href: l.runUrl, rel: 'noopener noreferrer', target: '_blank' }, new URL(l.runUrl).host),
     );
   if (l.dataset) add('dataset', l.dataset);
+  if (children.length)
+    add(
+      children.length === 1 ? 'child' : 'children',
+      h(
+        'span',
+        { id: 'lineage-children' },
+        children.flatMap((c, i) => [
+          i ? ', ' : '',
+          h('a', { href: `#/checkpoints/${enc(name)}/${enc(c)}` }, c),
+        ]),
+      ),
+    );
   return h('p', { class: 'muted', id: 'lineage' }, 'Lineage: ', ...parts);
 }
 

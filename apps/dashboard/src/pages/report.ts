@@ -133,56 +133,49 @@ function matrix(r: ScanReport): HTMLElement {
     { class: 'card', 'aria-labelledby': 'wo-h' },
     h('h2', { id: 'wo-h' }, 'torch.load(weights_only=True), version by version'),
     h(
-      'table',
-      { class: 'list matrix' },
+      'div',
+      { class: 'scroll' },
       h(
-        'thead',
-        null,
+        'table',
+        { class: 'list matrix' },
         h(
-          'tr',
+          'thead',
           null,
-          ['PyTorch', 'Loads?', 'Why not', 'Fix'].map((t) => h('th', { scope: 'col' }, t)),
-        ),
-      ),
-      h(
-        'tbody',
-        null,
-        TORCH_VERSIONS.map((t) => {
-          const x = r.weightsOnly.byVersion[t];
-          return h(
+          h(
             'tr',
-            { 'data-torch': t },
-            h(
-              'th',
-              { scope: 'row' },
-              t,
-              t === r.weightsOnly.target ? h('span', { class: 'muted' }, ' (target)') : null,
-            ),
-            h(
-              'td',
-              null,
-              h('span', { class: `wo-cell ${x.loads ? 'yes' : 'no'}` }, x.loads ? '✓ loads' : '✗ refuses'),
-            ),
-            h(
-              'td',
-              null,
-              x.reason ? h('code', { class: 'reason' }, x.reason) : '—',
-              x.uncertain ? h('span', { class: 'muted' }, ' (approximate)') : null,
-            ),
-            h(
-              'td',
-              null,
-              x.fix
-                ? [
-                    h('span', { class: 'muted' }, 'if you trust it: '),
-                    h('code', { class: 'fix' }, `torch.serialization.add_safe_globals([${x.fix}])`),
-                  ]
-                : x.loads
-                  ? '—'
-                  : h('span', { class: 'muted' }, fixless(r, t)),
-            ),
-          );
-        }),
+            null,
+            ['PyTorch', 'Loads?', 'Why not', 'Fix'].map((t) => h('th', { scope: 'col' }, t)),
+          ),
+        ),
+        h(
+          'tbody',
+          null,
+          TORCH_VERSIONS.map((t) => {
+            const x = r.weightsOnly.byVersion[t];
+            return h(
+              'tr',
+              { 'data-torch': t },
+              h(
+                'th',
+                { scope: 'row' },
+                t,
+                t === r.weightsOnly.target ? h('span', { class: 'muted' }, ' (target)') : null,
+              ),
+              h(
+                'td',
+                null,
+                h('span', { class: `wo-cell ${x.loads ? 'yes' : 'no'}` }, x.loads ? '✓ loads' : '✗ refuses'),
+              ),
+              h(
+                'td',
+                null,
+                x.reason ? h('code', { class: 'reason' }, x.reason) : '—',
+                x.uncertain ? h('span', { class: 'muted' }, ' (approximate)') : null,
+              ),
+              h('td', { class: 'fix' }, x.loads ? '—' : fixFor(r, t)),
+            );
+          }),
+        ),
       ),
     ),
   );
@@ -262,11 +255,26 @@ function recipeSection(r: ScanReport): HTMLElement {
   );
 }
 
-/** why there is no one-line fix for a refusal */
-function fixless(r: ScanReport, t: TorchVersion): string {
-  if (r.imports.some((i) => i.class === 'dangerous' && !i.allowedBy[t]))
-    return 'none: it imports something that runs code; do not allowlist it';
-  return 'no allowlist entry fixes this';
+/**
+ * What gets torch `t` past a refusal, in the recipe's own terms (the scanner's recipe for `t`), so the table and
+ * "How to load it" never disagree: the globals the recipe allows, the names it asks you to trust, or why nothing
+ * does it on that version (torch 1.13, for one, has no way to allow more globals).
+ */
+function fixFor(r: ScanReport, t: TorchVersion): Array<Node | string> {
+  const recipe = r.howToLoad[t];
+  const allow = (globals: string[]) => [
+    'allow ',
+    h('code', null, globals.join(', ')),
+    ' with torch.serialization.safe_globals, as under How to load it',
+  ];
+  if (recipe.loads)
+    return recipe.safeGlobals.length ? allow(recipe.safeGlobals) : ['load it as under How to load it'];
+  if (recipe.ifTrusted)
+    return [
+      h('span', { class: 'muted' }, `only if you trust ${recipe.ifTrusted.trust.join(', ')}: `),
+      ...allow(recipe.ifTrusted.safeGlobals),
+    ];
+  return [h('span', { class: 'muted' }, recipe.notes[0] ?? 'no safe way on this version')];
 }
 
 function where(entry: string | null, offset: number | null): string {

@@ -326,7 +326,7 @@ function retentionParts(plan: RetentionPlan, log: RetentionLogEntry[]): Array<HT
         : h(
             'p',
             { class: 'muted' },
-            `Nothing to delete: ${plan.keep} version${plan.keep === 1 ? '' : 's'} stay.`,
+            `Nothing to delete: ${plan.keep === 1 ? '1 version stays' : `${plan.keep} versions stay`}.`,
           ),
     ),
     h(

@@ -41,6 +41,9 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
   const draw = () => {
     mount(
       list,
+      hooks.length
+        ? null
+        : h('tr', null, h('td', { colspan: 4, class: 'muted' }, 'No subscriptions yet: create one below.')),
       hooks.map((w) =>
         h(
           'tr',

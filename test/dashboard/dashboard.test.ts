@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -273,8 +273,150 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
       'the dangerous version is drawn as excluded',
     );
     assert.match((await page.locator('tr[data-version="e2"]').textContent()) ?? '', /best/);
-    assert.ok(await page.locator('#history-h + table tbody tr', { hasText: 'e2' }).count(), 'tag history');
+    assert.ok(await page.locator('#history table tbody tr', { hasText: 'e2' }).count(), 'tag history');
     await shot('checkpoint');
+  });
+
+  it("shows a checkpoint's retention rule and what it will delete next", async () => {
+    // the plan skips versions whose scan is pending: scan them, then pause the worker (whose reconciler applies
+    // rules every second) so the page shows the dry run before anything is deleted
+    for (const [v, f] of [
+      ['q1', 'b_state_dict.pt'],
+      ['q2', 'b_tensor.pt'],
+      ['q3', 'b_parameter.pt'],
+    ]) {
+      assert.equal((await put(s, 'pruned', v, file(f))).status, 201);
+      await scanned(s, 'pruned', v);
+    }
+    await stopProcess(worker!);
+    try {
+      const set = await s.api('/checkpoints/pruned/retention', { method: 'PUT', json: { keepNewest: 1 } });
+      assert.equal(set.status, 200);
+      await page.goto(`${s.url}/#/checkpoints/pruned`);
+      await page.locator('#retention-rule').waitFor();
+      assert.match((await page.locator('#retention-rule').textContent()) ?? '', /keep the newest 1 version/);
+      assert.deepEqual(
+        (
+          await page
+            .locator('#retention-plan li[data-version]')
+            .evaluateAll((l) => l.map((e) => e.getAttribute('data-version')))
+        ).sort(),
+        ['q1', 'q2'],
+      );
+      assert.match((await page.locator('#retention-plan').textContent()) ?? '', /q2.*not among the newest 1/);
+      assert.match((await page.locator('#retention-log').textContent()) ?? '', /Nothing deleted yet/);
+      await shot('retention-plan');
+    } finally {
+      worker = spawnWorker(s.config, s.rt.embedded!.endpoint);
+    }
+  });
+
+  it("shows a version's metrics at 4 significant digits and its lineage, children included", async () => {
+    const commit = '0123456789abcdef0123456789abcdef01234567';
+    const pushes: Array<[string, string, Record<string, string>]> = [
+      ['p1', 'b_state_dict.pt', { 'x-brine-metrics': JSON.stringify({ acc: 0.912341, loss: 1 / 3 }) }],
+      [
+        'p2',
+        'b_tensor.pt',
+        {
+          'x-brine-metrics': JSON.stringify({ acc: 0.912352, loss: 0.25 }),
+          'x-brine-parent': 'p1',
+          'x-brine-git-commit': commit,
+        },
+      ],
+      [
+        'p3',
+        'b_parameter.pt',
+        { 'x-brine-metrics': JSON.stringify({ acc: 0.912367 }), 'x-brine-parent': 'precise:p1' },
+      ],
+    ];
+    for (const [v, f, headers] of pushes)
+      assert.equal((await put(s, 'precise', v, file(f), headers)).status, 201);
+    await page.goto(`${s.url}/#/checkpoints/precise/p2`);
+    await page.locator('#metrics').waitFor();
+    assert.deepEqual(
+      await page.locator('#metrics tr').evaluateAll((rows) => rows.map((r) => r.textContent)),
+      ['acc0.9124', 'loss0.25'],
+    );
+    assert.match((await page.locator('#lineage').textContent()) ?? '', /from p1 · commit 0123456789ab/);
+    assert.equal(await page.locator('#lineage code').getAttribute('title'), commit);
+    assert.equal(await page.locator('#lineage-children').count(), 0, 'p2 has no children');
+    await page.goto(`${s.url}/#/checkpoints/precise/p1`);
+    await page.locator('#lineage-children').waitFor();
+    assert.deepEqual(
+      await page.locator('#lineage-children a').evaluateAll((l) => l.map((a) => a.getAttribute('href'))),
+      ['#/checkpoints/precise/p2', '#/checkpoints/precise/p3'],
+    );
+    assert.match((await page.locator('#metrics').textContent()) ?? '', /loss0\.3333/);
+    await shot('report-lineage');
+  });
+
+  it("draws the chart's axis with ticks that do not repeat, and prints metrics at 4 significant digits", async () => {
+    await page.goto(`${s.url}/#/checkpoints/precise?metric=acc`);
+    await page.locator('svg.chart g.tick').first().waitFor();
+    const ticks = await page.locator('svg.chart g.tick text').allTextContents();
+    assert.ok(ticks.length >= 3, `ticks: ${ticks.join(' ')}`);
+    assert.equal(new Set(ticks).size, ticks.length, `no tick repeats: ${ticks.join(' ')}`);
+    // evenly spaced, round steps
+    const steps = ticks
+      .map(Number)
+      .map((t, i, a) => (i ? a[i - 1] - t : 0))
+      .slice(1);
+    for (const d of steps) assert.ok(Math.abs(d - steps[0]) < 1e-9, `even steps: ${ticks.join(' ')}`);
+    assert.match((await page.locator('tr[data-version="p2"] td.metrics').textContent()) ?? '', /acc=0\.9124/);
+    assert.doesNotMatch((await page.locator('td.metrics').allTextContents()).join(' '), /0\.91235|0\.33333/);
+    await shot('chart-precise');
+  });
+
+  it('marks versions that retention deleted in the tag history, and lists them in its log', async () => {
+    // the worker runs now: its reconciler applies pruned's rule
+    await eventually(async () => {
+      const r = await s.api('/checkpoints/pruned/retention/log');
+      return ((await r.json()) as unknown[]).length === 2 ? true : undefined;
+    }, 30_000);
+    await page.goto(`${s.url}/#/checkpoints/pruned`);
+    await page.locator('#retention-log li[data-version]').first().waitFor();
+    assert.deepEqual(
+      (
+        await page
+          .locator('#retention-log li[data-version]')
+          .evaluateAll((l) => l.map((e) => e.getAttribute('data-version')))
+      ).sort(),
+      ['q1', 'q2'],
+    );
+    assert.match((await page.locator('#retention-plan').textContent()) ?? '', /Nothing to delete/);
+    const marked = await page.locator('#history .deleted-version').allTextContents();
+    assert.ok(marked.length >= 2, `marked: ${marked.join(', ')}`);
+    for (const m of marked) assert.match(m, /^q[12] \(deleted by retention\)$/);
+    assert.equal(await page.locator('#history .deleted-version', { hasText: 'q3' }).count(), 0);
+    assert.ok(await page.locator('#history del').count(), 'struck through');
+    await shot('retention-log');
+  });
+
+  it('never suggests add_safe_globals on torch 1.13, and the fixes agree with the recipe', async () => {
+    assert.equal((await put(s, 'userclass', 'u1', file('s_full_model_main.pt'))).status, 201);
+    await scanned(s, 'userclass', 'u1');
+    await page.goto(`${s.url}/#/checkpoints/userclass/u1`);
+    await page.locator('tr[data-torch="1.13"]').waitFor();
+    const row113 = (await page.locator('tr[data-torch="1.13"] td.fix').textContent()) ?? '';
+    await page.selectOption('#recipe-torch', '1.13');
+    const recipe113 = (await page.locator('#recipe').textContent()) ?? '';
+    for (const t of [row113, recipe113, (await page.locator('tr[data-torch="1.13"]').textContent()) ?? ''])
+      assert.doesNotMatch(t, /add_safe_globals/, t);
+    assert.match(row113, /cannot allow more globals/);
+    assert.ok(recipe113.includes(row113), `the 1.13 fix is the recipe's own words: ${row113}`);
+    // 2.6 and 2.14: the fix names every global the recipe allows, and says to trust the user's class first
+    for (const t of ['2.6', '2.14']) {
+      const fix = (await page.locator(`tr[data-torch="${t}"] td.fix`).textContent()) ?? '';
+      assert.match(fix, /only if you trust __main__\.Net/, fix);
+      assert.match(fix, /torch\.nn\.modules\.linear\.Linear/, fix);
+      await page.selectOption('#recipe-torch', t);
+      assert.match(
+        (await page.locator('#recipe .if-trusted').textContent()) ?? '',
+        /safe_globals\(\[Net, Linear\]\)/,
+      );
+    }
+    await shot('report-user-class');
   });
 
   it('searches and filters the checkpoint list from the keyboard', async () => {
@@ -325,6 +467,11 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
         'the redelivery',
       );
       assert.equal(receiver.received[1].headers['webhook-id'], receiver.received[0].headers['webhook-id']);
+      // a subscription is deleted from its row, after a confirmation
+      page.once('dialog', (d) => void d.accept());
+      await page.locator(`tr[data-webhook="${hook.id}"]`).getByRole('button', { name: 'Delete' }).click();
+      await page.locator(`tr[data-webhook="${hook.id}"]`).waitFor({ state: 'detached' });
+      assert.equal((await s.api(`/webhooks/${hook.id}`)).status, 404);
     } finally {
       await receiver.close();
     }
@@ -388,6 +535,44 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
       assert.deepEqual(violations, [], 'no CSP violation or error while the docs render');
     } finally {
       await docs.close();
+    }
+  });
+
+  it('lays every page out at 390 px wide without horizontal overflow', async () => {
+    // this file is compiled without the DOM's types
+    type Doc = {
+      document: { documentElement: { scrollWidth: number }; querySelector(s: string): unknown };
+    };
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      for (const [name, path] of [
+        ['checkpoints', '#/'],
+        ['checkpoint', '#/checkpoints/resnet'],
+        ['retention', '#/checkpoints/pruned'],
+        ['report-dangerous', '#/checkpoints/evil/v1'],
+        ['report-safe', '#/checkpoints/trainer/e1'],
+        ['report-lineage', '#/checkpoints/precise/p2'],
+        ['report-user-class', '#/checkpoints/userclass/u1'],
+        ['diff', '#/checkpoints/differ/diff'],
+        ['webhooks', '#/webhooks'],
+        ['settings', '#/settings'],
+      ]) {
+        await page.goto(`${s.url}/${path}`);
+        await page.waitForFunction(() => {
+          const d = (globalThis as unknown as Doc).document;
+          return d.querySelector('main .loading') === null && d.querySelector('main h1') !== null;
+        });
+        await page.waitForLoadState('networkidle');
+        const width = await page.evaluate(
+          () => (globalThis as unknown as Doc).document.documentElement.scrollWidth,
+        );
+        const target = join(SHOTS, `narrow-${name}.png`);
+        await page.screenshot({ path: target, fullPage: true });
+        assert.ok(statSync(target).size > 0, `${target} is written`);
+        assert.ok(width <= 390, `${path} is ${width} px wide at a 390 px viewport`);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1366, height: 900 });
     }
   });
 

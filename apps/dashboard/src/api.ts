@@ -3,7 +3,7 @@
 // libs/contracts' request() and the route table's plain data, built for the browser next to the dashboard
 // (scripts/copy-assets.js; the declarations come from dist/types, see tsconfig.json)
 import { ApiError, request, type Answer, type Endpoint, type RequestInput } from './contracts/src/request.js';
-import type { Route } from '@brine/contracts';
+import type { Route, ROUTES } from '@brine/contracts';
 export { ApiError } from './contracts/src/request.js';
 export { ENDPOINTS } from './contracts/src/endpoints.js';
 
@@ -50,10 +50,14 @@ function explain(status: number, apiMessage: string): string {
 
 export const enc = encodeURIComponent;
 
+/** one deletion in a checkpoint's retention log (the contract declares the schema, not a type of its own) */
+export type RetentionLogEntry = Answer<(typeof ROUTES)['retentionLog']>[number];
+
 // The shapes the API returns: declared once, in @brine/contracts (and the scan report by the scanner)
 export type {
   CheckpointSummary,
   DeliveryView as Delivery,
+  RetentionPlan,
   TagMove,
   TokenView as Token,
   VersionDiff,

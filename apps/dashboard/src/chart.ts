@@ -1,6 +1,6 @@
 import type { VersionRecord } from './api.js';
 import { s } from './dom.js';
-import { statusOf } from './format.js';
+import { num, statusOf } from './format.js';
 
 const W = 760;
 const H = 260;
@@ -17,18 +17,13 @@ export function metricChart(versions: VersionRecord[], metric: string, best: str
     .filter((v) => typeof v.metrics[metric] === 'number')
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   const values = points.map((v) => v.metrics[metric]);
-  let lo = Math.min(...values);
-  let hi = Math.max(...values);
-  if (lo === hi) {
-    lo -= Math.abs(lo) * 0.1 || 1;
-    hi += Math.abs(hi) * 0.1 || 1;
-  }
+  const axis = niceTicks(Math.min(...values), Math.max(...values));
+  const { lo, hi } = axis;
   const span = W - PAD.left - PAD.right - 2 * INSET;
   const x = (i: number) =>
     PAD.left + INSET + (points.length === 1 ? span / 2 : (i * span) / (points.length - 1));
   const y = (v: number) => PAD.top + ((hi - v) * (H - PAD.top - PAD.bottom)) / (hi - lo);
 
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => lo + f * (hi - lo));
   const safe = points.map((v, i) => ({ v, i })).filter(({ v }) => statusOf(v) === 'safe');
   const line = safe
     .map(({ v, i }, k) => `${k ? 'L' : 'M'}${x(i).toFixed(1)},${y(v.metrics[metric]).toFixed(1)}`)
@@ -43,12 +38,12 @@ export function metricChart(versions: VersionRecord[], metric: string, best: str
       role: 'img',
       'aria-label': `${metric} across ${points.length} versions; best is ${best ?? 'not set'}; ${excluded} version(s) not safe and excluded`,
     },
-    ticks.map((t) =>
+    axis.ticks.map((t, i) =>
       s(
         'g',
         { class: 'tick' },
         s('line', { x1: PAD.left, x2: W - PAD.right, y1: y(t), y2: y(t) }),
-        s('text', { x: PAD.left - 8, y: y(t) + 4, 'text-anchor': 'end' }, fmt(t)),
+        s('text', { x: PAD.left - 8, y: y(t) + 4, 'text-anchor': 'end' }, axis.labels[i]),
       ),
     ),
     s('text', { x: 12, y: PAD.top - 8, class: 'axis-label' }, metric),
@@ -61,7 +56,7 @@ export function metricChart(versions: VersionRecord[], metric: string, best: str
       const title = s(
         'title',
         null,
-        `${v.version}: ${metric} = ${v.metrics[metric]} (${st}${isBest ? ', best' : ''})`,
+        `${v.version}: ${metric} = ${num(v.metrics[metric])} (${st}${isBest ? ', best' : ''})`,
       );
       const label = s(
         'text',
@@ -104,7 +99,34 @@ export function metricChart(versions: VersionRecord[], metric: string, best: str
   );
 }
 
-function fmt(v: number): string {
-  const a = Math.abs(v);
-  return a !== 0 && (a < 0.001 || a >= 1e5) ? v.toExponential(2) : String(Number(v.toPrecision(4)));
+/**
+ * An axis from lo to hi in round steps (1, 2 or 5 times a power of ten, about `count` ticks), widened to whole
+ * steps, with labels printed at the step's precision so no two ticks read the same.
+ */
+export function niceTicks(
+  min: number,
+  max: number,
+  count = 5,
+): { lo: number; hi: number; ticks: number[]; labels: string[] } {
+  if (min === max) {
+    const pad = Math.abs(min) * 0.1 || 1;
+    min -= pad;
+    max += pad;
+  }
+  const raw = (max - min) / (count - 1);
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((x) => x >= raw * (1 - 1e-9)) ?? 10 * magnitude;
+  const first = Math.floor(min / step + 1e-9);
+  const last = Math.ceil(max / step - 1e-9);
+  const ticks = Array.from({ length: last - first + 1 }, (_, k) => (first + k) * step);
+  const decimals = Math.max(0, Math.ceil(-Math.log10(step) - 1e-9));
+  const largest = Math.max(...ticks.map(Math.abs));
+  const exponential = decimals > 6 || largest >= 1e6;
+  // in exponential form: as many mantissa digits as the step needs below the largest tick's leading digit
+  const digits = Math.min(
+    20,
+    Math.max(0, Math.floor(Math.log10(largest || 1)) - Math.floor(Math.log10(step) + 1e-9)),
+  );
+  const labels = ticks.map((t) => (exponential ? t.toExponential(digits) : t.toFixed(decimals)));
+  return { lo: ticks[0], hi: ticks[ticks.length - 1], ticks, labels };
 }

@@ -13,6 +13,16 @@ export function bytes(n: number): string {
   return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
 }
 
+/**
+ * A metric as a person reads it: 4 significant digits (0.9124, 12.35, 1.235e-5), whole numbers below a million as
+ * they are. The exact value goes in a title where it matters.
+ */
+export function num(v: number): string {
+  const a = Math.abs(v);
+  if (!Number.isFinite(v) || (Number.isInteger(v) && a < 1e6)) return String(v);
+  return a < 1e-3 || a >= 1e6 ? v.toExponential(3) : String(Number(v.toPrecision(4)));
+}
+
 export function count(n: number): string {
   return n.toLocaleString('en-US');
 }

@@ -1,7 +1,15 @@
-import { api, enc, ENDPOINTS, TORCH_VERSIONS, type VersionRecord } from '../api.js';
+import {
+  api,
+  enc,
+  ENDPOINTS,
+  TORCH_VERSIONS,
+  type RetentionLogEntry,
+  type RetentionPlan,
+  type VersionRecord,
+} from '../api.js';
 import { metricChart } from '../chart.js';
 import { h, mount } from '../dom.js';
-import { badge, bytes, sha, statusOf, timeEl, tokenRef } from '../format.js';
+import { badge, bytes, num, sha, statusOf, timeEl, tokenRef } from '../format.js';
 import type { PageContext } from '../page-context.js';
 import { cardSection } from '../card.js';
 
@@ -13,13 +21,15 @@ export async function checkpointPage(ctx: PageContext): Promise<void> {
   const here = `#/checkpoints/${enc(name)}`; // this checkpoint's page in the dashboard
   const params = { name };
   const load = async () => {
-    const [page, all, history, rule] = await Promise.all([
+    const [page, all, history, rule, retention, deleted] = await Promise.all([
       api(ENDPOINTS.getCheckpoint, { params, query: { limit: Math.max(shown, PAGE) } }),
       api(ENDPOINTS.getCheckpoint, { params, query: { sort: 'created', order: 'asc', limit: 500 } }),
       api(ENDPOINTS.tagHistory, { params, query: { limit: 100 } }),
       api(ENDPOINTS.getBestRule, { params }),
+      api(ENDPOINTS.getRetention, { params }),
+      api(ENDPOINTS.retentionLog, { params, query: { limit: 100 } }),
     ]);
-    return { page, all, history, rule: rule.rule };
+    return { page, all, history, rule: rule.rule, retention, deleted };
   };
   let shown = PAGE;
   let data = await load();
@@ -31,7 +41,8 @@ export async function checkpointPage(ctx: PageContext): Promise<void> {
   const chartBox = h('section', { class: 'card', 'aria-labelledby': 'chart-h' });
   const versionsBody = h('tbody');
   const more = h('button', { type: 'button', class: 'more' }, 'Show more versions');
-  const historyBox = h('section', { class: 'card', 'aria-labelledby': 'history-h' });
+  const historyBox = h('section', { class: 'card', id: 'history', 'aria-labelledby': 'history-h' });
+  const retentionBox = h('section', { class: 'card', id: 'retention', 'aria-labelledby': 'retention-h' });
 
   const draw = () => {
     const c = data.page.checkpoint;
@@ -111,48 +122,69 @@ export async function checkpointPage(ctx: PageContext): Promise<void> {
           h(
             'td',
             { class: 'metrics' },
-            Object.entries(v.metrics).map(([k, x]) => h('span', { class: 'metric' }, `${k}=${x}`)),
+            Object.entries(v.metrics).map(([k, x]) =>
+              h('span', { class: 'metric', title: `${k} = ${x}` }, `${k}=${num(x)}`),
+            ),
           ),
         ),
       ),
     );
     more.hidden = data.page.next === null;
 
+    // a version the history names that no longer exists, and that retention's log says it deleted
+    const existing = new Set(data.all.versions.map((v) => v.version));
+    const byRetention = new Set(data.deleted.map((d) => d.version));
+    const versionCell = (version: string | null, none: string) =>
+      version === null
+        ? none
+        : byRetention.has(version) && !existing.has(version)
+          ? h(
+              'span',
+              { class: 'deleted-version', title: `${version} was deleted by the retention rule` },
+              h('del', null, version),
+              ' (deleted by retention)',
+            )
+          : version;
     mount(
       historyBox,
       h('h2', { id: 'history-h' }, 'Tag history'),
       data.history.length
         ? h(
-            'table',
-            { class: 'list' },
+            'div',
+            { class: 'scroll' },
             h(
-              'thead',
-              null,
+              'table',
+              { class: 'list' },
               h(
-                'tr',
+                'thead',
                 null,
-                ['When', 'Tag', 'From', 'To', 'By', 'Why'].map((t) => h('th', { scope: 'col' }, t)),
-              ),
-            ),
-            h(
-              'tbody',
-              null,
-              data.history.map((m) =>
                 h(
                   'tr',
                   null,
-                  h('td', null, timeEl(m.at)),
-                  h('td', null, h('span', { class: `tag${m.tag === 'best' ? ' best' : ''}` }, m.tag)),
-                  h('td', null, m.from ?? '—'),
-                  h('td', null, m.to ?? '(removed)'),
-                  h('td', null, m.actor === 'manual' ? (m.token ?? 'a token') : m.actor),
-                  h('td', null, m.reason),
+                  ['When', 'Tag', 'From', 'To', 'By', 'Why'].map((t) => h('th', { scope: 'col' }, t)),
+                ),
+              ),
+              h(
+                'tbody',
+                null,
+                data.history.map((m) =>
+                  h(
+                    'tr',
+                    null,
+                    h('td', null, timeEl(m.at)),
+                    h('td', null, h('span', { class: `tag${m.tag === 'best' ? ' best' : ''}` }, m.tag)),
+                    h('td', null, versionCell(m.from, '—')),
+                    h('td', null, versionCell(m.to, '(removed)')),
+                    h('td', null, m.actor === 'manual' ? (m.token ?? 'a token') : m.actor),
+                    h('td', null, m.reason),
+                  ),
                 ),
               ),
             ),
           )
         : h('p', { class: 'muted' }, 'No tag has moved yet.'),
     );
+    mount(retentionBox, retentionParts(data.retention, data.deleted));
   };
 
   more.addEventListener('click', async () => {
@@ -216,6 +248,7 @@ export async function checkpointPage(ctx: PageContext): Promise<void> {
       more,
     ),
     historyBox,
+    retentionBox,
   );
   draw();
 
@@ -247,4 +280,76 @@ export function weightsOnlyCells(v: VersionRecord): HTMLElement[] {
       h('span', { class: 'sr-only' }, ` torch ${t} ${r.loads ? 'loads' : 'refuses'}`),
     );
   });
+}
+
+/** the retention rule in words */
+function ruleWords(rule: NonNullable<RetentionPlan['rule']>): string {
+  const parts = [
+    rule.keepNewest !== null
+      ? `keep the newest ${rule.keepNewest} version${rule.keepNewest === 1 ? '' : 's'}`
+      : null,
+    rule.deleteUnsafeAfterDays !== null
+      ? `delete versions that are not safe once they are ${rule.deleteUnsafeAfterDays} day${rule.deleteUnsafeAfterDays === 1 ? '' : 's'} old`
+      : null,
+    rule.keepTagged ? 'never a version a tag points at' : 'tagged versions too',
+  ];
+  return parts.filter(Boolean).join(' · ');
+}
+
+/** retention: the rule, what it deletes next (the dry run the API makes), and what it deleted */
+function retentionParts(plan: RetentionPlan, log: RetentionLogEntry[]): Array<HTMLElement> {
+  return [
+    h('h2', { id: 'retention-h' }, 'Retention'),
+    h(
+      'p',
+      { id: 'retention-rule' },
+      plan.rule
+        ? ['Rule: ', ruleWords(plan.rule), '.']
+        : h(
+            'span',
+            { class: 'muted' },
+            'No retention rule: nothing is deleted. An admin sets one with PUT …/retention.',
+          ),
+    ),
+    h(
+      'div',
+      { id: 'retention-plan' },
+      h('h3', null, 'Deletes next'),
+      plan.delete.length
+        ? h(
+            'ul',
+            null,
+            plan.delete.map((d) =>
+              h('li', { 'data-version': d.version }, h('strong', null, d.version), ` — ${d.reason}`),
+            ),
+          )
+        : h(
+            'p',
+            { class: 'muted' },
+            `Nothing to delete: ${plan.keep === 1 ? '1 version stays' : `${plan.keep} versions stay`}.`,
+          ),
+    ),
+    h(
+      'div',
+      { id: 'retention-log' },
+      h('h3', null, 'Deleted by retention'),
+      log.length
+        ? h(
+            'ul',
+            null,
+            log.map((d) =>
+              h(
+                'li',
+                { 'data-version': d.version },
+                h('del', null, d.version),
+                ' ',
+                timeEl(d.deletedAt),
+                ` — ${d.reason} · SHA-256 `,
+                sha(d.sha256),
+              ),
+            ),
+          )
+        : h('p', { class: 'muted' }, 'Nothing deleted yet.'),
+    ),
+  ];
 }

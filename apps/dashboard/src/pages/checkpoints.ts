@@ -115,21 +115,25 @@ export async function checkpointsPage(ctx: PageContext): Promise<void> {
     form,
     status,
     h(
-      'table',
-      { class: 'list' },
-      h('caption', { class: 'sr-only' }, 'Checkpoints, their latest and best versions and verdict counts'),
+      'div',
+      { class: 'scroll' },
       h(
-        'thead',
-        null,
+        'table',
+        { class: 'list' },
+        h('caption', { class: 'sr-only' }, 'Checkpoints, their latest and best versions and verdict counts'),
         h(
-          'tr',
+          'thead',
           null,
-          ['Name', 'Latest', 'Best', 'Versions', 'Last upload', 'Verdicts'].map((t) =>
-            h('th', { scope: 'col' }, t),
+          h(
+            'tr',
+            null,
+            ['Name', 'Latest', 'Best', 'Versions', 'Last upload', 'Verdicts'].map((t) =>
+              h('th', { scope: 'col' }, t),
+            ),
           ),
         ),
+        tbody,
       ),
-      tbody,
     ),
     more,
   );

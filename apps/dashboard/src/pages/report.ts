@@ -11,7 +11,7 @@ import {
   type VersionRecord,
 } from '../api.js';
 import { h, mount } from '../dom.js';
-import { badge, bytes, count, sha, short, statusOf, timeEl, tokenRef } from '../format.js';
+import { badge, bytes, count, num, sha, short, statusOf, timeEl, tokenRef } from '../format.js';
 import type { PageContext } from '../page-context.js';
 import { cardSection } from '../card.js';
 
@@ -23,6 +23,7 @@ export async function reportPage(ctx: PageContext): Promise<void> {
   const [name, version] = ctx.params;
   const params = { name, version };
   let v = await api(ENDPOINTS.getVersion, { params });
+  const children = await childrenOf(name, version);
 
   const head = () => [
     h(
@@ -47,7 +48,8 @@ export async function reportPage(ctx: PageContext): Promise<void> {
       v.tags.length ? ' · tags ' : '',
       v.tags.map((t) => h('span', { class: `tag${t === 'best' ? ' best' : ''}` }, t)),
     ),
-    lineageLine(name, v),
+    lineageLine(name, v, children),
+    metricsTable(v),
   ];
 
   if (v.scan.status === 'pending' || v.scan.status === 'scanning') {
@@ -131,56 +133,49 @@ function matrix(r: ScanReport): HTMLElement {
     { class: 'card', 'aria-labelledby': 'wo-h' },
     h('h2', { id: 'wo-h' }, 'torch.load(weights_only=True), version by version'),
     h(
-      'table',
-      { class: 'list matrix' },
+      'div',
+      { class: 'scroll' },
       h(
-        'thead',
-        null,
+        'table',
+        { class: 'list matrix' },
         h(
-          'tr',
+          'thead',
           null,
-          ['PyTorch', 'Loads?', 'Why not', 'Fix'].map((t) => h('th', { scope: 'col' }, t)),
-        ),
-      ),
-      h(
-        'tbody',
-        null,
-        TORCH_VERSIONS.map((t) => {
-          const x = r.weightsOnly.byVersion[t];
-          return h(
+          h(
             'tr',
-            { 'data-torch': t },
-            h(
-              'th',
-              { scope: 'row' },
-              t,
-              t === r.weightsOnly.target ? h('span', { class: 'muted' }, ' (target)') : null,
-            ),
-            h(
-              'td',
-              null,
-              h('span', { class: `wo-cell ${x.loads ? 'yes' : 'no'}` }, x.loads ? '✓ loads' : '✗ refuses'),
-            ),
-            h(
-              'td',
-              null,
-              x.reason ? h('code', { class: 'reason' }, x.reason) : '—',
-              x.uncertain ? h('span', { class: 'muted' }, ' (approximate)') : null,
-            ),
-            h(
-              'td',
-              null,
-              x.fix
-                ? [
-                    h('span', { class: 'muted' }, 'if you trust it: '),
-                    h('code', { class: 'fix' }, `torch.serialization.add_safe_globals([${x.fix}])`),
-                  ]
-                : x.loads
-                  ? '—'
-                  : h('span', { class: 'muted' }, fixless(r, t)),
-            ),
-          );
-        }),
+            null,
+            ['PyTorch', 'Loads?', 'Why not', 'Fix'].map((t) => h('th', { scope: 'col' }, t)),
+          ),
+        ),
+        h(
+          'tbody',
+          null,
+          TORCH_VERSIONS.map((t) => {
+            const x = r.weightsOnly.byVersion[t];
+            return h(
+              'tr',
+              { 'data-torch': t },
+              h(
+                'th',
+                { scope: 'row' },
+                t,
+                t === r.weightsOnly.target ? h('span', { class: 'muted' }, ' (target)') : null,
+              ),
+              h(
+                'td',
+                null,
+                h('span', { class: `wo-cell ${x.loads ? 'yes' : 'no'}` }, x.loads ? '✓ loads' : '✗ refuses'),
+              ),
+              h(
+                'td',
+                null,
+                x.reason ? h('code', { class: 'reason' }, x.reason) : '—',
+                x.uncertain ? h('span', { class: 'muted' }, ' (approximate)') : null,
+              ),
+              h('td', { class: 'fix' }, x.loads ? '—' : fixFor(r, t)),
+            );
+          }),
+        ),
       ),
     ),
   );
@@ -260,11 +255,26 @@ function recipeSection(r: ScanReport): HTMLElement {
   );
 }
 
-/** why there is no one-line fix for a refusal */
-function fixless(r: ScanReport, t: TorchVersion): string {
-  if (r.imports.some((i) => i.class === 'dangerous' && !i.allowedBy[t]))
-    return 'none: it imports something that runs code; do not allowlist it';
-  return 'no allowlist entry fixes this';
+/**
+ * What gets torch `t` past a refusal, in the recipe's own terms (the scanner's recipe for `t`), so the table and
+ * "How to load it" never disagree: the globals the recipe allows, the names it asks you to trust, or why nothing
+ * does it on that version (torch 1.13, for one, has no way to allow more globals).
+ */
+function fixFor(r: ScanReport, t: TorchVersion): Array<Node | string> {
+  const recipe = r.howToLoad[t];
+  const allow = (globals: string[]) => [
+    'allow ',
+    h('code', null, globals.join(', ')),
+    ' with torch.serialization.safe_globals, as under How to load it',
+  ];
+  if (recipe.loads)
+    return recipe.safeGlobals.length ? allow(recipe.safeGlobals) : ['load it as under How to load it'];
+  if (recipe.ifTrusted)
+    return [
+      h('span', { class: 'muted' }, `only if you trust ${recipe.ifTrusted.trust.join(', ')}: `),
+      ...allow(recipe.ifTrusted.safeGlobals),
+    ];
+  return [h('span', { class: 'muted' }, recipe.notes[0] ?? 'no safe way on this version')];
 }
 
 function where(entry: string | null, offset: number | null): string {
@@ -434,10 +444,48 @@ function tensorsSection(r: ScanReport): HTMLElement {
   );
 }
 
-/** where the version came from (parent, commit, run, dataset), when the upload said */
-function lineageLine(name: string, v: VersionRecord): HTMLElement | null {
+/**
+ * The versions of this checkpoint whose lineage parent is this version, written either way (VERSION or
+ * NAME:VERSION). Children in other checkpoints need a search across checkpoints, which the API does not offer.
+ */
+async function childrenOf(name: string, version: string): Promise<string[]> {
+  const pages = await Promise.all(
+    [version, `${name}:${version}`].map((parent) =>
+      api(ENDPOINTS.getCheckpoint, {
+        params: { name },
+        query: { parent, sort: 'created', order: 'asc', limit: 100 },
+      }),
+    ),
+  );
+  return [...new Set(pages.flatMap((p) => p.versions.map((c) => c.version)))];
+}
+
+/** the version's metrics, at 4 significant digits (the exact value as the title) */
+function metricsTable(v: VersionRecord): HTMLElement | null {
+  const metrics = Object.entries(v.metrics).sort(([a], [b]) => a.localeCompare(b));
+  if (!metrics.length) return null;
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'metrics-h' },
+    h('h2', { id: 'metrics-h' }, 'Metrics'),
+    h(
+      'table',
+      { class: 'list metrics-table', id: 'metrics' },
+      h(
+        'tbody',
+        null,
+        metrics.map(([k, x]) =>
+          h('tr', null, h('th', { scope: 'row' }, k), h('td', { class: 'num', title: String(x) }, num(x))),
+        ),
+      ),
+    ),
+  );
+}
+
+/** where the version came from (parent, commit, run, dataset), when the upload said, and what came from it */
+function lineageLine(name: string, v: VersionRecord, children: string[]): HTMLElement | null {
   const l = v.lineage;
-  if (!l.parent && !l.gitCommit && !l.runUrl && !l.dataset) return null;
+  if (!l.parent && !l.gitCommit && !l.runUrl && !l.dataset && !children.length) return null;
   const parent = l.parent ? (l.parent.includes(':') ? l.parent.split(':') : [name, l.parent]) : null;
   const parts: Array<Node | string> = [];
   const add = (label: string, value: Node | string) => {
@@ -449,13 +497,25 @@ function lineageLine(name: string, v: VersionRecord): HTMLElement | null {
       'from',
       h('a', { href: `#/checkpoints/${enc(parent[0])}/${enc(parent[1])}`, id: 'lineage-parent' }, l.parent!),
     );
-  if (l.gitCommit) add('commit', h('code', null, l.gitCommit.slice(0, 12)));
+  if (l.gitCommit) add('commit', h('code', { title: l.gitCommit }, l.gitCommit.slice(0, 12)));
   if (l.runUrl)
     add(
       'run',
       h('a', { href: l.runUrl, rel: 'noopener noreferrer', target: '_blank' }, new URL(l.runUrl).host),
     );
   if (l.dataset) add('dataset', l.dataset);
+  if (children.length)
+    add(
+      children.length === 1 ? 'child' : 'children',
+      h(
+        'span',
+        { id: 'lineage-children' },
+        children.flatMap((c, i) => [
+          i ? ', ' : '',
+          h('a', { href: `#/checkpoints/${enc(name)}/${enc(c)}` }, c),
+        ]),
+      ),
+    );
   return h('p', { class: 'muted', id: 'lineage' }, 'Lineage: ', ...parts);
 }
 

@@ -15,7 +15,7 @@ const EVENTS: EventType[] = [
 /** webhook subscriptions (admin) and the delivery log of the one selected */
 export async function webhooksPage(ctx: PageContext): Promise<void> {
   let hooks = await api(ENDPOINTS.listWebhooks, {});
-  let selected = ctx.query.get('id') ?? hooks[0]?.id ?? null;
+  let selected: string | null = ctx.query.get('id') ?? hooks[0]?.id ?? null;
   let deliveries: Delivery[] = [];
 
   const list = h('tbody');
@@ -41,6 +41,9 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
   const draw = () => {
     mount(
       list,
+      hooks.length
+        ? null
+        : h('tr', null, h('td', { colspan: 4, class: 'muted' }, 'No subscriptions yet: create one below.')),
       hooks.map((w) =>
         h(
           'tr',
@@ -98,6 +101,21 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
                   ),
               },
               w.enabled ? 'Disable' : 'Enable',
+            ),
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'danger',
+                onclick: () => {
+                  if (!confirm(`Delete the subscription to ${w.url}? Its delivery log goes with it.`)) return;
+                  void act(async () => {
+                    await api(ENDPOINTS.deleteWebhook, { params: { id: w.id } });
+                    if (selected === w.id) selected = null;
+                  });
+                },
+              },
+              'Delete',
             ),
           ),
         ),
@@ -243,18 +261,22 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
       { class: 'card', 'aria-labelledby': 'subs-h' },
       h('h2', { id: 'subs-h' }, 'Subscriptions'),
       h(
-        'table',
-        { class: 'list' },
+        'div',
+        { class: 'scroll' },
         h(
-          'thead',
-          null,
+          'table',
+          { class: 'list' },
           h(
-            'tr',
+            'thead',
             null,
-            ['URL', 'Events', 'State', ''].map((t) => h('th', { scope: 'col' }, t)),
+            h(
+              'tr',
+              null,
+              ['URL', 'Events', 'State', ''].map((t) => h('th', { scope: 'col' }, t)),
+            ),
           ),
+          list,
         ),
-        list,
       ),
     ),
     log,

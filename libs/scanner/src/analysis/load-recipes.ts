@@ -300,9 +300,14 @@ function recipe(x: RecipeInputs, v: TorchVersion): LoadRecipe {
       notes,
     );
   }
+  // named without the function torch v lacks, so nothing here reads as advice to call it
   if (!PROFILES[v].addSafeGlobals)
     return none(
-      `no safe way on torch ${v}: weights_only refuses ${names.join(', ')}, and torch ${v} cannot allow more globals (add_safe_globals came in 2.4); use torch 2.6 or later`,
+      `no safe way on torch ${v}: weights_only refuses ${names.join(', ')}, and torch ${v} cannot allow more globals (that came in torch 2.4); ${
+        own.length
+          ? `on torch 2.6 or later it loads with them allowed, but only if you trust ${own.map((i) => `${i.module}.${i.name}`).join(', ')}`
+          : 'use torch 2.6 or later'
+      }`,
       notes,
     );
   const missing = elsewhere.filter(absent);

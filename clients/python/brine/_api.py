@@ -127,6 +127,7 @@ class CheckpointSummary(TypedDict):
 class CheckpointList(TypedDict):
     items: List[CheckpointSummary]
     next: Optional[str]  # pass as ?after= for the next page
+    matches: Optional[List[Version]]  # with a lineage filter (parent, gitCommit, dataset, runUrl): the versions it matched in the checkpoints of this page, newest first (at most 500); null without one
 
 
 class _WeightsOnlyByVersion_1_13Required(TypedDict):
@@ -212,6 +213,7 @@ class VersionLinks(TypedDict):
     self: str
     report: str
     file: str
+    children: str  # the search for this version's children, in every checkpoint (/checkpoints?parent=NAME:VERSION)
 
 
 class VersionLineage(TypedDict):

@@ -251,6 +251,9 @@ class VersionListing(TypedDict):
 ScanReport = Dict[str, Any]
 
 
+VersionDiff_tags = TypedDict("VersionDiff_tags", {"from": "Optional[str]", "to": "Optional[str]"})
+
+
 class VersionDiff_counts(TypedDict):
     added: int
     removed: int
@@ -337,7 +340,7 @@ class VersionDiff_findings(TypedDict):
     removed: List[VersionDiff_findingsRemovedItem]
 
 
-VersionDiff = TypedDict("VersionDiff", {"name": "str", "from": "str", "to": "str", "complete": "bool", "incompleteBecause": "List[str]", "counts": "VersionDiff_counts", "tensors": "VersionDiff_tensors", "parameters": "VersionDiff_parameters", "verdict": "VersionDiff_verdict", "weightsOnly": "List[VersionDiff_weightsOnlyItem]", "imports": "VersionDiff_imports", "findings": "VersionDiff_findings", "summary": "List[str]"})
+VersionDiff = TypedDict("VersionDiff", {"name": "str", "from": "str", "to": "str", "tags": "VersionDiff_tags", "complete": "bool", "incompleteBecause": "List[str]", "counts": "VersionDiff_counts", "tensors": "VersionDiff_tensors", "parameters": "VersionDiff_parameters", "verdict": "VersionDiff_verdict", "weightsOnly": "List[VersionDiff_weightsOnlyItem]", "imports": "VersionDiff_imports", "findings": "VersionDiff_findings", "summary": "List[str]"})
 
 
 class RetentionRule(TypedDict):
@@ -383,6 +386,7 @@ class Tag(TypedDict):
     tag: str
     version: str
     updatedAt: str  # ISO 8601 date-time
+    pinned: bool  # best moved by hand: the best rule leaves it there until the rule is set again (PUT …/best-rule) or the tag is deleted
 
 
 TagMove = TypedDict("TagMove", {"tag": "str", "from": "Optional[str]", "to": "Optional[str]", "actor": "Literal[\"rule\", \"latest\", \"manual\", \"system\"]", "token": "Optional[str]", "reason": "str", "at": "str"})

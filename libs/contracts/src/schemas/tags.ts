@@ -31,7 +31,16 @@ export const BestRule = z
 export type BestRule = z.infer<typeof BestRule>;
 
 export const TagView = z
-  .object({ tag: z.string(), version: z.string(), updatedAt: date })
+  .object({
+    tag: z.string(),
+    version: z.string(),
+    updatedAt: date,
+    pinned: z
+      .boolean()
+      .describe(
+        'best moved by hand: the best rule leaves it there until the rule is set again (PUT …/best-rule) or the tag is deleted',
+      ),
+  })
   .meta({ id: 'Tag' });
 
 export type TagView = z.infer<typeof TagView>;

@@ -20,17 +20,22 @@ export class TagsRepository extends TableRepository {
   }
 
   /** a checkpoint's tags with the versions they point at */
-  async list(checkpointId: string): Promise<Array<{ name: string; version: string; updated_at: Date }>> {
-    return this.rows<{ name: string; version: string; updated_at: Date }>(
-      `SELECT t.name, v.version, t.updated_at FROM tags t JOIN versions v ON v.id = t.version_id WHERE t.checkpoint_id = $1 ORDER BY t.name`,
+  async list(
+    checkpointId: string,
+  ): Promise<Array<{ name: string; version: string; updated_at: Date; pinned: boolean }>> {
+    return this.rows<{ name: string; version: string; updated_at: Date; pinned: boolean }>(
+      `SELECT t.name, v.version, t.updated_at, t.pinned FROM tags t JOIN versions v ON v.id = t.version_id WHERE t.checkpoint_id = $1 ORDER BY t.name`,
       [checkpointId],
     );
   }
 
-  /** the version a tag points at: its id and version name */
-  async target(checkpointId: string, tag: string): Promise<{ version_id: string; version: string } | null> {
-    const [r] = await this.rows<{ version_id: string; version: string }>(
-      `SELECT t.version_id, v.version FROM tags t JOIN versions v ON v.id = t.version_id WHERE t.checkpoint_id = $1 AND t.name = $2`,
+  /** the version a tag points at: its id and version name, and whether it is pinned (a best moved by hand) */
+  async target(
+    checkpointId: string,
+    tag: string,
+  ): Promise<{ version_id: string; version: string; pinned: boolean } | null> {
+    const [r] = await this.rows<{ version_id: string; version: string; pinned: boolean }>(
+      `SELECT t.version_id, v.version, t.pinned FROM tags t JOIN versions v ON v.id = t.version_id WHERE t.checkpoint_id = $1 AND t.name = $2`,
       [checkpointId, tag],
     );
     return r ?? null;
@@ -52,13 +57,21 @@ export class TagsRepository extends TableRepository {
     return rows.map((r) => r.name);
   }
 
-  /** points the tag at the version */
-  async point(checkpointId: string, tag: string, versionId: string): Promise<void> {
+  /** points the tag at the version; `pinned` marks a best moved by hand, which its rule then leaves alone */
+  async point(checkpointId: string, tag: string, versionId: string, pinned = false): Promise<void> {
     await this.m.query(
-      `INSERT INTO tags (checkpoint_id, name, version_id, updated_at) VALUES ($1, $2, $3, now())
-       ON CONFLICT (checkpoint_id, name) DO UPDATE SET version_id = EXCLUDED.version_id, updated_at = now()`,
-      [checkpointId, tag, versionId],
+      `INSERT INTO tags (checkpoint_id, name, version_id, updated_at, pinned) VALUES ($1, $2, $3, now(), $4)
+       ON CONFLICT (checkpoint_id, name) DO UPDATE SET version_id = EXCLUDED.version_id, updated_at = now(), pinned = EXCLUDED.pinned`,
+      [checkpointId, tag, versionId, pinned],
     );
+  }
+
+  /** a tag no longer pinned (the best rule was set again: it moves best from now on) */
+  async unpin(checkpointId: string, tag: string): Promise<void> {
+    await this.m.query('UPDATE tags SET pinned = false WHERE checkpoint_id = $1 AND name = $2', [
+      checkpointId,
+      tag,
+    ]);
   }
 
   async remove(checkpointId: string, tag: string): Promise<void> {

@@ -33,6 +33,7 @@ const EXAMPLES: Partial<Record<RouteName, Record<string, unknown>>> = {
   patchVersion: { metrics: { val_loss: 0.5 } },
   downloadLink: { acknowledgeRisk: false },
   setRetention: { keepNewest: 3, keepTagged: true, deleteUnsafeAfterDays: null },
+  previewRetention: { keepNewest: 3 },
   setCheckpointCard: { markdown: '# hi' },
   setVersionCard: { markdown: '# hi' },
   setBestRule: { metric: 'val_loss', mode: 'min' },

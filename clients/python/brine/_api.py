@@ -29,6 +29,7 @@ ROUTES = {
     "getRetention": ("GET", "/checkpoints/{name}/retention", "read"),
     "setRetention": ("PUT", "/checkpoints/{name}/retention", "admin"),
     "clearRetention": ("DELETE", "/checkpoints/{name}/retention", "admin"),
+    "previewRetention": ("POST", "/checkpoints/{name}/retention/preview", "read"),
     "retentionLog": ("GET", "/checkpoints/{name}/retention/log", "read"),
     "getCheckpointCard": ("GET", "/checkpoints/{name}/card", "read"),
     "setCheckpointCard": ("PUT", "/checkpoints/{name}/card", "write"),
@@ -389,7 +390,10 @@ class Tag(TypedDict):
     pinned: bool  # best moved by hand: the best rule leaves it there until the rule is set again (PUT …/best-rule) or the tag is deleted
 
 
-TagMove = TypedDict("TagMove", {"tag": "str", "from": "Optional[str]", "to": "Optional[str]", "actor": "Literal[\"rule\", \"latest\", \"manual\", \"system\"]", "token": "Optional[str]", "reason": "str", "at": "str"})
+TagMove_deletedByRetention = TypedDict("TagMove_deletedByRetention", {"from": "bool", "to": "bool"})
+
+
+TagMove = TypedDict("TagMove", {"tag": "str", "from": "Optional[str]", "to": "Optional[str]", "actor": "Literal[\"rule\", \"latest\", \"manual\", \"system\"]", "token": "Optional[str]", "reason": "str", "at": "str", "deletedByRetention": "TagMove_deletedByRetention"})
 
 
 class BestRule(TypedDict):

@@ -98,6 +98,7 @@ export class TagsService {
       token: r.token_name ?? null,
       reason: r.reason,
       at: r.created_at.toISOString(),
+      deletedByRetention: { from: r.from_retention, to: r.to_retention },
     }));
   }
 

@@ -26,6 +26,21 @@ export const RETENTION_ROUTES = {
       ...notFound,
     },
   }),
+  previewRetention: route({
+    method: 'post',
+    path: '/checkpoints/{name}/retention/preview',
+    scope: 'read',
+    summary:
+      'What a rule that is not saved would delete now: the dry run of the body, by the same planner as the real pass (nothing is saved or deleted)',
+    params: S.NameParams,
+    body: S.RetentionRule,
+    responses: {
+      200: { description: 'the rule given and what it would delete', body: S.RetentionPlan },
+      ...bad('bad rule'),
+      ...auth,
+      ...notFound,
+    },
+  }),
   clearRetention: route({
     method: 'delete',
     path: '/checkpoints/{name}/retention',

@@ -54,6 +54,11 @@ export const TagMove = z
     token: z.string().nullable().describe('the name of the token that moved it'),
     reason: z.string(),
     at: date,
+    deletedByRetention: z
+      .object({ from: z.boolean(), to: z.boolean() })
+      .describe(
+        'whether a retention rule has deleted the from / to version since the move (see …/retention/log)',
+      ),
   })
   .meta({ id: 'TagMove' });
 

@@ -87,6 +87,9 @@ export interface TagMoveRow {
   token_name: string | null;
   reason: string;
   created_at: Date;
+  /** retention deleted the version the move came from / went to, after the move */
+  from_retention: boolean;
+  to_retention: boolean;
 }
 
 /** The `tag_history` table: every move of a tag, who made it and why. */
@@ -106,11 +109,17 @@ export class TagHistoryRepository extends TableRepository {
     );
   }
 
-  /** a checkpoint's moves, newest first, with the names of the tokens that made them */
+  /**
+   * A checkpoint's moves, newest first, with the names of the tokens that made them, and whether retention deleted
+   * the versions they name since (the retention log, by checkpoint name and version, after the move)
+   */
   async list(checkpointId: string, limit: number): Promise<TagMoveRow[]> {
+    const deleted = (v: string) =>
+      `EXISTS (SELECT 1 FROM retention_log r WHERE r.checkpoint = c.name AND r.version = h.${v} AND r.deleted_at >= h.created_at)`;
     return this.rows<TagMoveRow>(
-      `SELECT h.tag, h.from_version, h.to_version, h.actor, t.name AS token_name, h.reason, h.created_at
-         FROM tag_history h LEFT JOIN tokens t ON t.id = h.token_id
+      `SELECT h.tag, h.from_version, h.to_version, h.actor, t.name AS token_name, h.reason, h.created_at,
+              ${deleted('from_version')} AS from_retention, ${deleted('to_version')} AS to_retention
+         FROM tag_history h JOIN checkpoints c ON c.id = h.checkpoint_id LEFT JOIN tokens t ON t.id = h.token_id
         WHERE h.checkpoint_id = $1 ORDER BY h.id DESC LIMIT $2`,
       [checkpointId, limit],
     );

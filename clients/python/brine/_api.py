@@ -509,6 +509,8 @@ class Attempt(TypedDict):
 class Delivery(TypedDict):
     webhookId: str  # the webhook-id header: stable across retries and redeliveries
     event: str
+    checkpoint: Optional[str]  # the checkpoint the event is about (null for a test event)
+    version: Optional[str]  # the version the event is about (null for a test event, or a tag removed)
     status: Literal["pending", "succeeded", "failed", "abandoned"]
     attemptCount: int
     nextAttemptAt: Optional[str]

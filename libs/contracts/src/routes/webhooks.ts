@@ -48,7 +48,8 @@ export const WEBHOOK_ROUTES = {
     method: 'delete',
     path: '/webhooks/{id}',
     scope: 'admin',
-    summary: 'Delete a subscription',
+    summary:
+      'Delete a subscription; its deliveries and their attempts go with it (pending ones are never sent)',
     params: S.IdParams('webhook'),
     responses: { 204: { description: 'deleted' }, ...auth, ...notFound },
   }),

@@ -147,7 +147,17 @@ describe('SARIF output', () => {
   let file: string;
   before(async () => {
     file = join(mkdtempSync(join(tmpdir(), 'brine-sarif-')), 'brine.sarif');
-    const r = await brine(['scan', '--format', 'sarif', '--output', file, join(FIXTURES, 'files')]);
+    // --allow-format: the log holds suppressed results too (what the policy let through)
+    const r = await brine([
+      'scan',
+      '--format',
+      'sarif',
+      '--allow-format',
+      'numpy,onnx,gguf',
+      '--output',
+      file,
+      join(FIXTURES, 'files'),
+    ]);
     assert.equal(r.code, 1, r.stderr);
     log = JSON.parse(readFileSync(file, 'utf8'));
   });
@@ -185,6 +195,12 @@ describe('SARIF output', () => {
 
   it('has one result per finding, with rule, level, file, entry and offset', () => {
     const run = log.runs[0];
+    const suppressed = run.results.filter((x) => x.suppressions !== undefined);
+    assert.ok(
+      suppressed.length >= 4 &&
+        suppressed.every((x) => x.ruleId === 'weights-only-refused' && x.level === 'note'),
+      'torch.load refusing an allowed format is a suppressed note',
+    );
     const payload = run.results.find(
       (x) => x.ruleId === 'import-dangerous' && JSON.stringify(x).includes('h_os_system_zip.pt'),
     ) as {

@@ -19,6 +19,7 @@ interface Service {
   healthcheck?: { test: string[] | string };
   depends_on?: Record<string, { condition: string }>;
   command?: string[];
+  volumes?: string[];
 }
 
 const composeText = readFileSync(join(REPO_ROOT, 'docker', 'compose.yaml'), 'utf8');
@@ -39,6 +40,18 @@ function variables(text: string): Array<{ name: string; op: string | null }> {
 }
 
 describe('docker/compose.yaml', () => {
+  it('runs with BRINE_SECRET unset: the image gives the node user a data folder, and the API keeps it in a volume', () => {
+    // unset, the API writes a generated secret into BRINE_DATA_DIR; the image's default (.brine-data under /app,
+    // owned by root) is not writable by the node user the image runs as
+    assert.match(dockerfile, /^USER node$/m);
+    const dataDir = /^ENV BRINE_DATA_DIR=(\S+)$/m.exec(dockerfile)?.[1];
+    assert.ok(dataDir, 'the image sets BRINE_DATA_DIR');
+    assert.ok(!dataDir.startsWith('/app'), `BRINE_DATA_DIR ${dataDir} is outside the root-owned /app`);
+    assert.ok(dockerfile.includes(`chown node:node ${dataDir}`), 'and owned by node');
+    const mount = (services.api.volumes ?? []).find((v) => v.split(':')[1] === dataDir);
+    assert.ok(mount, `the api service mounts a volume at ${dataDir}`);
+    assert.ok(mount.split(':')[0] in compose.volumes, 'a named volume');
+  });
   it('parses, and every service has a pinned image, a restart policy and a health check', () => {
     assert.deepEqual(Object.keys(services).sort(), ['api', 'minio', 'postgres', 'redis', 'worker']);
     for (const [name, s] of Object.entries(services)) {

@@ -7,7 +7,8 @@ import {
   type RequestInput,
   type Route,
 } from '@brine/contracts';
-import { UsageError } from './usage-error';
+import { cliHints, EXIT } from './exit';
+import { CommandFailure, UsageError } from './usage-error';
 
 export { ApiError };
 
@@ -28,8 +29,9 @@ export function remote(values: { url?: string; token?: string }): Remote {
   }
   const token = values.token ?? process.env.BRINE_TOKEN;
   if (!token)
-    throw new UsageError(
+    throw new CommandFailure(
       'no token: pass --token or set BRINE_TOKEN (the registry printed an admin token on its first start)',
+      EXIT.auth,
     );
   return { url, token };
 }
@@ -43,23 +45,50 @@ export async function call<R extends Route>(
   return (await exchange(r, route, input)).body;
 }
 
-/** a request to the registry: its status, headers and body; a failure is an ApiError with the status in front */
+/** how often a 503 (or 429) is tried again, and the longest wait its Retry-After may ask for */
+export const RETRIES = { times: 3, maxWaitS: 30 } as const;
+
+/**
+ * A request to the registry: its status, headers and body; a failure is an ApiError with the status in front and
+ * the HTTP names in its message replaced by the CLI's flags. A 503 or 429 is tried again after the Retry-After it
+ * carries (1 s when none, at most RETRIES.maxWaitS), RETRIES.times at most — unless the body is a stream, which
+ * cannot be sent twice (the caller opens it again: see `upload`).
+ */
 export async function exchange<R extends Route>(
   r: Remote,
   route: Endpoint<R>,
   input: RequestInput<R>,
 ): Promise<Reply<R>> {
-  try {
-    return await send(route, input, { baseUrl: r.url, token: r.token });
-  } catch (e) {
-    if (!(e instanceof ApiError)) throw e;
-    throw new ApiError(
-      e.status,
-      e.error,
-      e.status === 0 ? `cannot reach ${r.url}: ${e.message}` : `${e.status}: ${e.message}`,
-    );
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await send(route, input, { baseUrl: r.url, token: r.token });
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e;
+      const wait = retryWait(e, attempt);
+      if (wait !== null && !(input.body instanceof ReadableStream)) {
+        await sleep(wait);
+        continue;
+      }
+      throw new ApiError(
+        e.status,
+        e.error,
+        e.status === 0 ? `cannot reach ${r.url}: ${e.message}` : `${e.status}: ${cliHints(e.message)}`,
+        e.retryAfter,
+      );
+    }
   }
 }
+
+/** seconds to wait before trying a failed request again, or null when it should not be tried again */
+export function retryWait(e: ApiError, attempt: number): number | null {
+  if ((e.status !== 503 && e.status !== 429) || attempt >= RETRIES.times) return null;
+  const s = Math.min(e.retryAfter ?? 1, RETRIES.maxWaitS);
+  if (process.stderr.isTTY)
+    process.stderr.write(`registry unavailable (${e.status}); trying again in ${s} s\n`);
+  return s;
+}
+
+export const sleep = (s: number) => new Promise<void>((res) => setTimeout(res, s * 1000));
 
 /** NAME, NAME:VERSION or NAME:TAG (a tag when the part after ':' is a known tag word or has no version) */
 export function parseRef(ref: string): { name: string; ref: string | null } {

@@ -6,6 +6,7 @@ import { ENDPOINTS } from '@brine/contracts';
 import { ApiError, call, parseRef, remote } from './client';
 import { dim, ProgressBar, recipeLines, red, yellow } from './format';
 import { UsageError } from './usage-error';
+import { EXIT, EXIT_USAGE, failed } from './exit';
 import { parseCommand, REMOTE_OPTIONS } from './arguments';
 
 export const PULL_USAGE = `usage: brine pull NAME[:VERSION|:TAG] [-o FILE] [--format original|safetensors] [--torch VERSION] [--acknowledge-risk] [--url URL] [--token TOKEN]
@@ -17,7 +18,9 @@ torch versions load the file with weights_only=True, and prints the code that lo
                         loading it unpickles nothing
   --torch VERSION       the torch whose load recipe to print: ${TORCH_VERSIONS.join(', ')} (default 2.14)
   --tag                 read the part after ':' as a tag even if a version has that name
-  --acknowledge-risk    download a version whose verdict is not safe`;
+  --acknowledge-risk    download a version whose verdict is not safe
+
+${EXIT_USAGE}`;
 
 export async function pullCommand(argv: string[]): Promise<number> {
   const parsed = parseCommand(
@@ -64,13 +67,11 @@ export async function pullCommand(argv: string[]): Promise<number> {
       });
     }
   } catch (e) {
-    if (!(e instanceof ApiError)) throw e;
-    console.error(red(e.status === 0 ? e.message : `download refused: ${e.message}`));
-    return 1;
+    return failed(e, e instanceof ApiError && e.status !== 0 ? 'download refused: ' : '');
   }
   if (!res.body) {
     console.error(red('download refused: the registry answered without the file'));
-    return 1;
+    return EXIT.unavailable;
   }
   const expected = res.headers.get('x-checksum-sha256');
   const size = Number(res.headers.get('content-length') ?? 0);
@@ -94,14 +95,14 @@ export async function pullCommand(argv: string[]): Promise<number> {
     await rm(partial, { force: true });
     bar.done();
     console.error(red(`download interrupted: ${(e as Error).message}`));
-    return 1;
+    return EXIT.unavailable;
   }
   bar.done();
   const actual = hash.digest('hex');
   if (expected && actual !== expected) {
     await rm(partial, { force: true });
     console.error(red(`SHA-256 mismatch: expected ${expected}, got ${actual}; nothing was written`));
-    return 1;
+    return EXIT.notSafe;
   }
   await rename(partial, out);
   const taken = decodeURIComponent(res.headers.get('x-brine-version') ?? '?');

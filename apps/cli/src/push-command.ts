@@ -1,12 +1,14 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { fileBodyStream, sha256File } from '@brine/storage/local-file';
-import { ApiError, call, exchange, remote, type Remote } from './client';
+import { ApiError, call, exchange, remote, retryWait, sleep, type Remote } from './client';
+import { cliHints, EXIT, exitFor } from './exit';
 import { bold, dim, ProgressBar, red, verdictLabel } from './format';
 import {
   ENDPOINTS,
   METRIC_NAME,
   nameProblem,
+  UploadHeaders,
   url,
   type Reply,
   type RequestInput,
@@ -16,7 +18,7 @@ import {
 import { UsageError } from './usage-error';
 import { parseCommand, REMOTE_OPTIONS } from './arguments';
 
-export const PUSH_USAGE = `usage: brine push FILE --name NAME --version VERSION [--metric name=value]... [--parent VERSION] [--git-commit SHA] [--run-url URL] [--dataset NAME] [--no-wait] [--url URL] [--token TOKEN]
+export const PUSH_USAGE = `usage: brine push FILE --name NAME --version VERSION [--metric name=value]... [--parent VERSION] [--git-commit SHA] [--run-url URL] [--dataset NAME] [--metadata JSON] [--no-wait] [--url URL] [--token TOKEN]
 
 Uploads FILE as a new version, showing progress, and waits for the scan verdict. The token and the names are
 checked before the file is read; pushing the same bytes again with --metric updates the version's metrics.
@@ -25,6 +27,7 @@ checked before the file is read; pushing the same bytes again with --metric upda
   --git-commit SHA      lineage: the training code's commit (default: none; try --git-commit $(git rev-parse HEAD))
   --run-url URL         lineage: the training run's page
   --dataset NAME        lineage: the dataset it was trained on
+  --metadata JSON       a JSON object kept with the version, e.g. --metadata '{"optimizer":"adamw"}' (or @FILE)
   --no-wait             do not wait for the verdict
   --timeout SECONDS     how long to wait for the verdict (default 600)
 Exit status:
@@ -34,19 +37,16 @@ Exit status:
   3  nothing stored: the token is missing, wrong, revoked or may not upload
   4  nothing stored: the registry refused the upload (bad name or metadata, a different file under this
      version, too large, checksum mismatch)
-  5  nothing stored: the registry cannot be reached or is unavailable`;
+  5  nothing stored: the registry cannot be reached or is unavailable (a 503 is tried again after its
+     Retry-After, 3 times at most)`;
 
 /** exit statuses of `brine push`: 0 and 1 say the version is stored; the others that nothing was */
-export const PUSH_EXIT = { safe: 0, notSafe: 1, usage: 2, auth: 3, refused: 4, unavailable: 5 } as const;
+export const PUSH_EXIT = { ...EXIT, safe: EXIT.ok } as const;
 
 type VersionRecord = VersionView;
 
 /** the exit status for a request that stored nothing, by the registry's answer (0: no answer at all) */
-function failureStatus(status: number): number {
-  if (status === 401 || status === 403) return PUSH_EXIT.auth;
-  if (status === 0 || status >= 500) return PUSH_EXIT.unavailable;
-  return PUSH_EXIT.refused;
-}
+const failureStatus = (status: number) => exitFor(status);
 
 export async function pushCommand(argv: string[]): Promise<number> {
   const parsed = parseCommand(
@@ -59,6 +59,7 @@ export async function pushCommand(argv: string[]): Promise<number> {
       'git-commit': { type: 'string' },
       'run-url': { type: 'string' },
       dataset: { type: 'string' },
+      metadata: { type: 'string' },
       'no-wait': { type: 'boolean', default: false },
       timeout: { type: 'string', default: '600' },
       ...REMOTE_OPTIONS,
@@ -78,6 +79,16 @@ export async function pushCommand(argv: string[]): Promise<number> {
       throw new UsageError(`--metric takes name=number, like val_loss=0.231; got "${m}"`);
     metrics[match[1]] = Number(match[2]);
   }
+  const lineage: Lineage = {
+    'x-brine-parent': values.parent || undefined,
+    'x-brine-git-commit': values['git-commit'] || undefined,
+    'x-brine-run-url': values['run-url'] || undefined,
+    'x-brine-dataset': values.dataset || undefined,
+    'x-brine-metadata': values.metadata ? await metadataHeader(values.metadata) : undefined,
+  };
+  // the registry checks these too; here a mistake is named by its flag before a byte is read or sent
+  const checked = UploadHeaders.safeParse(lineage);
+  if (!checked.success) throw new UsageError(cliHints(checked.error.issues.map((i) => i.message).join('; ')));
   const timeout = Number(values.timeout);
   if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError('--timeout takes a number of seconds');
   const r = remote(values);
@@ -150,12 +161,6 @@ export async function pushCommand(argv: string[]): Promise<number> {
       console.log(`${bold(`${name}:${version}`)} already there (same bytes)  sha256 ${sha256}`);
     }
   } else {
-    const lineage: Lineage = {
-      'x-brine-parent': values.parent || undefined,
-      'x-brine-git-commit': values['git-commit'] || undefined,
-      'x-brine-run-url': values['run-url'] || undefined,
-      'x-brine-dataset': values.dataset || undefined,
-    };
     const uploaded = await upload(r, params, file, size, sha256, metrics, lineage);
     if (typeof uploaded === 'number') return uploaded;
     record = uploaded;
@@ -169,11 +174,34 @@ export async function pushCommand(argv: string[]): Promise<number> {
   return done.scan.verdict === 'safe' ? PUSH_EXIT.safe : PUSH_EXIT.notSafe;
 }
 
-/** the version's lineage headers (x-brine-parent …) */
+/** the version's lineage and metadata headers (x-brine-parent …) */
 type Lineage = Pick<
   NonNullable<RequestInput<typeof ROUTES.upload>['headers']>,
-  'x-brine-parent' | 'x-brine-git-commit' | 'x-brine-run-url' | 'x-brine-dataset'
+  'x-brine-parent' | 'x-brine-git-commit' | 'x-brine-run-url' | 'x-brine-dataset' | 'x-brine-metadata'
 >;
+
+/** --metadata: a JSON object, given inline or as @FILE; sent compact as the x-brine-metadata header */
+async function metadataHeader(arg: string): Promise<string> {
+  let text = arg;
+  if (arg.startsWith('@')) {
+    try {
+      text = await readFile(arg.slice(1), 'utf8');
+    } catch {
+      throw new UsageError(`--metadata ${arg}: no such file`);
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(
+      `--metadata must be a JSON object, e.g. '{"optimizer":"adamw"}': ${(e as Error).message}`,
+    );
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new UsageError(`--metadata must be a JSON object, e.g. '{"optimizer":"adamw"}'`);
+  return JSON.stringify(value);
+}
 
 /** the PUT itself, with a progress bar; the stored version, or the exit status when nothing was stored */
 async function upload(
@@ -185,32 +213,42 @@ async function upload(
   metrics: Record<string, number>,
   lineage: Lineage,
 ): Promise<VersionRecord | number> {
-  const bar = new ProgressBar(`uploading ${basename(file)}`, size);
-  let sent = 0;
+  let bar = new ProgressBar(`uploading ${basename(file)}`, size);
   let reply: Reply<typeof ROUTES.upload>;
-  try {
-    reply = await exchange(r, ENDPOINTS.upload, {
-      params,
-      headers: {
-        'content-length': String(size),
-        'x-checksum-sha256': sha256,
-        'x-brine-filename': encodeURIComponent(basename(file)),
-        'x-brine-metrics': Object.keys(metrics).length ? JSON.stringify(metrics) : undefined,
-        ...lineage,
-      },
-      body: fileBodyStream(file, { onChunk: (n) => bar.update((sent += n)) }),
-    });
-  } catch (e) {
-    bar.done();
-    if (!(e instanceof ApiError)) throw e;
-    console.error(
-      red(
-        e.status === 0
-          ? `upload failed: ${e.message}; nothing was stored`
-          : `upload refused (${e.status}): ${e.message}`,
-      ),
-    );
-    return failureStatus(e.status);
+  for (let attempt = 0; ; attempt++) {
+    let sent = 0;
+    try {
+      reply = await exchange(r, ENDPOINTS.upload, {
+        params,
+        headers: {
+          'content-length': String(size),
+          'x-checksum-sha256': sha256,
+          'x-brine-filename': encodeURIComponent(basename(file)),
+          'x-brine-metrics': Object.keys(metrics).length ? JSON.stringify(metrics) : undefined,
+          ...lineage,
+        },
+        body: fileBodyStream(file, { onChunk: (n) => bar.update((sent += n)) }),
+      });
+      break;
+    } catch (e) {
+      bar.done();
+      if (!(e instanceof ApiError)) throw e;
+      // a stream is sent once: on a 503 the file is opened and sent again, after the Retry-After
+      const wait = retryWait(e, attempt);
+      if (wait !== null) {
+        await sleep(wait);
+        bar = new ProgressBar(`uploading ${basename(file)}`, size);
+        continue;
+      }
+      console.error(
+        red(
+          e.status === 0
+            ? `upload failed: ${e.message}; nothing was stored`
+            : `upload refused (${e.status}): ${e.message}`,
+        ),
+      );
+      return failureStatus(e.status);
+    }
   }
   bar.done();
   const record = reply.body;

@@ -53,7 +53,15 @@ function fingerprint(report: ScanReport, f: Finding): string {
     .slice(0, 32);
 }
 
-export function toSarif(reports: ScanReport[], fileOf: (r: ScanReport) => string): SarifLog {
+/**
+ * The SARIF log of the reports. `accepted` names the policy that let a file through (`--allow-format numpy`):
+ * its torch.load refusal is then a suppressed note (code scanning shows no alert for it), the other findings stay.
+ */
+export function toSarif(
+  reports: ScanReport[],
+  fileOf: (r: ScanReport) => string,
+  accepted: (r: ScanReport) => string | null = () => null,
+): SarifLog {
   const rules: Array<Record<string, unknown>> = [];
   const ruleIndex = new Map<string, number>();
   const results: unknown[] = [];
@@ -63,8 +71,10 @@ export function toSarif(reports: ScanReport[], fileOf: (r: ScanReport) => string
     ...(r.sha256 ? { hashes: { 'sha-256': r.sha256 } } : {}),
   }));
   reports.forEach((r, artifact) => {
+    const policy = accepted(r);
     for (const f of r.findings) {
       if (f.severity === 'info') continue;
+      const suppressed = policy !== null && f.rule === 'weights-only-refused';
       let index = ruleIndex.get(f.rule);
       if (index === undefined) {
         index = rules.length;
@@ -90,7 +100,17 @@ export function toSarif(reports: ScanReport[], fileOf: (r: ScanReport) => string
       results.push({
         ruleId: f.rule,
         ruleIndex: index,
-        level: LEVEL[f.severity],
+        level: suppressed ? 'note' : LEVEL[f.severity],
+        ...(suppressed
+          ? {
+              suppressions: [
+                {
+                  kind: 'external',
+                  justification: `accepted by ${policy}: its own loader reads it without unpickling`,
+                },
+              ],
+            }
+          : {}),
         message: { text: `${f.message}${where ? ` (${where})` : ''} — verdict ${r.verdict}: ${r.summary}` },
         locations: [
           {

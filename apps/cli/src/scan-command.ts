@@ -4,8 +4,9 @@ import { SourceReadError } from '@brine/bytes';
 import { isTorchVersion, scan, TORCH_VERSIONS, type ScanReport, type TorchVersion } from '@brine/scanner';
 import { LocalFileSource, sha256File } from '@brine/storage/local-file';
 import { parseCommand } from './arguments';
-import { bold, dim, humanBytes, humanCount, recipeLines, red, verdictLabel, yellow } from './format';
+import { bold, dim, green, humanBytes, humanCount, recipeLines, red, verdictLabel, yellow } from './format';
 import { SCAN_USAGE } from './scan-usage';
+import { fails, policyVerdict, scanPolicy, type ScanPolicy } from './scan-policy';
 import { collectTargets, type Skipped } from './scan-targets';
 import { UsageError } from './usage-error';
 
@@ -24,6 +25,8 @@ export async function scanCommand(argv: string[]): Promise<number> {
       include: { type: 'string', multiple: true, default: [] },
       exclude: { type: 'string', multiple: true, default: [] },
       'no-hash': { type: 'boolean', default: false },
+      'fail-on': { type: 'string', default: 'unknown' },
+      'allow-format': { type: 'string', multiple: true, default: [] },
     },
     SCAN_USAGE,
   );
@@ -43,6 +46,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$/.test(a))
       throw new UsageError(`--allow takes a dotted name like module.Name, not "${a}"`);
   }
+  const policy = scanPolicy(values['fail-on'], values['allow-format'] ?? []);
   const targets = await collectTargets(positionals, values.include ?? [], values.exclude ?? []);
   const reports: ScanReport[] = [];
   const files = new Map<ScanReport, string>();
@@ -56,14 +60,14 @@ export async function scanCommand(argv: string[]): Promise<number> {
       }
       reports.push(report);
       files.set(report, path);
-      if (format === 'text') printReport(report);
+      if (format === 'text') printReport(report, policy);
     }
   } catch (e) {
     if (!(e instanceof ReadFailure)) throw e;
     console.error(`brine scan: ${e.message}`);
     return 3;
   }
-  if (format === 'text') printSummary(reports, skipped);
+  if (format === 'text') printSummary(reports, skipped, policy);
   else {
     // the SARIF writer is loaded only when asked for (start-up time counts for every scan)
     const out =
@@ -74,6 +78,10 @@ export async function scanCommand(argv: string[]): Promise<number> {
             (require('./sarif') as typeof import('./sarif.js')).toSarif(
               reports,
               (r) => files.get(r) as string,
+              (r) =>
+                r.verdict !== 'safe' && policyVerdict(r, policy) === 'safe'
+                  ? `--allow-format ${r.format}`
+                  : null,
             ),
             null,
             2,
@@ -82,7 +90,7 @@ export async function scanCommand(argv: string[]): Promise<number> {
     else console.log(out);
     if (skipped.length > 0) console.error(skippedLine(skipped));
   }
-  return reports.every((r) => r.verdict === 'safe') ? 0 : 1;
+  return reports.some((r) => fails(r, policy)) ? 1 : 0;
 }
 
 /** a text file the scanner could make nothing of: not a model, and not a pickle either */
@@ -138,7 +146,7 @@ function skippedLine(skipped: Skipped[]): string {
     .join(', ')}`;
 }
 
-function printSummary(reports: ScanReport[], skipped: Skipped[]): void {
+function printSummary(reports: ScanReport[], skipped: Skipped[], policy: ScanPolicy): void {
   if (skipped.length > 0) {
     console.log(dim(skippedLine(skipped)));
     for (const s of skipped.slice(0, 20)) console.log(dim(`  ${s.path}: ${s.why}`));
@@ -146,11 +154,14 @@ function printSummary(reports: ScanReport[], skipped: Skipped[]): void {
   }
   if (reports.length > 1 || skipped.length > 0) {
     const unsafe = reports.filter((r) => r.verdict !== 'safe').length;
-    console.log(`${reports.length} files scanned, ${unsafe === 0 ? 'all safe' : `${unsafe} not safe`}`);
+    const failing = reports.filter((r) => fails(r, policy)).length;
+    console.log(
+      `${reports.length} files scanned, ${unsafe === 0 ? 'all safe' : `${unsafe} not safe`}${unsafe > 0 ? `, ${failing} fail${failing === 1 ? 's' : ''} --fail-on ${policy.failOn}` : ''}`,
+    );
   }
 }
 
-function printReport(r: ScanReport): void {
+function printReport(r: ScanReport, policy: ScanPolicy): void {
   const wo = TORCH_VERSIONS.map((v) => {
     const x = r.weightsOnly.byVersion[v];
     return `${v} ${x.loads ? 'loads' : red('refuses')}`;
@@ -176,6 +187,12 @@ function printReport(r: ScanReport): void {
   const more = r.findings.filter((x) => x.severity !== 'info').length - 8;
   if (more > 0) console.log(`  ${dim(`… ${more} more findings (--json shows all)`)}`);
   console.log(`  ${r.summary}`);
+  if (r.verdict !== 'safe' && policyVerdict(r, policy) === 'safe')
+    console.log(
+      `  ${green('accepted')} ${dim(`(--allow-format ${r.format}): only torch.load refuses it; its own loader reads it without unpickling, and nothing else was found`)}`,
+    );
+  else if (r.verdict !== 'safe' && !fails(r, policy))
+    console.log(`  ${dim(`passes --fail-on ${policy.failOn}`)}`);
   for (const line of recipeLines(r.weightsOnly.target, r.howToLoad[r.weightsOnly.target])) console.log(line);
   if (r.sha256) console.log(`  ${dim(`sha256 ${r.sha256}`)}`);
   console.log('');

@@ -7,7 +7,23 @@ their scan report says is safe for the torch installed here.
     model.load_state_dict(brine.load("resnet:best"))
 """
 
-from .client import Client, load, modeled_version, parse_ref, pull, push, report, set_best_rule, version
+from .client import (
+    Client,
+    card,
+    checkpoints,
+    diff,
+    load,
+    modeled_version,
+    parse_ref,
+    pull,
+    push,
+    report,
+    search,
+    set_best_rule,
+    set_card,
+    version,
+    versions,
+)
 from .errors import (
     AuthError,
     BadRequest,
@@ -29,6 +45,12 @@ __all__ = [
     "load",
     "set_best_rule",
     "version",
+    "versions",
+    "checkpoints",
+    "search",
+    "diff",
+    "card",
+    "set_card",
     "report",
     "modeled_version",
     "parse_ref",

@@ -12,7 +12,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, Optional, Tuple, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 from . import _api, _vetted
 from .errors import (
@@ -56,24 +56,67 @@ def parse_ref(ref: str) -> Tuple[str, Optional[str]]:
     return name, (rest if sep and rest else None)
 
 
+# a 503 (or 429) is tried again after its Retry-After (1 s when it sends none, at most RETRY_MAX_WAIT s), at most
+# RETRIES times; then Unavailable
+RETRIES = 3
+RETRY_MAX_WAIT = 30.0
+
+
+class _Bar:
+    """Progress on stderr: tqdm's bar when tqdm is importable, else one line redrawn in place."""
+
+    def __init__(self, total: int, label: str, show: bool):
+        self.total, self.label, self.show, self.done, self.last = total, label, show, 0, 0.0
+        self.tqdm = None
+        if show:
+            try:
+                from tqdm import tqdm  # optional: a nicer bar, the same information
+            except ImportError:
+                pass
+            else:
+                self.tqdm = tqdm(total=total, desc=label, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr)
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if not self.show:
+            return
+        if self.tqdm is not None:
+            self.tqdm.update(n)
+            return
+        now = time.monotonic()
+        if now - self.last > 0.2 or self.done >= self.total:
+            self.last = now
+            pct = 100 * self.done / self.total if self.total else 100
+            sys.stderr.write(f"\r{self.label} {self.done / 1e6:8.1f} / {self.total / 1e6:.1f} MB {pct:5.1f}%")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.tqdm is not None:
+            self.tqdm.close()
+            self.tqdm = None
+        elif self.show:
+            sys.stderr.write("\n")
+            self.show = False
+
+
 class _Progress:
-    """A file object whose reads report progress on a terminal (stderr)."""
+    """A file object whose reads report progress on a terminal (stderr); rewind() sends it again from the start."""
 
     def __init__(self, f, size: int, label: str, show: bool):
-        self.f, self.size, self.label, self.show, self.done, self.last = f, size, label, show, 0, 0.0
+        self.f, self.size, self.label, self.show = f, size, label, show
+        self.bar = _Bar(size, label, show)
 
     def read(self, n: int = -1) -> bytes:
         b = self.f.read(n if n and n > 0 else CHUNK)
-        self.done += len(b)
-        now = time.monotonic()
-        if self.show and (now - self.last > 0.2 or self.done >= self.size):
-            self.last = now
-            pct = 100 * self.done / self.size if self.size else 100
-            sys.stderr.write(f"\r{self.label} {self.done / 1e6:8.1f} / {self.size / 1e6:.1f} MB {pct:5.1f}%")
-            if self.done >= self.size:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+        self.bar.update(len(b))
+        if not b or self.bar.done >= self.size:
+            self.bar.close()
         return b
+
+    def rewind(self) -> None:
+        self.bar.close()
+        self.f.seek(0)
+        self.bar = _Bar(self.size, self.label, self.show)
 
 
 def _sha256(path: Path) -> str:
@@ -122,14 +165,26 @@ class Client:
         if json_body is not None:
             data = json.dumps(json_body).encode()
             h["content-type"] = "application/json"
-        req = urllib.request.Request(self.url + path, data=data, method=method, headers=h)
-        try:
-            res = urllib.request.urlopen(req, timeout=self.timeout)
-        except urllib.error.HTTPError as e:
-            raise self._error(e.code, e.read()) from None
-        except (urllib.error.URLError, OSError) as e:
-            reason = getattr(e, "reason", e)
-            raise Unavailable(f"cannot reach the registry at {self.url}: {reason}") from None
+        attempt = 0
+        while True:
+            req = urllib.request.Request(self.url + path, data=data, method=method, headers=h)
+            try:
+                res = urllib.request.urlopen(req, timeout=self.timeout)
+                break
+            except urllib.error.HTTPError as e:
+                wait = _retry_wait(e.code, e.headers.get("retry-after"), attempt)
+                raw = e.read()
+                if wait is None:
+                    raise self._error(e.code, raw) from None
+                if self.progress:
+                    sys.stderr.write(f"the registry is unavailable ({e.code}); trying again in {wait:.0f} s\n")
+                time.sleep(wait)
+                attempt += 1
+                if hasattr(data, "rewind"):
+                    data.rewind()  # a file being uploaded is sent again from its start
+            except (urllib.error.URLError, OSError) as e:
+                reason = getattr(e, "reason", e)
+                raise Unavailable(f"cannot reach the registry at {self.url}: {reason}") from None
         if stream:
             return res
         with res:
@@ -175,10 +230,106 @@ class Client:
         v = self.version(ref)
         return self._request("GET", self._path("report", name=v["name"], version=v["version"]))
 
-    def diff(self, name: str, from_version: str, to_version: str) -> "_api.VersionDiff":
-        """What changed between two scanned versions: tensors, parameters, imports, findings, verdicts."""
-        query = "?" + urllib.parse.urlencode({"from": from_version, "to": to_version})
+    def diff(self, name: str, from_ref: str, to_ref: str) -> "_api.VersionDiff":
+        """
+        What changed from one scanned version to another: tensors added, removed, reshaped and with new values,
+        parameters, imports, findings, verdicts. Either may be a version or a tag (diff("resnet", "production", "v7")).
+        """
+        a = self.version(f"{name}:{from_ref}")["version"]
+        b = self.version(f"{name}:{to_ref}")["version"]
+        query = "?" + urllib.parse.urlencode({"from": a, "to": b})
         return self._request("GET", self._path("diff", name=name) + query)
+
+    def checkpoints(self, query: Optional[str] = None, verdict: Optional[str] = None, limit: int = 1000) -> List["_api.CheckpointSummary"]:
+        """The checkpoints (names containing `query`; with a version of that `verdict`), at most `limit`."""
+        out: List[Any] = []
+        after: Optional[str] = None
+        while len(out) < limit:
+            params = {"limit": str(min(500, limit - len(out)))}
+            if query:
+                params["q"] = query
+            if verdict:
+                params["verdict"] = verdict
+            if after:
+                params["after"] = after
+            page = self._request("GET", self._path("listCheckpoints") + "?" + urllib.parse.urlencode(params))
+            out.extend(page["items"])
+            after = page.get("next")
+            if not after:
+                break
+        return out
+
+    def versions(
+        self,
+        name: str,
+        parent: Optional[str] = None,
+        git_commit: Optional[str] = None,
+        dataset: Optional[str] = None,
+        run_url: Optional[str] = None,
+        sort: str = "created",
+        order: str = "desc",
+        limit: int = 1000,
+    ) -> List["_api.Version"]:
+        """
+        A checkpoint's versions, newest first (sort="version", "size" or "metrics.val_loss"; order="asc"), at most
+        `limit`; parent, git_commit, dataset and run_url keep only the versions with that lineage.
+        """
+        out: List[Any] = []
+        offset = 0
+        filters = {"parent": parent, "gitCommit": git_commit, "dataset": dataset, "runUrl": run_url}
+        while len(out) < limit:
+            params = {k: v for k, v in filters.items() if v is not None}
+            params.update(sort=sort, order=order, limit=str(min(500, limit - len(out))), offset=str(offset))
+            page = self._request("GET", self._path("getCheckpoint", name=name) + "?" + urllib.parse.urlencode(params))
+            out.extend(page["versions"])
+            if page.get("next") is None:
+                break
+            offset = page["next"]
+        return out
+
+    def search(
+        self,
+        query: Optional[str] = None,
+        verdict: Optional[str] = None,
+        parent: Optional[str] = None,
+        git_commit: Optional[str] = None,
+        dataset: Optional[str] = None,
+        run_url: Optional[str] = None,
+        limit: int = 1000,
+    ) -> List["_api.Version"]:
+        """
+        Versions across checkpoints: of the checkpoints whose name contains `query` (all when None), the versions
+        with the lineage given (parent, git_commit, dataset, run_url, filtered by the registry) and the `verdict`
+        given ("safe", "suspicious", "dangerous", "unknown"; "pending" for versions not scanned yet), newest first
+        within each checkpoint, at most `limit`. One request per checkpoint.
+        """
+        out: List[Any] = []
+        for c in self.checkpoints(query=query):
+            for v in self.versions(c["name"], parent=parent, git_commit=git_commit, dataset=dataset, run_url=run_url, limit=limit):
+                state = v["scan"]["verdict"] if v["scan"]["status"] in ("done", "failed") else "pending"
+                if verdict is None or state == verdict:
+                    out.append(v)
+                    if len(out) >= limit:
+                        return out
+        return out
+
+    def card(self, ref: str) -> "_api.Card":
+        """The model card of a checkpoint ("name") or of one version ("name:version"): markdown, html, updatedAt."""
+        name, v = parse_ref(ref)
+        if v is None:
+            return self._request("GET", self._path("getCheckpointCard", name=name))
+        return self._request("GET", self._path("getVersionCard", name=name, version=v))
+
+    def set_card(self, ref: str, markdown: str) -> "_api.Card":
+        """Writes the model card of a checkpoint ("name") or of one version ("name:version"); markdown, at most 64 KiB."""
+        name, v = parse_ref(ref)
+        if not isinstance(markdown, str):
+            raise BadRequest(f"a card is markdown text, not {type(markdown).__name__}")
+        if v is None:
+            return self._request("PUT", self._path("setCheckpointCard", name=name), json_body={"markdown": markdown})
+        return self._request(
+            "PUT", self._path("setVersionCard", name=name, version=v), json_body={"markdown": markdown}
+        )
 
     def wait(self, name: str, version: str, timeout: float = 600.0) -> "_api.Version":
         """Waits until the version's scan has finished, and returns the version."""
@@ -204,9 +355,14 @@ class Client:
         timeout: float = 600.0,
         lineage: Optional[Dict[str, str]] = None,
         full_model: bool = False,
+        parent: Optional[str] = None,
+        git_commit: Optional[str] = None,
+        run_url: Optional[str] = None,
+        dataset: Optional[str] = None,
     ) -> "_api.Version":
         """
-        lineage: {"parent": "epoch-2", "git_commit": "…", "run_url": "https://…", "dataset": "…"} (any of them).
+        Lineage: parent="epoch-2" (a version of this checkpoint, or "other:version"), git_commit="3f2a…" (7 to 64 hex
+        digits), run_url="https://…", dataset="…" — or the same as lineage={"parent": …, "git_commit": …}.
         Uploads a version. A path (str or PathLike) uploads that file, and must be one: a path that is not a file is
         refused (BadRequest), never pickled as a string. Anything else (a state_dict, a tensor, a checkpoint dict)
         is written with torch.save to a temporary file first. An nn.Module is refused: push model.state_dict(), or
@@ -214,6 +370,13 @@ class Client:
         loadable only with weights_only=False). Streams the file with its SHA-256; returns the version and, with
         `wait` (the default), waits for its verdict. The same bytes again record new metrics.
         """
+        given = {"parent": parent, "git_commit": git_commit, "run_url": run_url, "dataset": dataset}
+        for key, value in given.items():
+            if value is None:
+                continue
+            if lineage and key in lineage and lineage[key] != value:
+                raise BadRequest(f"{key} is given twice, as {key}= and in lineage=, with different values")
+            lineage = {**(lineage or {}), key: value}
         if isinstance(obj_or_path, (str, os.PathLike)):
             path = Path(obj_or_path)
             if not path.is_file():
@@ -316,16 +479,14 @@ class Client:
         fd, tmp = tempfile.mkstemp(prefix=".part-", dir=self.cache_dir)
         try:
             with os.fdopen(fd, "wb") as out, self._request("GET", path, stream=True) as res:
-                done, last = 0, 0.0
-                for chunk in iter(lambda: res.read(CHUNK), b""):
-                    h.update(chunk)
-                    out.write(chunk)
-                    done += len(chunk)
-                    if self.progress and time.monotonic() - last > 0.2:
-                        last = time.monotonic()
-                        sys.stderr.write(f"\rdownloading {v['name']}:{v['version']} {done / 1e6:8.1f} / {size / 1e6:.1f} MB")
-                if self.progress:
-                    sys.stderr.write("\n")
+                bar = _Bar(size, f"downloading {v['name']}:{v['version']}", self.progress)
+                try:
+                    for chunk in iter(lambda: res.read(CHUNK), b""):
+                        h.update(chunk)
+                        out.write(chunk)
+                        bar.update(len(chunk))
+                finally:
+                    bar.close()
             if h.hexdigest() != sha:
                 raise ChecksumMismatch(
                     f"{v['name']}:{v['version']}: received bytes with SHA-256 {h.hexdigest()}, the registry recorded {sha}; nothing was kept"
@@ -448,6 +609,17 @@ class Client:
         return torch.load(path, map_location=map_location, weights_only=True, **torch_load_kwargs)
 
 
+def _retry_wait(status: int, retry_after: Optional[str], attempt: int) -> Optional[float]:
+    """seconds to wait before sending a refused request again, or None when it should not be sent again"""
+    if status not in (503, 429) or attempt >= RETRIES:
+        return None
+    try:
+        wait = float(retry_after) if retry_after is not None else 1.0
+    except ValueError:
+        wait = 1.0  # an HTTP date: Brine sends seconds
+    return min(max(wait, 0.0), RETRY_MAX_WAIT)
+
+
 def _twin_wait_note(label: str, status: str, timeout: float) -> str:
     return (
         f"{label}: its safetensors twin is still {status} (waited {timeout:.0f} s); try again in a moment, pass a "
@@ -527,6 +699,36 @@ def pull(ref: str, dest: Optional[PathLike] = None, acknowledge_risk: bool = Fal
 def load(ref: str, map_location: Any = None, **kw: Any) -> Any:  # trust=[...], allow_torchscript, state_dict
     """Client().load with BRINE_URL and BRINE_TOKEN."""
     return _client().load(ref, map_location, **kw)
+
+
+def diff(name: str, from_ref: str, to_ref: str) -> "_api.VersionDiff":
+    """Client().diff with BRINE_URL and BRINE_TOKEN."""
+    return _client().diff(name, from_ref, to_ref)
+
+
+def versions(name: str, **kw: Any) -> List["_api.Version"]:  # parent, git_commit, dataset, run_url, sort, order, limit
+    """Client().versions with BRINE_URL and BRINE_TOKEN."""
+    return _client().versions(name, **kw)
+
+
+def checkpoints(query: Optional[str] = None, verdict: Optional[str] = None, limit: int = 1000) -> List["_api.CheckpointSummary"]:
+    """Client().checkpoints with BRINE_URL and BRINE_TOKEN."""
+    return _client().checkpoints(query, verdict, limit)
+
+
+def search(**kw: Any) -> List["_api.Version"]:  # query, verdict, parent, git_commit, dataset, run_url, limit
+    """Client().search with BRINE_URL and BRINE_TOKEN."""
+    return _client().search(**kw)
+
+
+def card(ref: str) -> "_api.Card":
+    """Client().card with BRINE_URL and BRINE_TOKEN."""
+    return _client().card(ref)
+
+
+def set_card(ref: str, markdown: str) -> "_api.Card":
+    """Client().set_card with BRINE_URL and BRINE_TOKEN."""
+    return _client().set_card(ref, markdown)
 
 
 def set_best_rule(name: str, metric: str, mode: str = "min") -> Dict[str, Any]:

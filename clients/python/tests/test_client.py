@@ -8,6 +8,7 @@ import hashlib
 import http.server
 import json
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -330,6 +331,89 @@ class ClientTest(unittest.TestCase):
             brine.Client(token="", cache_dir=self.cache.name).version(f"{name('sd')}:1")
         with self.assertRaises(brine.Unavailable):
             brine.Client(url="http://127.0.0.1:9", cache_dir=self.cache.name).version(f"{name('sd')}:1")
+
+    def test_lineage_on_push_listing_and_search(self):
+        n = name("lineage")
+        commit = "0123456789abcdef0123456789abcdef01234567"
+        self.client.push({"w": torch.ones(2)}, n, "v1", git_commit=commit, dataset="toy@1", metrics={"loss": 0.5})
+        self.client.push({"w": torch.zeros(2)}, n, "v2", parent="v1", lineage={"run_url": "https://ci.example/run/7"}, metrics={"loss": 0.25})
+        other = name("lineage-child")
+        self.client.push({"w": torch.ones(3)}, other, "1", parent=f"{n}:v2")
+        v2 = self.client.version(f"{n}:v2")
+        self.assertEqual(v2["lineage"]["parent"], "v1")
+        self.assertEqual(v2["lineage"]["runUrl"], "https://ci.example/run/7")
+        self.assertEqual([v["version"] for v in self.client.versions(n)], ["v2", "v1"])
+        self.assertEqual([v["version"] for v in brine.versions(n, sort="metrics.loss", order="asc", limit=1)], ["v2"])
+        self.assertEqual([v["version"] for v in self.client.versions(n, parent="v1")], ["v2"])
+        self.assertEqual([v["version"] for v in self.client.versions(n, git_commit=commit)], ["v1"])
+        found = brine.search(query=name("lineage"), git_commit=commit)
+        self.assertEqual([(v["name"], v["version"]) for v in found], [(n, "v1")])
+        children = brine.search(query=name("lineage"), parent=f"{n}:v2")
+        self.assertEqual([(v["name"], v["version"]) for v in children], [(other, "1")])
+        self.assertEqual(len(brine.search(query=name("lineage"), verdict="safe")), 3)
+        self.assertEqual(brine.search(query=name("lineage"), verdict="dangerous"), [])
+        self.assertIn(n, [c["name"] for c in brine.checkpoints(query=name("lineage"))])
+        with self.assertRaises(brine.BadRequest):
+            self.client.push({"w": torch.ones(1)}, n, "v3", git_commit="not-hex")
+        with self.assertRaises(brine.BadRequest):
+            self.client.push({"w": torch.ones(1)}, n, "v3", parent="v1", lineage={"parent": "v2"})
+
+    def test_diff_takes_versions_and_tags(self):
+        n = name("diff")
+        self.client.push({"a": torch.ones(2), "b": torch.ones(3)}, n, "1")
+        self.client.push({"a": torch.zeros(2), "c": torch.ones(4)}, n, "2")
+        d = brine.diff(n, "1", "2")
+        self.assertEqual((d["from"], d["to"]), ("1", "2"))
+        self.assertEqual([t["name"] for t in d["tensors"]["added"]], ["c"])
+        self.assertEqual([t["name"] for t in d["tensors"]["removed"]], ["b"])
+        self.assertEqual(d["tensors"]["bytesChanged"], ["a"])
+        by_tag = self.client.diff(n, "1", "latest")
+        self.assertEqual(by_tag["to"], "2")
+        with self.assertRaises(brine.NotFound):
+            brine.diff(n, "1", "nope")
+
+    def test_cards(self):
+        n = name("card")
+        self.client.push({"w": torch.ones(2)}, n, "1")
+        self.assertIsNone(brine.card(n)["markdown"])
+        c = brine.set_card(n, "# A model\n\nTrained on **toy** data.")
+        self.assertIn("<strong>toy</strong>", c["html"])
+        self.assertEqual(brine.card(n)["markdown"], "# A model\n\nTrained on **toy** data.")
+        brine.set_card(f"{n}:1", "epoch 1")
+        self.assertEqual(self.client.card(f"{n}:1")["markdown"], "epoch 1")
+        with self.assertRaises(brine.BadRequest):
+            brine.set_card(n, b"bytes")
+
+    def test_progress_uses_tqdm_when_importable(self):
+        calls = []
+
+        class FakeTqdm:
+            def __init__(self, total, **kw):
+                calls.append(("new", total, kw.get("unit")))
+
+            def update(self, n):
+                calls.append(("update", n))
+
+            def close(self):
+                calls.append(("close",))
+
+        module = type(sys)("tqdm")
+        module.tqdm = FakeTqdm
+        sys.modules["tqdm"] = module
+        try:
+            client = brine.Client(cache_dir=self.cache.name, progress=True)
+            with tempfile.TemporaryDirectory() as d:
+                f = Path(d) / "p.pt"
+                torch.save({"w": torch.arange(1000.0)}, f)
+                size = f.stat().st_size
+                client.push(f, name("tqdm"), "1")
+                client.pull(f"{name('tqdm')}:1", dest=d + "/copy.pt")
+        finally:
+            del sys.modules["tqdm"]
+        bars = [c for c in calls if c[0] == "new"]
+        self.assertEqual(bars, [("new", size, "B"), ("new", size, "B")], "one bar up, one down")
+        self.assertEqual(sum(c[1] for c in calls if c[0] == "update"), 2 * size)
+        self.assertEqual(len([c for c in calls if c[0] == "close"]), 2)
 
 
 class WrongBytesServer(http.server.BaseHTTPRequestHandler):

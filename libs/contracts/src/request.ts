@@ -100,6 +100,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly error: string,
     message: string,
+    /** seconds to wait before trying again, from a 503's (or 429's) Retry-After; null when it sent none */
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -117,7 +119,9 @@ export class ApiError extends Error {
     } catch {
       // not JSON: the status text says what little there is
     }
-    return new ApiError(res.status, error, message);
+    const after = res.headers.get('retry-after');
+    const seconds = after !== null && /^\d+$/.test(after.trim()) ? Number(after) : null;
+    return new ApiError(res.status, error, message, seconds);
   }
 }
 

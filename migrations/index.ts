@@ -8,6 +8,7 @@ import { Retention1732380600000 } from './1732380600000-retention';
 import { Cards1732380700000 } from './1732380700000-cards';
 import { CardHtml1732380800000 } from './1732380800000-card-html';
 import { ObjectDeletions1732380900000 } from './1732380900000-object-deletions';
+import { PinnedBest1732381000000 } from './1732381000000-pinned-best';
 
 /** every migration, in order (the data source runs those not applied yet) */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   Cards1732380700000,
   CardHtml1732380800000,
   ObjectDeletions1732380900000,
+  PinnedBest1732381000000,
 ];

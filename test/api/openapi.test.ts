@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { z } from 'zod';
-import { ROUTES, type Route } from '@brine/contracts';
+import { RESOURCES, ROUTES, type Route } from '@brine/contracts';
 import { FIXTURES } from '../helpers/paths';
 import { put, scanned, startStack, type Stack } from '../helpers/stack';
 
@@ -73,6 +73,29 @@ describe('the API declared once', () => {
         served.delete(r);
     assert.deepEqual([...served].filter((r) => !declared.has(r)).sort(), [], 'served but not declared');
     assert.deepEqual([...declared].filter((r) => !served.has(r)).sort(), [], 'declared but not served');
+  });
+
+  it('groups the operations by resource (tags), each with a summary, from the route table', async () => {
+    const doc = (await (await s.api('/docs/openapi.json', { token: null })).json()) as {
+      tags: Array<{ name: string; description: string }>;
+      paths: Record<string, Record<string, { operationId: string; tags?: string[]; summary?: string }>>;
+    };
+    const names = doc.tags.map((t) => t.name);
+    assert.deepEqual(names, Object.keys(RESOURCES));
+    for (const t of doc.tags) assert.ok(t.description, `tag ${t.name} is described`);
+    const used = new Set<string>();
+    for (const ops of Object.values(doc.paths))
+      for (const op of Object.values(ops)) {
+        const route = (ROUTES as Record<string, Route>)[op.operationId];
+        assert.deepEqual(op.tags, [route.tag], `${op.operationId} is filed under its resource`);
+        assert.ok(names.includes(op.tags[0]), `${op.operationId}: ${op.tags[0]} is a declared tag`);
+        assert.ok(op.summary && op.summary.length >= 10, `${op.operationId} has a summary`);
+        used.add(op.tags[0]);
+      }
+    assert.deepEqual([...used].sort(), [...names].sort(), 'every resource has operations');
+    const ops = (path: string) => Object.values(doc.paths[path]).map((o) => o.tags?.[0]);
+    assert.deepEqual(ops('/checkpoints/{name}/retention/preview'), ['Retention']);
+    assert.deepEqual(ops('/webhooks/{id}'), ['Webhooks', 'Webhooks', 'Webhooks']);
   });
 
   it('answers with exactly the declared shapes', async () => {

@@ -175,6 +175,7 @@ describe('request(): the clients reach the API through the route table', () => {
     await call('clearBestRule', { params: { name: NAME } });
     await call('getRetention', { params: { name: NAME } });
     await call('setRetention', { params: { name: NAME }, body: { keepNewest: 1000 } });
+    await call('previewRetention', { params: { name: NAME }, body: { keepNewest: 1 } });
     await call('retentionLog', { params: { name: NAME }, query: { limit: 10 } });
     await call('clearRetention', { params: { name: NAME } });
     await call('setCheckpointCard', { params: { name: NAME }, body: { markdown: '# A model' } });

@@ -42,6 +42,27 @@ const diff = async (from: string, to: string) => {
 };
 
 describe('version diffs', () => {
+  it('takes tags wherever it takes a version, and says which version each resolved to', async () => {
+    assert.equal(
+      (
+        await s.api('/checkpoints/df/tags/prod', {
+          method: 'PUT',
+          json: { version: 'a', acknowledgeRisk: true },
+        })
+      ).status,
+      200,
+    );
+    const r = await s.api('/checkpoints/df/diff?from=prod&to=latest');
+    const body = (await r.json()) as { from: string; to: string; tags: unknown; message?: string };
+    assert.equal(r.status, 200, body.message);
+    assert.deepEqual([body.from, body.to, body.tags], ['a', 'legacy', { from: 'prod', to: 'latest' }]);
+    const v = (await (await s.api('/checkpoints/df/diff?from=a&to=b')).json()) as { tags: unknown };
+    assert.deepEqual(v.tags, { from: null, to: null });
+    const missing = await s.api('/checkpoints/df/diff?from=a&to=nope');
+    assert.equal(missing.status, 404);
+    assert.match(((await missing.json()) as { message: string }).message, /no version or tag nope/);
+  });
+
   it('names tensors added, removed, reshaped and with new values, from the storage checksums', async () => {
     const { status, body } = await diff('a', 'b');
     assert.equal(status, 200, body.message);

@@ -197,6 +197,36 @@ describe('metrics and tags', () => {
     assert.equal(await tagOf(n, 'production'), null);
   });
 
+  it('keeps a best moved by hand where it was put (pinned) until the rule is set again', async () => {
+    const n = 'pinned';
+    assert.equal((await put(s, n, 'p1', file(SAFE[0]), metrics({ val_loss: 0.5 }))).status, 201);
+    assert.equal((await put(s, n, 'p2', file(SAFE[1]), metrics({ val_loss: 0.4 }))).status, 201);
+    await scanned(s, n, 'p1');
+    await scanned(s, n, 'p2');
+    const rule = { metric: 'val_loss', mode: 'min' };
+    assert.equal((await s.api(`/checkpoints/${n}/best-rule`, { method: 'PUT', json: rule })).status, 200);
+    assert.equal(await tagOf(n, 'best'), 'p2');
+    const moved = await s.api(`/checkpoints/${n}/tags/best`, { method: 'PUT', json: { version: 'p1' } });
+    assert.equal(moved.status, 200);
+    assert.equal(((await moved.json()) as { pinned: boolean }).pinned, true);
+    const bestTag = async () =>
+      (
+        (await (await s.api(`/checkpoints/${n}/tags`)).json()) as Array<{ tag: string; pinned: boolean }>
+      ).find((t) => t.tag === 'best');
+    assert.equal((await bestTag())?.pinned, true);
+    // new metrics make the rule decide again: a pinned best stays
+    assert.equal(
+      (await s.api(`/checkpoints/${n}/p2`, { method: 'PATCH', json: { metrics: { val_loss: 0.1 } } })).status,
+      200,
+    );
+    assert.equal(await tagOf(n, 'best'), 'p1');
+    // setting the rule again hands best back to it
+    const again = await s.api(`/checkpoints/${n}/best-rule`, { method: 'PUT', json: rule });
+    assert.equal(((await again.json()) as { best: string }).best, 'p2');
+    assert.equal(await tagOf(n, 'best'), 'p2');
+    assert.equal((await bestTag())?.pinned, false);
+  });
+
   it('sorts versions by a metric', async () => {
     const n = 'sorted';
     await put(s, n, 'a', file(SAFE[0]), metrics({ val_loss: 0.3 }));

@@ -65,6 +65,22 @@ describe('retention', () => {
         log.map((x) => [x.version, x.reason]),
         [['v2', 'not among the newest 1']],
       );
+      // the tag history marks the moves naming v2 (latest and latest-safe passed over it)
+      const history = (await (await s.api('/checkpoints/rt/tag-history')).json()) as Array<{
+        tag: string;
+        from: string | null;
+        to: string | null;
+        deletedByRetention: { from: boolean; to: boolean };
+      }>;
+      const latest = history.filter((h) => h.tag === 'latest');
+      assert.deepEqual(
+        latest.map((h) => [h.from, h.to, h.deletedByRetention.from, h.deletedByRetention.to]),
+        [
+          ['v2', 'v3', true, false],
+          ['v1', 'v2', false, true],
+          [null, 'v1', false, false],
+        ],
+      );
       const events = (await db.query(`SELECT payload FROM events WHERE type = 'version.deleted' ORDER BY id`))
         .rows as Array<{ payload: { version: string; reason?: string } }>;
       assert.deepEqual(
@@ -74,6 +90,40 @@ describe('retention', () => {
     } finally {
       await db.end();
     }
+  });
+
+  it('previews a rule that is not saved: what it would delete, nothing saved or deleted', async () => {
+    await put(s, 'rp', 'p1', fx('twin/diff_a.pt'));
+    await put(s, 'rp', 'p2', fx('twin/diff_b.pt'));
+    await put(s, 'rp', 'p3', fx('twin/sd_views.pt'));
+    for (const v of ['p1', 'p2', 'p3']) await scanned(s, 'rp', v);
+    const preview = (json: unknown, name = 'rp') =>
+      s.api(`/checkpoints/${name}/retention/preview`, { method: 'POST', json });
+    const r = await preview({ keepNewest: 1, keepTagged: false });
+    assert.equal(r.status, 200);
+    assert.deepEqual((await r.json()) as Plan, {
+      rule: { keepNewest: 1, keepTagged: false, deleteUnsafeAfterDays: null },
+      delete: [
+        { version: 'p2', reason: 'not among the newest 1' },
+        { version: 'p1', reason: 'not among the newest 1' },
+      ],
+      keep: 1,
+    });
+    // the same planner as the saved rule's: tagged versions stay by default
+    const tagged = (await (await preview({ keepNewest: 1 })).json()) as Plan;
+    assert.deepEqual(
+      tagged.delete.map((d) => d.version),
+      ['p2', 'p1'],
+      'p3 is tagged latest',
+    );
+    assert.deepEqual(((await (await s.api('/checkpoints/rp/retention')).json()) as Plan).rule, null);
+    for (const v of ['p1', 'p2', 'p3']) assert.equal((await s.api(`/checkpoints/rp/${v}`)).status, 200);
+    assert.equal((await preview({ keepNewest: 0 })).status, 400);
+    assert.match(
+      ((await (await preview({ keep: 1 })).json()) as { message: string }).message,
+      /unknown key "keep"/,
+    );
+    assert.equal((await preview({ keepNewest: 1 }, 'nope')).status, 404);
   });
 
   it('deletes unsafe versions only once they are old enough, and checks the rule at the edge', async () => {

@@ -73,6 +73,16 @@ describe('webhooks', () => {
         .sort();
       assert.deepEqual(types, ['scan.completed:v1', 'scan.unsafe:v1']);
       assert.equal(other.received.length, 0, 'the filtered subscription got nothing');
+      // the delivery log names each delivery's checkpoint and version
+      const log = (await (await s.api(`/webhooks/${subB.id}/deliveries`)).json()) as Array<{
+        event: string;
+        checkpoint: string | null;
+        version: string | null;
+      }>;
+      assert.deepEqual(log.map((d) => `${d.event}:${d.checkpoint}:${d.version}`).sort(), [
+        'scan.completed:unsafe-model:v1',
+        'scan.unsafe:unsafe-model:v1',
+      ]);
     } finally {
       await Promise.all([a.close(), b.close(), other.close()]);
     }
@@ -231,6 +241,42 @@ describe('webhooks', () => {
       );
       await new Promise((res) => setTimeout(res, 1500)); // the backlog would have arrived by now
       assert.ok(!tags().includes('planted'), `only events made after the subscription: ${tags().join(', ')}`);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('deletes a subscription with its deliveries (admin only)', async () => {
+    const r = await startReceiver();
+    try {
+      const sub = await subscribe(s, { url: `${r.url}/hook`, events: ['tag.moved'] });
+      const t = await s.api(`/webhooks/${sub.id}/test`, { method: 'POST' });
+      assert.equal(t.status, 202);
+      const test = (await t.json()) as { checkpoint: string | null; version: string | null };
+      assert.deepEqual([test.checkpoint, test.version], [null, null]);
+      await eventually(async () => (r.received.length >= 1 ? true : undefined), 10_000, 'the test event');
+      const reader = (await (
+        await s.api('/tokens', { method: 'POST', json: { name: 'hooks-reader', scopes: ['read', 'write'] } })
+      ).json()) as { token: string };
+      assert.equal(
+        (await s.api(`/webhooks/${sub.id}`, { method: 'DELETE', token: reader.token })).status,
+        403,
+      );
+      assert.equal((await s.api(`/webhooks/${sub.id}`, { method: 'DELETE' })).status, 204);
+      assert.equal((await s.api(`/webhooks/${sub.id}`)).status, 404);
+      assert.equal((await s.api(`/webhooks/${sub.id}/deliveries`)).status, 404);
+      assert.equal((await s.api(`/webhooks/${sub.id}`, { method: 'DELETE' })).status, 404);
+      const db = new Client({ connectionString: s.directDatabaseUrl });
+      await db.connect();
+      try {
+        const { rows } = await db.query(
+          'SELECT count(*)::int AS n FROM webhook_deliveries WHERE webhook_id = $1',
+          [sub.id],
+        );
+        assert.equal((rows[0] as { n: number }).n, 0, 'its deliveries went with it');
+      } finally {
+        await db.end();
+      }
     } finally {
       await r.close();
     }

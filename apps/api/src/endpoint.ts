@@ -16,8 +16,16 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Observable } from 'rxjs';
-import type { z } from 'zod';
-import type { Body, Headers, Params, Query, Route } from '@brine/contracts';
+import { z } from 'zod';
+import {
+  declaredKeys,
+  strictSchema,
+  type Body,
+  type Headers,
+  type Params,
+  type Query,
+  type Route,
+} from '@brine/contracts';
 import { AcceptSignedLink, Public, RequireScope } from './auth.guard';
 
 /**
@@ -61,10 +69,42 @@ export const In = createParamDecorator((_data: unknown, ctx: ExecutionContext) =
   return (ctx.switchToHttp().getRequest() as WithInput).brineInput;
 });
 
-function parse(schema: z.ZodType | undefined, value: unknown): unknown {
+/** what takes no JSON body, or no query: an empty object, strictly */
+const NOTHING = z.object({});
+
+/**
+ * A key the schema does not declare, named with what is declared there: `{"keep": 3}` on a retention rule is refused
+ * rather than read as an empty rule. Checked first, so the key is named even when other fields are wrong too.
+ */
+function unknownKey(schema: z.ZodType, issues: z.core.$ZodIssue[], what: string): string | null {
+  const issue = issues.find((i) => i.code === 'unrecognized_keys');
+  if (!issue || issue.code !== 'unrecognized_keys') return null;
+  const key = issue.keys[0];
+  const at = issue.path.map(String).join('.');
+  const known = declaredKeys(schema, issue.path) ?? [];
+  const where = at ? `${what} field ${at}` : what;
+  const takes = known.length
+    ? `${where} takes ${known.map((k) => JSON.stringify(k)).join(', ')}`
+    : `${where} takes none`;
+  // a schema's own message that names the key (WebhookPatch: "cannot change "secret" (use rotate-secret …)") stays
+  if (!issue.message.startsWith('Unrecognized') && issue.message.includes(JSON.stringify(key)))
+    return issue.message;
+  return `unknown ${what === 'the query' ? 'query parameter' : 'key'} ${JSON.stringify(key)}${at ? ` in ${at}` : ''}: ${takes}${
+    issue.keys.length > 1
+      ? ` (also unknown: ${issue.keys
+          .slice(1)
+          .map((k) => JSON.stringify(k))
+          .join(', ')})`
+      : ''
+  }`;
+}
+
+function parse(schema: z.ZodType | undefined, value: unknown, what?: string): unknown {
   if (!schema) return {};
   const r = schema.safeParse(value);
   if (r.success) return r.data;
+  const unknown = what ? unknownKey(schema, r.error.issues, what) : null;
+  if (unknown) throw new BadRequestException(unknown);
   const issue = r.error.issues[0];
   // the schemas' own messages say what to send; zod's defaults get the field's name in front
   const custom = issue.code === 'custom' || !/^(Invalid|Too|Expected|Unrecognized)/.test(issue.message);
@@ -72,6 +112,24 @@ function parse(schema: z.ZodType | undefined, value: unknown): unknown {
     custom || issue.path.length === 0 ? issue.message : `${issue.path.join('.')}: ${issue.message}`,
   );
 }
+
+/** a JSON body the route does not take: nothing at all, or an empty object, is fine */
+function bodyOf(route: Route, body: unknown): unknown {
+  if (route.body === 'binary') return undefined;
+  if (route.body === undefined) {
+    // express.json leaves no body as undefined; a JSON object sent anyway must not hold keys that do nothing
+    if (typeof body === 'object' && body !== null && !Buffer.isBuffer(body))
+      parse(NOTHING_STRICT, body, 'the body');
+    return undefined;
+  }
+  return parse(
+    strictSchema(route.body),
+    route.bodyOptional && (body === undefined || body === null) ? {} : body,
+    'the body',
+  );
+}
+
+const NOTHING_STRICT = strictSchema(NOTHING);
 
 /** validates each request against its route's declaration before the handler runs (after authentication) */
 @Injectable()
@@ -87,19 +145,11 @@ export class ContractInterceptor implements NestInterceptor {
         headers: unknown;
         body: unknown;
       }>() as WithInput & { params: unknown; query: unknown; headers: unknown; body: unknown };
-      const body =
-        route.body === undefined || route.body === 'binary'
-          ? undefined
-          : parse(
-              route.body,
-              route.bodyOptional && (req.body === undefined || req.body === null) ? {} : req.body,
-            );
-      req.brineInput = {
-        params: parse(route.params, req.params),
-        query: parse(route.query, req.query),
-        headers: parse(route.headers, req.headers),
-        body,
-      } as Input<Route>;
+      const params = parse(route.params, req.params);
+      // every query parameter is declared: one the route does not know is a 400 naming it, never ignored
+      const query = parse(strictSchema(route.query ?? NOTHING), req.query, 'the query');
+      const headers = parse(route.headers, req.headers);
+      req.brineInput = { params, query, headers, body: bodyOf(route, req.body) } as Input<Route>;
     }
     return next.handle();
   }

@@ -29,6 +29,7 @@ ROUTES = {
     "getRetention": ("GET", "/checkpoints/{name}/retention", "read"),
     "setRetention": ("PUT", "/checkpoints/{name}/retention", "admin"),
     "clearRetention": ("DELETE", "/checkpoints/{name}/retention", "admin"),
+    "previewRetention": ("POST", "/checkpoints/{name}/retention/preview", "read"),
     "retentionLog": ("GET", "/checkpoints/{name}/retention/log", "read"),
     "getCheckpointCard": ("GET", "/checkpoints/{name}/card", "read"),
     "setCheckpointCard": ("PUT", "/checkpoints/{name}/card", "write"),
@@ -127,6 +128,7 @@ class CheckpointSummary(TypedDict):
 class CheckpointList(TypedDict):
     items: List[CheckpointSummary]
     next: Optional[str]  # pass as ?after= for the next page
+    matches: Optional[List[Version]]  # with a lineage filter (parent, gitCommit, dataset, runUrl): the versions it matched in the checkpoints of this page, newest first (at most 500); null without one
 
 
 class _WeightsOnlyByVersion_1_13Required(TypedDict):
@@ -212,6 +214,7 @@ class VersionLinks(TypedDict):
     self: str
     report: str
     file: str
+    children: str  # the search for this version's children, in every checkpoint (/checkpoints?parent=NAME:VERSION)
 
 
 class VersionLineage(TypedDict):
@@ -247,6 +250,9 @@ class VersionListing(TypedDict):
 
 
 ScanReport = Dict[str, Any]
+
+
+VersionDiff_tags = TypedDict("VersionDiff_tags", {"from": "Optional[str]", "to": "Optional[str]"})
 
 
 class VersionDiff_counts(TypedDict):
@@ -335,7 +341,7 @@ class VersionDiff_findings(TypedDict):
     removed: List[VersionDiff_findingsRemovedItem]
 
 
-VersionDiff = TypedDict("VersionDiff", {"name": "str", "from": "str", "to": "str", "complete": "bool", "incompleteBecause": "List[str]", "counts": "VersionDiff_counts", "tensors": "VersionDiff_tensors", "parameters": "VersionDiff_parameters", "verdict": "VersionDiff_verdict", "weightsOnly": "List[VersionDiff_weightsOnlyItem]", "imports": "VersionDiff_imports", "findings": "VersionDiff_findings", "summary": "List[str]"})
+VersionDiff = TypedDict("VersionDiff", {"name": "str", "from": "str", "to": "str", "tags": "VersionDiff_tags", "complete": "bool", "incompleteBecause": "List[str]", "counts": "VersionDiff_counts", "tensors": "VersionDiff_tensors", "parameters": "VersionDiff_parameters", "verdict": "VersionDiff_verdict", "weightsOnly": "List[VersionDiff_weightsOnlyItem]", "imports": "VersionDiff_imports", "findings": "VersionDiff_findings", "summary": "List[str]"})
 
 
 class RetentionRule(TypedDict):
@@ -381,9 +387,13 @@ class Tag(TypedDict):
     tag: str
     version: str
     updatedAt: str  # ISO 8601 date-time
+    pinned: bool  # best moved by hand: the best rule leaves it there until the rule is set again (PUT …/best-rule) or the tag is deleted
 
 
-TagMove = TypedDict("TagMove", {"tag": "str", "from": "Optional[str]", "to": "Optional[str]", "actor": "Literal[\"rule\", \"latest\", \"manual\", \"system\"]", "token": "Optional[str]", "reason": "str", "at": "str"})
+TagMove_deletedByRetention = TypedDict("TagMove_deletedByRetention", {"from": "bool", "to": "bool"})
+
+
+TagMove = TypedDict("TagMove", {"tag": "str", "from": "Optional[str]", "to": "Optional[str]", "actor": "Literal[\"rule\", \"latest\", \"manual\", \"system\"]", "token": "Optional[str]", "reason": "str", "at": "str", "deletedByRetention": "TagMove_deletedByRetention"})
 
 
 class BestRule(TypedDict):
@@ -499,6 +509,8 @@ class Attempt(TypedDict):
 class Delivery(TypedDict):
     webhookId: str  # the webhook-id header: stable across retries and redeliveries
     event: str
+    checkpoint: Optional[str]  # the checkpoint the event is about (null for a test event)
+    version: Optional[str]  # the version the event is about (null for a test event, or a tag removed)
     status: Literal["pending", "succeeded", "failed", "abandoned"]
     attemptCount: int
     nextAttemptAt: Optional[str]

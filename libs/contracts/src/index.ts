@@ -4,3 +4,4 @@ export * from './routes';
 export * from './openapi';
 export * from './request';
 export * from './endpoints';
+export * from './strict';

@@ -29,3 +29,17 @@ export function nameProblem(what: 'name' | 'version', v: string): string | null 
     return `"${v}" is a reserved word and cannot be a version name; choose another`;
   return null;
 }
+
+/**
+ * A lineage parent as it may be written: VERSION (of the same checkpoint), NAME:VERSION or NAME/VERSION. Answers
+ * the checkpoint (null for a bare VERSION: the one it is read in) and the version, or null when it is none of these.
+ */
+export function parentRef(v: string): { name: string | null; version: string } | null {
+  const m = /^(?:([A-Za-z0-9][A-Za-z0-9._-]{0,127})[:/])?([A-Za-z0-9][A-Za-z0-9._-]{0,127})$/.exec(v);
+  return m ? { name: m[1] ?? null, version: m[2] } : null;
+}
+
+export const PARENT_RULE = 'VERSION (of the same checkpoint), NAME:VERSION or NAME/VERSION';
+
+/** a git commit as lineage gives it: 7 to 64 hexadecimal digits (a short SHA is a prefix of the full one) */
+export const GIT_COMMIT_PATTERN = /^[0-9a-fA-F]{7,64}$/;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ROUTES, type Route } from './routes';
+import { RESOURCES } from './routes/common';
 import { api } from './schemas';
 
 type Json = Record<string, unknown>;
@@ -81,6 +82,7 @@ function operation(id: string, r: Route): Json {
   ];
   return {
     operationId: id,
+    tags: [r.tag],
     summary: r.summary,
     ...(r.scope === 'public' ? { security: [] } : { 'x-brine-scope': r.scope }),
     ...(params.length ? { parameters: params } : {}),
@@ -107,6 +109,7 @@ export function openApiDocument(serverUrl: string): Json {
         'A registry for PyTorch checkpoints. Every upload is scanned statically; the verdict says whether torch.load(..., weights_only=True) would accept it and whether anything in it could run code.',
     },
     servers: [{ url: serverUrl }],
+    tags: Object.entries(RESOURCES).map(([name, description]) => ({ name, description })),
     security: [{ bearer: [] }],
     paths,
     components: {

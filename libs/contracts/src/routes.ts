@@ -11,7 +11,8 @@ import { TOKEN_ROUTES } from './routes/tokens';
 import { POLICY_ROUTES } from './routes/policy';
 import { WEBHOOK_ROUTES } from './routes/webhooks';
 
-export type { Method, Response, Route, RouteScope } from './routes/common';
+export type { Method, Resource, Response, Route, RouteScope } from './routes/common';
+export { RESOURCES } from './routes/common';
 
 /**
  * Brine's HTTP API, one entry per route: its path, method, scope, what it takes and what it answers, declared per

@@ -1,7 +1,8 @@
 import { api, ErrorBody } from './schemas/common';
 import { Health } from './schemas/health';
-import { CheckpointList, CheckpointSummary, Verdicts } from './schemas/checkpoints';
+import { CheckpointSummary, Verdicts } from './schemas/checkpoints';
 import {
+  CheckpointList,
   DownloadLink,
   Rescanning,
   ScanReport,

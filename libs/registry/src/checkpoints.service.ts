@@ -23,6 +23,7 @@ import {
   UploadsRepository,
   VersionsRepository,
   type CheckpointFilter,
+  type LineageFilter,
   type TokenEntity,
   type VersionEntity,
 } from '@brine/persistence';
@@ -63,6 +64,19 @@ export interface DownloadFile {
   filename: string;
   /** the verdict of the file served (x-brine-verdict) */
   verdict: string;
+}
+
+/** the most versions a lineage search across checkpoints lists */
+const MAX_MATCHES = 500;
+
+/** the lineage search a listing's query asks for, or null when it gives no lineage filter */
+function lineageOf(q: LineageFilter): LineageFilter | null {
+  const f: LineageFilter = {};
+  if (q.parent) f.parent = q.parent;
+  if (q.gitCommit) f.gitCommit = q.gitCommit;
+  if (q.dataset !== undefined) f.dataset = q.dataset;
+  if (q.runUrl !== undefined) f.runUrl = q.runUrl;
+  return Object.keys(f).length ? f : null;
 }
 
 /** how long a failed upload's answer waits for the store to remove what the upload sent */
@@ -326,11 +340,42 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
     if (this.heartbeat) clearInterval(this.heartbeat);
   }
 
-  /** GET /checkpoints (the query as the route declares and parses it) */
+  /**
+   * GET /checkpoints (the query as the route declares and parses it). A lineage filter (parent, gitCommit, dataset,
+   * runUrl) searches every checkpoint: the page holds the checkpoints with a matching version, and `matches` those
+   * versions.
+   */
   async list(q: Query<typeof ROUTES.listCheckpoints>): Promise<CheckpointList> {
     const { limit, verdict } = q;
-    const items = await this.summaries({ q: q.q, after: q.after, verdict }, limit + 1);
-    return { items: items.slice(0, limit), next: items.length > limit ? items[limit - 1].name : null };
+    const lineage = lineageOf(q);
+    const items = await this.summaries(
+      { q: q.q, after: q.after, verdict, lineage: lineage ?? undefined },
+      limit + 1,
+    );
+    const page = items.slice(0, limit);
+    let matches: CheckpointList['matches'] = null;
+    if (lineage) {
+      const found = await this.versions.lineageMatches(
+        page.map((c) => c.name),
+        lineage,
+        MAX_MATCHES,
+      );
+      matches = await this.views(found);
+    }
+    return { items: page, next: items.length > limit ? items[limit - 1].name : null, matches };
+  }
+
+  /** the views of versions by id, in the order given */
+  private async views(found: Array<{ id: string; name: string }>): Promise<VersionView[]> {
+    const ids = found.map((f) => f.id);
+    const rows = await this.versions.findByIds(ids);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const tags = await this.tags.tagsOfMany(ids);
+    const names = await this.tokenNames(rows.map((r) => r.uploadedBy));
+    return found.flatMap(({ id, name }) => {
+      const v = byId.get(id);
+      return v ? [versionView(v, name, this.baseUrl, tags.get(id) ?? [], names.get(v.uploadedBy ?? ''))] : [];
+    });
   }
 
   /** the checkpoint's id, or 404 */
@@ -366,27 +411,18 @@ export class CheckpointsService implements OnModuleInit, OnModuleDestroy {
     }));
   }
 
-  /** GET /checkpoints/:name — the checkpoint and a page of its versions */
   /** GET /checkpoints/:name (the query as the route declares and parses it) */
   async get(name: string, q: Query<typeof ROUTES.getCheckpoint>): Promise<VersionListing> {
     const summary = await this.summary(name);
     const { limit, offset, order, sort } = q;
-    // lineage filters: the version's lineage contains every one given (a GIN index serves @>)
-    const lineage = Object.fromEntries(
-      (['parent', 'gitCommit', 'dataset', 'runUrl'] as const)
-        .filter((k) => q[k] !== undefined)
-        .map((k) => [k, k === 'gitCommit' ? q[k]!.toLowerCase() : q[k]]),
-    );
-    const ids = await this.versions.pageIds(name, { sort, order, lineage, limit, offset });
-    const page2 = ids.slice(0, limit);
-    const rows = await this.versions.findByIds(page2);
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    const tags = await this.tags.tagsOfMany(page2);
-    const names = await this.tokenNames(rows.map((r) => r.uploadedBy));
-    const versions = page2
-      .map((id) => byId.get(id))
-      .filter((v): v is VersionEntity => v !== undefined)
-      .map((v) => versionView(v, name, this.baseUrl, tags.get(v.id) ?? [], names.get(v.uploadedBy ?? '')));
+    const ids = await this.versions.pageIds(name, {
+      sort,
+      order,
+      lineage: lineageOf(q) ?? {},
+      limit,
+      offset,
+    });
+    const versions = await this.views(ids.slice(0, limit).map((id) => ({ id, name })));
     return { checkpoint: summary, versions, next: ids.length > limit ? offset + limit : null };
   }
 

@@ -38,7 +38,12 @@ export function versionView(
       startedAt: v.scanStartedAt?.toISOString() ?? null,
       finishedAt: v.scanFinishedAt?.toISOString() ?? null,
     },
-    links: { self, report: `${self}/report`, file: `${self}/file` },
+    links: {
+      self,
+      report: `${self}/report`,
+      file: `${self}/file`,
+      children: `${baseUrl}/checkpoints?parent=${encodeURIComponent(`${name}:${v.version}`)}`,
+    },
     twin: v.twin ? twinView(v.twin, self) : null,
     lineage: {
       parent: v.lineage?.parent ?? null,

@@ -1,8 +1,34 @@
 import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { RetentionLogRepository, RetentionRulesRepository, VersionsRepository } from '@brine/persistence';
+import {
+  RetentionLogRepository,
+  RetentionRulesRepository,
+  VersionsRepository,
+  type RetentionCandidate,
+} from '@brine/persistence';
 import type { RetentionPlan, RetentionRule } from '@brine/contracts';
 import { CheckpointsService } from './checkpoints.service';
+
+/**
+ * The planner: what `rule` deletes of a checkpoint's versions (newest first), each with its reason. Versions still
+ * being scanned are never deleted. The saved rule's dry run, the preview of a rule not saved and the real pass all
+ * decide with this.
+ */
+export function planRetention(rule: RetentionRule, versions: RetentionCandidate[]): RetentionPlan {
+  const remove: RetentionPlan['delete'] = [];
+  versions.forEach((v, i) => {
+    if (v.scan_status === 'pending' || v.scan_status === 'scanning') return;
+    if (rule.keepTagged && v.tagged) return;
+    const reasons: string[] = [];
+    if (rule.keepNewest !== null && i >= rule.keepNewest)
+      reasons.push(`not among the newest ${rule.keepNewest}`);
+    const unsafe = v.scan_status === 'failed' || v.verdict !== 'safe';
+    if (rule.deleteUnsafeAfterDays !== null && unsafe && Number(v.age_days) >= rule.deleteUnsafeAfterDays)
+      reasons.push(`${v.verdict ?? v.scan_status}, older than ${rule.deleteUnsafeAfterDays} days`);
+    if (reasons.length) remove.push({ version: v.version, reason: reasons.join('; ') });
+  });
+  return { rule, delete: remove, keep: versions.length - remove.length };
+}
 
 /**
  * Retention rules per checkpoint: keep the newest N, keep tagged versions, delete versions that are not safe after
@@ -37,6 +63,12 @@ export class RetentionService {
     return this.evaluate(this.db.manager, await this.checkpoints.checkpointId(name));
   }
 
+  /** what `rule` would delete now if it were the checkpoint's rule: the dry run of a rule not saved */
+  async preview(name: string, rule: RetentionRule): Promise<RetentionPlan> {
+    const id = await this.checkpoints.checkpointId(name);
+    return planRetention(rule, await this.versions.retentionCandidates(id));
+  }
+
   /**
    * What the checkpoint's rule deletes now, each with its reason: the dry run, and the check a deletion makes again
    * in its own transaction (`m`), under the checkpoint's lock, just before it deletes.
@@ -50,19 +82,7 @@ export class RetentionService {
       keepTagged: r.keep_tagged,
       deleteUnsafeAfterDays: r.delete_unsafe_after_days,
     };
-    const remove: RetentionPlan['delete'] = [];
-    versions.forEach((v, i) => {
-      if (v.scan_status === 'pending' || v.scan_status === 'scanning') return;
-      if (rule.keepTagged && v.tagged) return;
-      const reasons: string[] = [];
-      if (rule.keepNewest !== null && i >= rule.keepNewest)
-        reasons.push(`not among the newest ${rule.keepNewest}`);
-      const unsafe = v.scan_status === 'failed' || v.verdict !== 'safe';
-      if (rule.deleteUnsafeAfterDays !== null && unsafe && Number(v.age_days) >= rule.deleteUnsafeAfterDays)
-        reasons.push(`${v.verdict ?? v.scan_status}, older than ${rule.deleteUnsafeAfterDays} days`);
-      if (reasons.length) remove.push({ version: v.version, reason: reasons.join('; ') });
-    });
-    return { rule, delete: remove, keep: versions.length - remove.length };
+    return planRetention(rule, versions);
   }
 
   async history(name: string, limit: number) {

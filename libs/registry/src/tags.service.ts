@@ -70,7 +70,12 @@ export class TagsService {
   async list(name: string): Promise<TagView[]> {
     const c = await this.checkpoint(this.db.manager, name);
     const rows = await this.tags.list(c.id);
-    return rows.map((r) => ({ tag: r.name, version: r.version, updatedAt: r.updated_at.toISOString() }));
+    return rows.map((r) => ({
+      tag: r.name,
+      version: r.version,
+      updatedAt: r.updated_at.toISOString(),
+      pinned: r.pinned,
+    }));
   }
 
   /** the version a tag points at */
@@ -93,6 +98,7 @@ export class TagsService {
       token: r.token_name ?? null,
       reason: r.reason,
       at: r.created_at.toISOString(),
+      deletedByRetention: { from: r.from_retention, to: r.to_retention },
     }));
   }
 
@@ -136,7 +142,7 @@ export class TagsService {
       });
     });
     await this.events.nudge();
-    return { tag, version, updatedAt: new Date().toISOString() };
+    return { tag, version, updatedAt: new Date().toISOString(), pinned: tag === 'best' };
   }
 
   async remove(name: string, tag: string, token: TokenEntity | null): Promise<void> {
@@ -170,6 +176,8 @@ export class TagsService {
       await this.checkpoints.in(tx).create(name);
       const c = await this.checkpoint(tx, name, true);
       await this.checkpoints.in(tx).setBestRule(c.id, rule);
+      // setting the rule is asking it to decide: a best pinned by hand follows the rule again
+      await this.tags.in(tx).unpin(c.id, 'best');
       const best = await this.evaluateBest(
         tx,
         c.id,
@@ -232,6 +240,9 @@ export class TagsService {
     token: TokenEntity | null,
     reason: string,
   ): Promise<string | null> {
+    // a best moved by hand stays where it was put (pinned) until the rule is set again or the tag deleted
+    const pinned = await this.tags.in(tx).target(checkpointId, 'best');
+    if (pinned?.pinned) return pinned.version;
     const winner = await this.versions.in(tx).bestBy(checkpointId, rule.metric, rule.mode);
     const why = winner
       ? `${reason}: ${rule.metric} = ${winner.value} is the ${rule.mode === 'min' ? 'lowest' : 'highest'} among safe versions`
@@ -254,12 +265,18 @@ export class TagsService {
   ): Promise<void> {
     const tags = this.tags.in(tx);
     const from = await tags.target(checkpointId, tag);
-    if ((from?.version_id ?? null) === versionId) return;
+    // a best moved by hand is pinned: the rule leaves it alone
+    const pinned = tag === 'best' && actor === 'manual';
+    if ((from?.version_id ?? null) === versionId) {
+      if (versionId !== null && from && from.pinned !== pinned)
+        await tags.point(checkpointId, tag, versionId, pinned);
+      return;
+    }
     let to: string | null = null;
     if (versionId === null) await tags.remove(checkpointId, tag);
     else {
       to = await this.versions.in(tx).versionOf(versionId);
-      await tags.point(checkpointId, tag, versionId);
+      await tags.point(checkpointId, tag, versionId, pinned);
     }
     await this.tagHistory
       .in(tx)

@@ -129,6 +129,8 @@ export class WebhooksService {
       id: d.id,
       webhookId: d.message_id,
       event: d.event_type,
+      checkpoint: d.checkpoint ?? null,
+      version: d.version ?? null,
       status: d.status,
       attemptCount: d.attempt_count,
       nextAttemptAt: d.status === 'pending' && d.next_attempt_at ? d.next_attempt_at.toISOString() : null,

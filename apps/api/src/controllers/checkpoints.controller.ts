@@ -58,7 +58,14 @@ export class CheckpointsController {
       metadata: h['x-brine-metadata'] ?? {},
       metrics: h['x-brine-metrics'] ?? {},
       lineage: {
-        ...(h['x-brine-parent'] ? { parent: h['x-brine-parent'] } : {}),
+        // stored as VERSION (of this checkpoint) or NAME:VERSION, however it was written
+        ...(h['x-brine-parent']
+          ? {
+              parent: h['x-brine-parent'].name
+                ? `${h['x-brine-parent'].name}:${h['x-brine-parent'].version}`
+                : h['x-brine-parent'].version,
+            }
+          : {}),
         ...(h['x-brine-git-commit'] ? { gitCommit: h['x-brine-git-commit'] } : {}),
         ...(h['x-brine-run-url'] ? { runUrl: h['x-brine-run-url'] } : {}),
         ...(h['x-brine-dataset'] ? { dataset: h['x-brine-dataset'] } : {}),

@@ -18,6 +18,11 @@ export class RetentionController {
     return this.retention.set(i.params.name, i.body);
   }
 
+  @Endpoint(ROUTES.previewRetention)
+  preview(@In() i: Input<typeof ROUTES.previewRetention>) {
+    return this.retention.preview(i.params.name, i.body);
+  }
+
   @Endpoint(ROUTES.clearRetention)
   async clear(@In() i: Input<typeof ROUTES.clearRetention>): Promise<void> {
     await this.retention.clear(i.params.name);

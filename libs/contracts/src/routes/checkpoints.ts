@@ -7,6 +7,7 @@ export const CHECKPOINT_ROUTES = {
     method: 'get',
     path: '/checkpoints',
     scope: 'read',
+    tag: 'Checkpoints',
     summary: 'List checkpoints with their version counts and verdicts',
     query: S.ListCheckpointsQuery,
     responses: {
@@ -19,6 +20,7 @@ export const CHECKPOINT_ROUTES = {
     method: 'get',
     path: '/checkpoints/{name}',
     scope: 'read',
+    tag: 'Checkpoints',
     summary: 'A checkpoint and a page of its versions',
     params: S.NameParams,
     query: S.VersionsQuery,

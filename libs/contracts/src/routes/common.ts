@@ -5,6 +5,25 @@ import { ErrorBody } from '../schemas/common';
 export type RouteScope = 'public' | 'read' | 'write' | 'admin';
 export type Method = 'get' | 'put' | 'post' | 'patch' | 'delete';
 
+/**
+ * The resources the API is grouped by in the OpenAPI document (its tags), in the order it lists them, each with
+ * what it is about. Every route names its resource.
+ */
+export const RESOURCES = {
+  Health: 'Health checks and Prometheus metrics',
+  Checkpoints: 'Checkpoints: the list, search by lineage, and one checkpoint with its versions',
+  Versions: 'Versions: upload, read, change and delete; their scan report, file, download links and rescans',
+  Diffs: 'What changed between two versions (or tags) of a checkpoint',
+  Retention: 'Retention rules, their dry runs and the log of what they deleted',
+  Cards: 'Model cards of checkpoints and versions',
+  Tags: 'Tags, their history, the best rule, and reads through a tag',
+  Tokens: 'API tokens and their scopes',
+  Policy: 'The scan policy: globals declared safe',
+  Webhooks: 'Webhook subscriptions and their deliveries',
+} as const;
+
+export type Resource = keyof typeof RESOURCES;
+
 export interface Response {
   description: string;
   /** a JSON body, raw bytes ('binary'), Prometheus text ('text') or nothing (undefined) */
@@ -16,6 +35,9 @@ export interface Route {
   /** OpenAPI style: /checkpoints/{name} */
   path: string;
   scope: RouteScope;
+  /** the resource it belongs to: its OpenAPI tag */
+  tag: Resource;
+  /** one line on what it does: the operation's summary in the OpenAPI document */
   summary: string;
   params?: z.ZodType;
   query?: z.ZodType;

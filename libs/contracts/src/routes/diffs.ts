@@ -7,6 +7,7 @@ export const DIFF_ROUTES = {
     method: 'get',
     path: '/checkpoints/{name}/diff',
     scope: 'read',
+    tag: 'Diffs',
     summary:
       "What changed between two versions: tensors added, removed, reshaped and with new values (from the storage records' CRC-32, no tensor data read), parameters, imports, findings and verdicts",
     params: S.NameParams,

@@ -7,6 +7,7 @@ export const HEALTH_ROUTES = {
     method: 'get',
     path: '/health',
     scope: 'public',
+    tag: 'Health',
     summary: 'The same as /health/ready (kept for existing probes)',
     responses: {
       200: { description: 'all dependencies answer', body: S.Health },
@@ -17,6 +18,7 @@ export const HEALTH_ROUTES = {
     method: 'get',
     path: '/health/ready',
     scope: 'public',
+    tag: 'Health',
     summary: 'Readiness: PostgreSQL, Redis and the object store answer',
     responses: {
       200: { description: 'all dependencies answer', body: S.Health },
@@ -27,6 +29,7 @@ export const HEALTH_ROUTES = {
     method: 'get',
     path: '/health/live',
     scope: 'public',
+    tag: 'Health',
     summary: 'Liveness: the process answers',
     responses: { 200: { description: 'alive', body: S.Alive } },
   }),
@@ -34,6 +37,7 @@ export const HEALTH_ROUTES = {
     method: 'get',
     path: '/metrics',
     scope: 'public',
+    tag: 'Health',
     summary: 'Prometheus metrics (uploads, scans, verdicts, queues, webhook deliveries, dependencies)',
     responses: { 200: { description: 'the Prometheus text exposition format', body: 'text' } },
   }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { date, limit } from './fields';
+import { date, limit, lineageFilters } from './fields';
 import { CheckpointName } from './common';
 
 /** Checkpoints: listing, searching and their summaries. */
@@ -8,6 +8,7 @@ export const ListCheckpointsQuery = z.object({
   verdict: z.enum(['safe', 'suspicious', 'dangerous', 'unknown', 'pending']).optional(),
   limit: limit(50, 500),
   after: CheckpointName.optional().describe('the last name of the previous page'),
+  ...lineageFilters,
 });
 
 export const Verdicts = z
@@ -33,12 +34,3 @@ export const CheckpointSummary = z
   .meta({ id: 'CheckpointSummary' });
 
 export type CheckpointSummary = z.infer<typeof CheckpointSummary>;
-
-export const CheckpointList = z
-  .object({
-    items: z.array(CheckpointSummary),
-    next: z.string().nullable().describe('pass as ?after= for the next page'),
-  })
-  .meta({ id: 'CheckpointList' });
-
-export type CheckpointList = z.infer<typeof CheckpointList>;

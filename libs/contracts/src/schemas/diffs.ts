@@ -1,10 +1,21 @@
 import { z } from 'zod';
-import { Verdict, VersionName } from './common';
+import { NAME_PATTERN, NAME_RULE, TAG_PATTERN } from '../names';
+import { shown } from './fields';
+import { Verdict } from './common';
 
 /** Version diffs: what changed between two versions of a checkpoint. */
+
+/** a version, or a tag of the checkpoint (resolved to its version by the server; a version of that name wins) */
+const VersionOrTag = (what: string) =>
+  z
+    .string({ error: `${what} is required: a version or a tag` })
+    .refine((v) => NAME_PATTERN.test(v) || TAG_PATTERN.test(v), {
+      error: (i) => `${what} must be a version (${NAME_RULE}) or a tag; got ${shown(String(i.input))}`,
+    });
+
 export const DiffQuery = z.object({
-  from: VersionName.describe('the older version'),
-  to: VersionName.describe('the newer version'),
+  from: VersionOrTag('from').describe('the older version, or a tag (best, latest-safe …)'),
+  to: VersionOrTag('to').describe('the newer version, or a tag'),
 });
 
 const TensorBrief = z.object({
@@ -21,8 +32,11 @@ const FindingBrief = z.object({ rule: z.string(), severity: z.string(), message:
 export const VersionDiff = z
   .object({
     name: z.string(),
-    from: z.string(),
-    to: z.string(),
+    from: z.string().describe('the version compared from (a tag given as from is resolved to it)'),
+    to: z.string().describe('the version compared to'),
+    tags: z
+      .object({ from: z.string().nullable(), to: z.string().nullable() })
+      .describe('the tags given as from and to, null where a version was given'),
     complete: z
       .boolean()
       .describe('false when a tensor list was capped or a tensor has no checksum to compare'),

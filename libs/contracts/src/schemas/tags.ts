@@ -31,7 +31,16 @@ export const BestRule = z
 export type BestRule = z.infer<typeof BestRule>;
 
 export const TagView = z
-  .object({ tag: z.string(), version: z.string(), updatedAt: date })
+  .object({
+    tag: z.string(),
+    version: z.string(),
+    updatedAt: date,
+    pinned: z
+      .boolean()
+      .describe(
+        'best moved by hand: the best rule leaves it there until the rule is set again (PUT …/best-rule) or the tag is deleted',
+      ),
+  })
   .meta({ id: 'Tag' });
 
 export type TagView = z.infer<typeof TagView>;
@@ -45,6 +54,11 @@ export const TagMove = z
     token: z.string().nullable().describe('the name of the token that moved it'),
     reason: z.string(),
     at: date,
+    deletedByRetention: z
+      .object({ from: z.boolean(), to: z.boolean() })
+      .describe(
+        'whether a retention rule has deleted the from / to version since the move (see …/retention/log)',
+      ),
   })
   .meta({ id: 'TagMove' });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { WeightsOnlyReport } from '@brine/scanner/report';
-import { bool, date, limit, offset, shown } from './fields';
+import { bool, date, gitCommitField, limit, lineageFilters, offset, parentField, shown } from './fields';
 import { Verdict, jsonbProblem, metricsSchema, protoKeyMessage, protoKeyPath } from './common';
 import { CheckpointSummary } from './checkpoints';
 
@@ -63,20 +63,12 @@ export const UploadHeaders = z.object({
         `x-brine-framework-version must be up to 64 letters, digits, ".", "+", "-" or spaces (like "torch 2.6.0"); got ${shown(String(i.input))}`,
     })
     .optional(),
-  'x-brine-parent': z
-    .string()
-    .regex(/^([A-Za-z0-9][A-Za-z0-9._-]{0,127}:)?[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, {
-      error: (i) =>
-        `x-brine-parent must be a version of this checkpoint ("epoch-3") or NAME:VERSION of another; got ${shown(String(i.input))}`,
-    })
+  'x-brine-parent': parentField('x-brine-parent')
     .optional()
-    .describe('lineage: the version this one was trained from (VERSION, or NAME:VERSION); it must exist'),
-  'x-brine-git-commit': z
-    .string()
-    .regex(/^[0-9a-fA-F]{7,64}$/, {
-      error: (i) => `x-brine-git-commit must be 7 to 64 hexadecimal digits; got ${shown(String(i.input))}`,
-    })
-    .transform((v) => v.toLowerCase())
+    .describe(
+      'lineage: the version this one was trained from (VERSION, NAME:VERSION or NAME/VERSION); it must exist',
+    ),
+  'x-brine-git-commit': gitCommitField('x-brine-git-commit')
     .optional()
     .describe('lineage: the git commit of the training code'),
   'x-brine-run-url': z
@@ -129,13 +121,12 @@ export const UploadHeaders = z.object({
 
 export type UploadHeaders = z.output<typeof UploadHeaders>;
 
+export const LINEAGE_FILTERS = ['parent', 'gitCommit', 'dataset', 'runUrl'] as const;
+
 export const VersionsQuery = z.object({
   limit: limit(50, 500),
   offset,
-  parent: z.string().max(257).optional().describe('only versions with this lineage parent'),
-  gitCommit: z.string().max(64).optional().describe('only versions trained from this git commit'),
-  dataset: z.string().max(256).optional().describe('only versions trained on this dataset'),
-  runUrl: z.string().max(2048).optional().describe('only versions of this training run'),
+  ...lineageFilters,
   sort: z
     .string()
     .regex(/^(created|version|size|metrics\.[A-Za-z_][A-Za-z0-9_.-]{0,63})$/, {
@@ -259,7 +250,16 @@ export const VersionView = z
     uploadedBy: z.string().nullable().describe('the name of the token that uploaded it'),
     createdAt: date,
     scan: ScanView,
-    links: z.object({ self: z.string(), report: z.string(), file: z.string() }),
+    links: z.object({
+      self: z.string(),
+      report: z.string(),
+      file: z.string(),
+      children: z
+        .string()
+        .describe(
+          "the search for this version's children, in every checkpoint (/checkpoints?parent=NAME:VERSION)",
+        ),
+    }),
     twin: TwinView.nullable().describe('the safetensors twin of a safe state dict or training checkpoint'),
     lineage: z
       .object({
@@ -275,6 +275,21 @@ export const VersionView = z
   .meta({ id: 'Version' });
 
 export type VersionView = z.infer<typeof VersionView>;
+
+export const CheckpointList = z
+  .object({
+    items: z.array(CheckpointSummary),
+    next: z.string().nullable().describe('pass as ?after= for the next page'),
+    matches: z
+      .array(VersionView)
+      .nullable()
+      .describe(
+        'with a lineage filter (parent, gitCommit, dataset, runUrl): the versions it matched in the checkpoints of this page, newest first (at most 500); null without one',
+      ),
+  })
+  .meta({ id: 'CheckpointList' });
+
+export type CheckpointList = z.infer<typeof CheckpointList>;
 
 export const VersionListing = z
   .object({

@@ -152,6 +152,11 @@ export const DeliveryView = z
     id: z.string(),
     webhookId: z.string().describe('the webhook-id header: stable across retries and redeliveries'),
     event: z.string(),
+    checkpoint: z.string().nullable().describe('the checkpoint the event is about (null for a test event)'),
+    version: z
+      .string()
+      .nullable()
+      .describe('the version the event is about (null for a test event, or a tag removed)'),
     status: z.enum(['pending', 'succeeded', 'failed', 'abandoned']),
     attemptCount: z.number().int(),
     nextAttemptAt: date.nullable(),

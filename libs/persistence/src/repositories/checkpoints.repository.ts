@@ -1,4 +1,5 @@
 import { CardTable } from './table-repository';
+import { lineageConditions, type LineageFilter } from './versions.repository';
 
 /** a checkpoint's best rule as stored (the shape @brine/contracts' BestRule validates) */
 export interface StoredBestRule {
@@ -35,6 +36,8 @@ export interface CheckpointFilter {
   after?: string;
   /** checkpoints with a version of this verdict; `pending`: with a version not scanned yet */
   verdict?: 'safe' | 'suspicious' | 'dangerous' | 'unknown' | 'pending';
+  /** checkpoints with a version that matches this lineage search */
+  lineage?: LineageFilter;
 }
 
 /** The `checkpoints` table: names, their row lock (the lock every tag move takes), best rules, cards. */
@@ -128,6 +131,11 @@ export class CheckpointsRepository extends CardTable {
         `EXISTS (SELECT 1 FROM versions x WHERE x.checkpoint_id = c.id AND x.verdict = $${params.length} AND x.scan_status = 'done')`,
       );
     }
+    const lineage = f.lineage ? lineageConditions('x', 'c', f.lineage, params) : [];
+    if (lineage.length)
+      where.push(
+        `EXISTS (SELECT 1 FROM versions x WHERE x.checkpoint_id = c.id AND ${lineage.join(' AND ')})`,
+      );
     return this.rows<CheckpointSummaryRow>(
       `SELECT c.name, c.created_at,
               count(v.id)::int AS versions,

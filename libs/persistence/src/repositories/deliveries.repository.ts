@@ -9,6 +9,9 @@ export interface DeliveryRow {
   attempt_count: number;
   next_attempt_at: Date | null;
   created_at: Date;
+  /** what the event is about, read from the body sent (null for test events) */
+  checkpoint: string | null;
+  version: string | null;
 }
 
 /** a delivery claimed for one attempt, with what the attempt needs of its subscription */
@@ -57,7 +60,8 @@ export class DeliveriesRepository extends TableRepository {
   /** a subscription's deliveries, newest first */
   async listFor(webhookId: string, limit: number): Promise<DeliveryRow[]> {
     return this.rows<DeliveryRow>(
-      `SELECT id, webhook_id, event_type, message_id, status, attempt_count, next_attempt_at, created_at
+      `SELECT id, webhook_id, event_type, message_id, status, attempt_count, next_attempt_at, created_at,
+              body::jsonb -> 'data' ->> 'checkpoint' AS checkpoint, body::jsonb -> 'data' ->> 'version' AS version
          FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY created_at DESC, id LIMIT $2`,
       [webhookId, limit],
     );

@@ -20,17 +20,22 @@ export class TagsRepository extends TableRepository {
   }
 
   /** a checkpoint's tags with the versions they point at */
-  async list(checkpointId: string): Promise<Array<{ name: string; version: string; updated_at: Date }>> {
-    return this.rows<{ name: string; version: string; updated_at: Date }>(
-      `SELECT t.name, v.version, t.updated_at FROM tags t JOIN versions v ON v.id = t.version_id WHERE t.checkpoint_id = $1 ORDER BY t.name`,
+  async list(
+    checkpointId: string,
+  ): Promise<Array<{ name: string; version: string; updated_at: Date; pinned: boolean }>> {
+    return this.rows<{ name: string; version: string; updated_at: Date; pinned: boolean }>(
+      `SELECT t.name, v.version, t.updated_at, t.pinned FROM tags t JOIN versions v ON v.id = t.version_id WHERE t.checkpoint_id = $1 ORDER BY t.name`,
       [checkpointId],
     );
   }
 
-  /** the version a tag points at: its id and version name */
-  async target(checkpointId: string, tag: string): Promise<{ version_id: string; version: string } | null> {
-    const [r] = await this.rows<{ version_id: string; version: string }>(
-      `SELECT t.version_id, v.version FROM tags t JOIN versions v ON v.id = t.version_id WHERE t.checkpoint_id = $1 AND t.name = $2`,
+  /** the version a tag points at: its id and version name, and whether it is pinned (a best moved by hand) */
+  async target(
+    checkpointId: string,
+    tag: string,
+  ): Promise<{ version_id: string; version: string; pinned: boolean } | null> {
+    const [r] = await this.rows<{ version_id: string; version: string; pinned: boolean }>(
+      `SELECT t.version_id, v.version, t.pinned FROM tags t JOIN versions v ON v.id = t.version_id WHERE t.checkpoint_id = $1 AND t.name = $2`,
       [checkpointId, tag],
     );
     return r ?? null;
@@ -52,13 +57,21 @@ export class TagsRepository extends TableRepository {
     return rows.map((r) => r.name);
   }
 
-  /** points the tag at the version */
-  async point(checkpointId: string, tag: string, versionId: string): Promise<void> {
+  /** points the tag at the version; `pinned` marks a best moved by hand, which its rule then leaves alone */
+  async point(checkpointId: string, tag: string, versionId: string, pinned = false): Promise<void> {
     await this.m.query(
-      `INSERT INTO tags (checkpoint_id, name, version_id, updated_at) VALUES ($1, $2, $3, now())
-       ON CONFLICT (checkpoint_id, name) DO UPDATE SET version_id = EXCLUDED.version_id, updated_at = now()`,
-      [checkpointId, tag, versionId],
+      `INSERT INTO tags (checkpoint_id, name, version_id, updated_at, pinned) VALUES ($1, $2, $3, now(), $4)
+       ON CONFLICT (checkpoint_id, name) DO UPDATE SET version_id = EXCLUDED.version_id, updated_at = now(), pinned = EXCLUDED.pinned`,
+      [checkpointId, tag, versionId, pinned],
     );
+  }
+
+  /** a tag no longer pinned (the best rule was set again: it moves best from now on) */
+  async unpin(checkpointId: string, tag: string): Promise<void> {
+    await this.m.query('UPDATE tags SET pinned = false WHERE checkpoint_id = $1 AND name = $2', [
+      checkpointId,
+      tag,
+    ]);
   }
 
   async remove(checkpointId: string, tag: string): Promise<void> {
@@ -74,6 +87,9 @@ export interface TagMoveRow {
   token_name: string | null;
   reason: string;
   created_at: Date;
+  /** retention deleted the version the move came from / went to, after the move */
+  from_retention: boolean;
+  to_retention: boolean;
 }
 
 /** The `tag_history` table: every move of a tag, who made it and why. */
@@ -93,11 +109,17 @@ export class TagHistoryRepository extends TableRepository {
     );
   }
 
-  /** a checkpoint's moves, newest first, with the names of the tokens that made them */
+  /**
+   * A checkpoint's moves, newest first, with the names of the tokens that made them, and whether retention deleted
+   * the versions they name since (the retention log, by checkpoint name and version, after the move)
+   */
   async list(checkpointId: string, limit: number): Promise<TagMoveRow[]> {
+    const deleted = (v: string) =>
+      `EXISTS (SELECT 1 FROM retention_log r WHERE r.checkpoint = c.name AND r.version = h.${v} AND r.deleted_at >= h.created_at)`;
     return this.rows<TagMoveRow>(
-      `SELECT h.tag, h.from_version, h.to_version, h.actor, t.name AS token_name, h.reason, h.created_at
-         FROM tag_history h LEFT JOIN tokens t ON t.id = h.token_id
+      `SELECT h.tag, h.from_version, h.to_version, h.actor, t.name AS token_name, h.reason, h.created_at,
+              ${deleted('from_version')} AS from_retention, ${deleted('to_version')} AS to_retention
+         FROM tag_history h JOIN checkpoints c ON c.id = h.checkpoint_id LEFT JOIN tokens t ON t.id = h.token_id
         WHERE h.checkpoint_id = $1 ORDER BY h.id DESC LIMIT $2`,
       [checkpointId, limit],
     );

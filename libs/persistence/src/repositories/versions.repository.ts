@@ -27,11 +27,61 @@ export interface ScanVerdict {
   parameterCount: number;
 }
 
+/** what a lineage search asks of a version: every one given must hold */
+export interface LineageFilter {
+  /** the parent: a version of the named checkpoint, or (name null) of the version's own checkpoint */
+  parent?: { name: string | null; version: string };
+  /** lowercase hex; a prefix of the stored commit, or the stored commit (a short SHA) a prefix of it */
+  gitCommit?: string;
+  dataset?: string;
+  runUrl?: string;
+}
+
+/**
+ * The SQL conditions of a lineage search on versions `v` of checkpoints `c` (aliases), their values pushed onto
+ * `params`. A parent is stored as given at upload: VERSION (of the same checkpoint) or NAME:VERSION; both forms
+ * match either way the filter writes it.
+ */
+export function lineageConditions(v: string, c: string, f: LineageFilter, params: unknown[]): string[] {
+  const where: string[] = [];
+  const exact = Object.fromEntries(
+    (['dataset', 'runUrl'] as const).filter((k) => f[k] !== undefined).map((k) => [k, f[k]]),
+  );
+  if (Object.keys(exact).length) {
+    params.push(JSON.stringify(exact));
+    where.push(`${v}.lineage @> $${params.length}::jsonb`);
+  }
+  if (f.parent) {
+    params.push(JSON.stringify({ parent: f.parent.version }));
+    const bare = `$${params.length}::jsonb`;
+    if (f.parent.name === null) {
+      params.push(f.parent.version);
+      where.push(
+        `(${v}.lineage @> ${bare} OR ${v}.lineage @> jsonb_build_object('parent', ${c}.name || ':' || $${params.length}::text))`,
+      );
+    } else {
+      params.push(f.parent.name, JSON.stringify({ parent: `${f.parent.name}:${f.parent.version}` }));
+      where.push(
+        `((${c}.name = $${params.length - 1} AND ${v}.lineage @> ${bare}) OR ${v}.lineage @> $${params.length}::jsonb)`,
+      );
+    }
+  }
+  if (f.gitCommit !== undefined) {
+    params.push(f.gitCommit);
+    const g = `$${params.length}::text`;
+    // hexadecimal digits only (checked at the edge): no LIKE wildcard can be in either side
+    where.push(
+      `(${v}.lineage ->> 'gitCommit' LIKE ${g} || '%' OR ${g} LIKE (${v}.lineage ->> 'gitCommit') || '%')`,
+    );
+  }
+  return where;
+}
+
 export interface VersionPage {
   sort: string;
   order: 'asc' | 'desc';
-  /** the version's lineage must contain every one of these */
-  lineage: Record<string, unknown>;
+  /** the version's lineage must match this */
+  lineage: LineageFilter;
   limit: number;
   offset: number;
 }
@@ -137,14 +187,33 @@ export class VersionsRepository extends CardTable {
     } else {
       orderBy = `${p.sort === 'created' ? 'v.created_at' : p.sort === 'version' ? 'v.version' : 'v.size'} ${order}, v.version ${order}`;
     }
-    params.push(JSON.stringify(p.lineage), p.limit + 1, p.offset);
+    const lineage = lineageConditions('v', 'c', p.lineage, params);
+    params.push(p.limit + 1, p.offset);
     const ids = await this.rows<{ id: string }>(
       `SELECT v.id FROM versions v JOIN checkpoints c ON c.id = v.checkpoint_id WHERE c.name = $1
-          AND v.lineage @> $${params.length - 2}::jsonb
+          ${lineage.map((w) => `AND ${w}`).join(' ')}
         ORDER BY ${orderBy} LIMIT $${params.length - 1} OFFSET $${params.length}`,
       params,
     );
     return ids.map((r) => r.id);
+  }
+
+  /** the versions of these checkpoints that match a lineage search, newest first, with their checkpoint's name */
+  async lineageMatches(
+    names: string[],
+    f: LineageFilter,
+    limit: number,
+  ): Promise<Array<{ id: string; name: string }>> {
+    if (names.length === 0) return [];
+    const params: unknown[] = [names];
+    const where = lineageConditions('v', 'c', f, params);
+    params.push(limit);
+    return this.rows<{ id: string; name: string }>(
+      `SELECT v.id, c.name FROM versions v JOIN checkpoints c ON c.id = v.checkpoint_id WHERE c.name = ANY($1)
+          ${where.map((w) => `AND ${w}`).join(' ')}
+        ORDER BY v.created_at DESC, v.version DESC LIMIT $${params.length}`,
+      params,
+    );
   }
 
   /**

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { MemorySource } from '@brine/bytes';
@@ -182,6 +182,27 @@ describe('grading by what the victim process has', () => {
       assert.match(h.ifTrusted?.code ?? '', /from myproject\.config import TrainConfig/);
     }
     assert.match(r.howToLoad['1.13'].notes[0], /cannot allow more globals/);
+  });
+
+  it('a fix never contradicts the recipe: add_safe_globals([X]) only where that recipe loads the file allowing X', async () => {
+    const dir = join(REPO_ROOT, 'test', 'fixtures', 'files');
+    const wrong: string[] = [];
+    let offered = 0;
+    for (const f of readdirSync(dir)) {
+      const r = await scan(new MemorySource(readFileSync(join(dir, f))));
+      for (const v of TORCH_VERSIONS) {
+        const fix = r.weightsOnly.byVersion[v].fix;
+        if (fix === undefined) continue;
+        offered++;
+        const recipe = r.howToLoad[v];
+        if (!recipe.loads || !recipe.safeGlobals.includes(fix))
+          wrong.push(
+            `${f} on ${v}: fix ${fix}, recipe ${recipe.loads ? recipe.safeGlobals.join(', ') : 'no safe way'}`,
+          );
+      }
+    }
+    assert.deepEqual(wrong, []);
+    assert.ok(offered > 0, 'some file is fixed by allowing a vetted global');
   });
 
   it('a vetted class refused by torch gets a recipe naming exactly it', async () => {

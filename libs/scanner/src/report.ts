@@ -129,7 +129,10 @@ export interface VersionResult {
   loads: boolean;
   /** the exception torch.load would raise, worded like PyTorch's message */
   reason: string | null;
-  /** for an unsupported global that is not hostile: what to pass to add_safe_globals */
+  /**
+   * for an unsupported global that is not hostile: what to pass to add_safe_globals, present only where the version's
+   * load recipe loads the file allowing it (the recipe names every global it needs)
+   */
   fix?: string;
   /** true when the prediction relies on behaviour we model approximately */
   uncertain?: boolean;

@@ -147,6 +147,13 @@ async function scanAtDepth(source: ByteSource, input: ScanInput, depth: number):
   };
   report.summary = summarise(report);
   report.howToLoad = await recipesFor(report, outcome, ctx, source, input, depth);
+  // the fix and the recipe never disagree: add_safe_globals([X]) is offered only where that version's recipe loads the
+  // file allowing X (it names every global needed); where the recipe says there is no safe way, or only if the user
+  // trusts their own code (ifTrusted), a single name to allow would contradict it
+  for (const [v, r] of Object.entries(report.weightsOnly.byVersion) as Array<[TorchVersion, VersionResult]>) {
+    const recipe = report.howToLoad[v];
+    if (r.fix && !(recipe?.loads && recipe.safeGlobals.includes(r.fix))) delete r.fix;
+  }
   return report;
 }
 

@@ -5,12 +5,12 @@ import { describe, it } from 'node:test';
 import { REPO_ROOT } from './helpers/paths';
 
 /**
- * The README's map of the code ("How it works": folder → what it owns → what it may import) is held to the code: every
+ * The map of the code in docs/how-it-works.md (folder → what it owns → what it may import) is held to the code: every
  * `@brine/…` import of every folder under apps/ and libs/ must be one the map allows, and every folder must be on it.
  */
 function mapOfReadme(): Map<string, Set<string>> {
-  const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## How it works'), readme.indexOf('Data flows one way'));
+  const doc = readFileSync(join(REPO_ROOT, 'docs', 'how-it-works.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('# How it works'), doc.indexOf('Data flows one way'));
   const map = new Map<string, Set<string>>();
   for (const m of section.matchAll(/^\| `((?:apps|libs)\/[a-z-]+)`[^|]*\|[^|]*\| ([^|]*) \|$/gm)) {
     const allowed = m[2].trim() === '—' ? [] : m[2].split(',').map((x) => x.trim().split(/\s/)[0]);
@@ -38,14 +38,14 @@ function importsOf(folder: string): Set<string> {
   return found;
 }
 
-describe('the map of the code in the README', () => {
+describe('the map of the code in docs/how-it-works.md', () => {
   const map = mapOfReadme();
 
   it('names every folder of apps/ and libs/', () => {
     for (const top of ['apps', 'libs']) {
       for (const name of readdirSync(join(REPO_ROOT, top))) {
         if (statSync(join(REPO_ROOT, top, name)).isDirectory())
-          assert.ok(map.has(`${top}/${name}`), `${top}/${name} is not on the README's map ("How it works")`);
+          assert.ok(map.has(`${top}/${name}`), `${top}/${name} is not on the map in docs/how-it-works.md`);
       }
     }
   });

@@ -326,7 +326,7 @@ export const LOADER_FORMATS: Readonly<Record<Loader, readonly string[] | null>> 
   'python code': null,
 };
 
-/** the loader table as Markdown, for the README (a test keeps the README in step) */
+/** the loader table as Markdown, for docs/folders.md (a test keeps it in step) */
 export function loaderTableMarkdown(): string {
   const esc = (s: string): string => s.replace(/\|/g, '\\|');
   const lines = [

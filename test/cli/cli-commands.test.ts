@@ -187,6 +187,13 @@ describe('the brine registry commands', () => {
     assert.match(unpinned, /^best\s+v2\s/m);
     assert.doesNotMatch(unpinned, /pinned/);
     assert.doesNotMatch((await brine(['ls', 'cmd'], env)).stdout, /pinned/);
+    // so does removing the tag: the next metric change puts best on the rule's pick
+    assert.equal((await brine(['tag', 'cmd', 'best', 'v1'], env)).code, 0);
+    assert.equal((await brine(['tag', '-d', 'cmd', 'best'], env)).code, 0);
+    await s.api('/checkpoints/cmd/v2', { method: 'PATCH', json: { metrics: { val_loss: 0.25 } } });
+    const handedBack = (await brine(['tag', 'cmd'], env)).stdout;
+    assert.match(handedBack, /^best\s+v2\s/m);
+    assert.doesNotMatch(handedBack, /pinned/);
     await s.api('/checkpoints/cmd/v1', { method: 'PATCH', json: { metrics: { val_loss: 0.5 } } });
     const cleared = await brine(['tag', 'cmd', '--clear-best-rule'], env);
     assert.equal(cleared.code, 0, cleared.stderr);

@@ -160,21 +160,46 @@ describe('the brine registry commands', () => {
     assert.equal((await brine(['tag', '-d', 'cmd'], env)).code, 2);
   });
 
-  it('sets and clears the best rule, and warns that the rule moves a hand-moved best back', async () => {
+  it('sets and clears the best rule; a hand-moved best is pinned, shown so, and handed back to the rule', async () => {
     const rule = await brine(['tag', 'cmd', '--best-rule', 'val_loss:min'], env);
     assert.equal(rule.code, 0, rule.stderr);
     assert.match(rule.stdout, /best follows min val_loss; best → v2/);
     const moved = await brine(['tag', 'cmd', 'best', 'v1'], env);
     assert.equal(moved.code, 0, moved.stderr);
+    assert.match(moved.stdout, /cmd:best → v1 \(pinned\)/);
+    assert.doesNotMatch(moved.stderr, /moves it back|--clear-best-rule/);
     assert.match(
       moved.stderr,
-      /warning: "best" follows a rule \(min val_loss\).*brine tag cmd --clear-best-rule/,
+      /"best" is pinned on v1: the rule \(min val_loss\) leaves it there.*brine tag cmd --best-rule val_loss:min or brine tag -d cmd best/,
     );
+    assert.match((await brine(['tag', 'cmd'], env)).stdout, /^best\s+v1\s+\S+\s+pinned$/m);
+    assert.match((await brine(['ls', 'cmd'], env)).stdout, /^v1\s.*\[[^\]]*best \(pinned\)/m);
+    // the server keeps it there: a metric change does not move it back (v2 has the lower val_loss)
+    const patched = await s.api('/checkpoints/cmd/v1', {
+      method: 'PATCH',
+      json: { metrics: { val_loss: 0.9 } },
+    });
+    assert.equal(patched.status, 200);
+    assert.match((await brine(['tag', 'cmd'], env)).stdout, /^best\s+v1\s.*pinned$/m);
+    // setting the rule again hands it back to the rule
+    assert.match((await brine(['tag', 'cmd', '--best-rule', 'val_loss:min'], env)).stdout, /best → v2/);
+    const unpinned = (await brine(['tag', 'cmd'], env)).stdout;
+    assert.match(unpinned, /^best\s+v2\s/m);
+    assert.doesNotMatch(unpinned, /pinned/);
+    assert.doesNotMatch((await brine(['ls', 'cmd'], env)).stdout, /pinned/);
+    // so does removing the tag: the next metric change puts best on the rule's pick
+    assert.equal((await brine(['tag', 'cmd', 'best', 'v1'], env)).code, 0);
+    assert.equal((await brine(['tag', '-d', 'cmd', 'best'], env)).code, 0);
+    await s.api('/checkpoints/cmd/v2', { method: 'PATCH', json: { metrics: { val_loss: 0.25 } } });
+    const handedBack = (await brine(['tag', 'cmd'], env)).stdout;
+    assert.match(handedBack, /^best\s+v2\s/m);
+    assert.doesNotMatch(handedBack, /pinned/);
+    await s.api('/checkpoints/cmd/v1', { method: 'PATCH', json: { metrics: { val_loss: 0.5 } } });
     const cleared = await brine(['tag', 'cmd', '--clear-best-rule'], env);
     assert.equal(cleared.code, 0, cleared.stderr);
-    const pinned = await brine(['tag', 'cmd', 'best', 'v1'], env);
-    assert.equal(pinned.code, 0, pinned.stderr);
-    assert.doesNotMatch(pinned.stderr, /warning/);
+    const noRule = await brine(['tag', 'cmd', 'best', 'v1'], env);
+    assert.equal(noRule.code, 0, noRule.stderr);
+    assert.match(noRule.stderr, /"best" is pinned on v1: a best rule leaves it there/);
     assert.equal((await brine(['tag', 'cmd', '--best-rule', 'val_loss'], env)).code, 2);
   });
 

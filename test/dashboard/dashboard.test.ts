@@ -274,7 +274,29 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
     );
     assert.match((await page.locator('tr[data-version="e2"]').textContent()) ?? '', /best/);
     assert.ok(await page.locator('#history table tbody tr', { hasText: 'e2' }).count(), 'tag history');
+    assert.equal(await page.locator('#best-pinned').count(), 0, 'the rule put best there: not pinned');
     await shot('checkpoint');
+    // a best moved by hand is pinned: the summary and the version's tags say so, until the rule is set again
+    const moved = await s.api('/checkpoints/resnet/tags/best', { method: 'PUT', json: { version: 'e4' } });
+    assert.equal(moved.status, 200);
+    await page.goto(`${s.url}/#/checkpoints/resnet`);
+    await page.locator('#best-pinned').waitFor();
+    assert.match((await page.locator('.summary').textContent()) ?? '', /best e4 pinned/);
+    assert.equal(await page.locator('tr[data-version="e4"] .tag.pinned').textContent(), 'best (pinned)');
+    await shot('checkpoint-pinned');
+    assert.equal(
+      (
+        await s.api('/checkpoints/resnet/best-rule', {
+          method: 'PUT',
+          json: { metric: 'val_loss', mode: 'min' },
+        })
+      ).status,
+      200,
+    );
+    await page.goto(`${s.url}/#/checkpoints/resnet`);
+    await page.locator('tr[data-version="e2"] .tag.best').waitFor();
+    assert.equal(await page.locator('#best-pinned').count(), 0, 'setting the rule again unpins best');
+    assert.equal(await page.locator('.tag.pinned').count(), 0);
   });
 
   it("shows a checkpoint's retention rule and what it will delete next", async () => {
@@ -332,6 +354,11 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
     ];
     for (const [v, f, headers] of pushes)
       assert.equal((await put(s, 'precise', v, file(f), headers)).status, 201);
+    // a child in another checkpoint, its parent written NAME/VERSION
+    assert.equal(
+      (await put(s, 'offspring', 'o1', file('b_tensor.pt'), { 'x-brine-parent': 'precise/p1' })).status,
+      201,
+    );
     await page.goto(`${s.url}/#/checkpoints/precise/p2`);
     await page.locator('#metrics').waitFor();
     assert.deepEqual(
@@ -345,8 +372,9 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
     await page.locator('#lineage-children').waitFor();
     assert.deepEqual(
       await page.locator('#lineage-children a').evaluateAll((l) => l.map((a) => a.getAttribute('href'))),
-      ['#/checkpoints/precise/p2', '#/checkpoints/precise/p3'],
+      ['#/checkpoints/precise/p2', '#/checkpoints/precise/p3', '#/checkpoints/offspring/o1'],
     );
+    assert.match((await page.locator('#lineage-children').textContent()) ?? '', /p2, p3, offspring:o1$/);
     assert.match((await page.locator('#metrics').textContent()) ?? '', /loss0\.3333/);
     await shot('report-lineage');
   });
@@ -434,6 +462,56 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
     assert.equal(await page.locator('tr[data-checkpoint="evil"]').count(), 0, 'evil has no safe version');
   });
 
+  it('filters the checkpoint list by lineage: a short git commit, a parent, a dataset', async () => {
+    await page.goto(`${s.url}/#/`);
+    await page.locator('tr[data-checkpoint="resnet"]').waitFor();
+    await page.fill('#lineage-gitCommit', '0123456');
+    await page.press('#lineage-gitCommit', 'Enter');
+    await page.waitForURL(/gitCommit=0123456/);
+    await page.locator('tr[data-checkpoint="resnet"]').waitFor({ state: 'detached' });
+    await page.locator('tr[data-checkpoint="precise"]').waitFor();
+    assert.deepEqual(
+      await page
+        .locator('tr[data-checkpoint]')
+        .evaluateAll((l) => l.map((e) => e.getAttribute('data-checkpoint'))),
+      ['precise'],
+    );
+    assert.equal(
+      await page.locator('tr[data-checkpoint="precise"] td.matches a').getAttribute('href'),
+      '#/checkpoints/precise/p2',
+    );
+    assert.equal(await page.locator('#lineage-gitCommit').inputValue(), '0123456');
+    await shot('checkpoints-lineage');
+    // fewer than 7 hex digits is refused by the form itself
+    await page.fill('#lineage-gitCommit', '01234');
+    await page.press('#lineage-gitCommit', 'Enter');
+    assert.equal(
+      await page
+        .locator('#lineage-gitCommit')
+        .evaluate((e) => (e as unknown as { validity: { valid: boolean } }).validity.valid),
+      false,
+    );
+    assert.match(page.url(), /gitCommit=0123456(&|$)/);
+    // a parent, any checkpoint: precise's p2 and p3 (p1, p3's parent written precise:p1) and offspring's o1
+    await page.goto(`${s.url}/#/?parent=precise%3Ap1`);
+    await page.locator('tr[data-checkpoint="offspring"]').waitFor();
+    assert.deepEqual(
+      (
+        await page
+          .locator('tr[data-checkpoint]')
+          .evaluateAll((l) => l.map((e) => e.getAttribute('data-checkpoint')))
+      ).sort(),
+      ['offspring', 'precise'],
+    );
+    assert.deepEqual(
+      (await page.locator('tr[data-checkpoint="precise"] td.matches a').allTextContents()).sort(),
+      ['p2', 'p3'],
+    );
+    await page.goto(`${s.url}/#/?dataset=no-such-dataset`);
+    await page.locator('text=No checkpoint matches this search.').waitFor();
+    assert.equal(await page.locator('tr[data-checkpoint]').count(), 0);
+  });
+
   it('shows webhook deliveries with status and latency, and redelivers', async () => {
     const receiver = await startReceiver(() => ({ status: 204 }));
     try {
@@ -457,6 +535,9 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
         .first()
         .waitFor({ timeout: 15_000 });
       assert.match((await row.textContent()) ?? '', /scan\.unsafe/);
+      // the Event column names what the event is about, linked
+      assert.equal(await row.locator('td.event .about').textContent(), 'evil:v2');
+      assert.equal(await row.locator('td.event .about a').getAttribute('href'), '#/checkpoints/evil/v2');
       assert.match((await row.textContent()) ?? '', /HTTP 204/);
       assert.match((await row.textContent()) ?? '', /\d+ ms/);
       await shot('webhooks');
@@ -547,6 +628,7 @@ describe('dashboard', { skip: existsSync(CHROMIUM) ? false : `no Chromium at ${C
     try {
       for (const [name, path] of [
         ['checkpoints', '#/'],
+        ['checkpoints-lineage', '#/?gitCommit=0123456'],
         ['checkpoint', '#/checkpoints/resnet'],
         ['retention', '#/checkpoints/pruned'],
         ['report-dangerous', '#/checkpoints/evil/v1'],

@@ -10,7 +10,8 @@ export const LS_USAGE = `usage: brine ls [--query TEXT] [--verdict V] [--limit N
                      [--sort created|version|size|metrics.NAME] [--order asc|desc] [--limit N] [--json]
 
 Without NAME: the checkpoints, with their version counts, latest and best versions and verdicts.
-With NAME: its versions, newest first, with verdict, size, tags, metrics and lineage; the lineage flags keep only
+With NAME: its versions, newest first, with verdict, size, tags (a hand-moved best marked "(pinned)"), metrics
+and lineage; the lineage flags keep only
 the versions trained from that parent, commit, dataset or run.
   --limit N   show at most N (default 50)
   --json      print the registry's JSON
@@ -92,7 +93,10 @@ export async function lsCommand(argv: string[]): Promise<number> {
       offset = page.next ?? undefined;
     } while (offset !== undefined && versions.length < limit);
     if (values.json) console.log(JSON.stringify(versions, null, 2));
-    else printVersions(versions);
+    else {
+      const tags = await call(r, ENDPOINTS.listTags, { params: { name } });
+      printVersions(versions, new Set(tags.filter((t) => t.pinned).map((t) => t.tag)));
+    }
     return EXIT.ok;
   } catch (e) {
     return failed(e);
@@ -113,7 +117,8 @@ function printCheckpoints(items: CheckpointSummary[]): void {
   }
 }
 
-function printVersions(versions: VersionView[]): void {
+/** `pinned`: the tags a best rule leaves where they were put by hand, shown as "best (pinned)" */
+function printVersions(versions: VersionView[], pinned: Set<string>): void {
   if (versions.length === 0) {
     console.log(dim('no versions'));
     return;
@@ -131,7 +136,7 @@ function printVersions(versions: VersionView[]): void {
       .filter(Boolean)
       .join(', ');
     console.log(
-      `${v.version.padEnd(20)} ${verdict.padEnd(10)} ${humanBytes(v.size).padStart(9)}  ${v.createdAt}${v.tags.length ? `  [${v.tags.join(', ')}]` : ''}${metrics ? `  ${metrics}` : ''}${lineage ? `  ${dim(lineage)}` : ''}`,
+      `${v.version.padEnd(20)} ${verdict.padEnd(10)} ${humanBytes(v.size).padStart(9)}  ${v.createdAt}${v.tags.length ? `  [${v.tags.map((t) => (pinned.has(t) ? `${t} (pinned)` : t)).join(', ')}]` : ''}${metrics ? `  ${metrics}` : ''}${lineage ? `  ${dim(lineage)}` : ''}`,
     );
   }
 }

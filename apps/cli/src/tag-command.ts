@@ -13,8 +13,9 @@ export const TAG_USAGE = `usage: brine tag NAME TAG VERSION [--reason TEXT] [--a
        brine tag NAME --clear-best-rule             ("best" then stays where it is put)
 
 Points TAG at VERSION (moving "best" by hand needs an admin token; "latest" and "latest-safe" move by
-themselves). A version that is not safe takes a tag only with --acknowledge-risk. While a best rule is set, a
-"best" moved by hand goes back to the rule's pick at the next finished scan or metric change: the command says so.
+themselves). A version that is not safe takes a tag only with --acknowledge-risk. A "best" moved by hand is
+pinned: a best rule leaves it where it was put (new scans and metrics do not move it) until the rule is set again
+(--best-rule) or the tag is removed (-d NAME best). The tag list marks a pinned tag "pinned".
 
 ${EXIT_USAGE}`;
 
@@ -72,7 +73,10 @@ export async function tagCommand(argv: string[]): Promise<number> {
     }
     if (positionals.length === 1) {
       const tags = await call(r, ENDPOINTS.listTags, { params: { name } });
-      for (const t of tags) console.log(`${t.tag.padEnd(16)} ${t.version.padEnd(24)} ${t.updatedAt}`);
+      for (const t of tags)
+        console.log(
+          `${t.tag.padEnd(16)} ${t.version.padEnd(24)} ${t.updatedAt}${t.pinned ? '  pinned' : ''}`,
+        );
       return EXIT.ok;
     }
     const t = await call(r, ENDPOINTS.setTag, {
@@ -83,15 +87,15 @@ export async function tagCommand(argv: string[]): Promise<number> {
         ...(values['acknowledge-risk'] ? { acknowledgeRisk: true } : {}),
       },
     });
-    console.log(`${name}:${t.tag} → ${t.version}`);
-    if (tag === 'best') {
+    console.log(`${name}:${t.tag} → ${t.version}${t.pinned ? ' (pinned)' : ''}`);
+    if (t.pinned) {
       const { rule: current } = await call(r, ENDPOINTS.getBestRule, { params: { name } });
-      if (current)
-        console.error(
-          yellow(
-            `warning: "best" follows a rule (${current.mode} ${current.metric}): the next finished scan or metric change moves it back to the rule's pick; to keep it on ${t.version}, clear the rule with brine tag ${name} --clear-best-rule`,
-          ),
-        );
+      const back = current ? `brine tag ${name} --best-rule ${current.metric}:${current.mode} or ` : '';
+      console.error(
+        yellow(
+          `"best" is pinned on ${t.version}: ${current ? `the rule (${current.mode} ${current.metric})` : 'a best rule'} leaves it there at new scans and metric changes; to hand it back to the rule: ${back}brine tag -d ${name} best`,
+        ),
+      );
     }
     return EXIT.ok;
   } catch (e) {

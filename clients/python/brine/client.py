@@ -127,6 +127,10 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+# the most versions one GET /checkpoints answers in `matches` (the registry's cap)
+_MAX_MATCHES = 500
+
+
 class Client:
     """
     A connection to a Brine registry. `url` and `token` default to BRINE_URL (http://127.0.0.1:3000) and BRINE_TOKEN,
@@ -299,19 +303,54 @@ class Client:
     ) -> List["_api.Version"]:
         """
         Versions across checkpoints: of the checkpoints whose name contains `query` (all when None), the versions
-        with the lineage given (parent, git_commit, dataset, run_url, filtered by the registry) and the `verdict`
-        given ("safe", "suspicious", "dangerous", "unknown"; "pending" for versions not scanned yet), newest first
-        within each checkpoint, at most `limit`. One request per checkpoint.
+        with the lineage given (parent, git_commit, dataset, run_url, filtered by the registry; git_commit may be a
+        short SHA, 7 to 64 hex digits, matched as a prefix) and the `verdict` given ("safe", "suspicious",
+        "dangerous", "unknown"; "pending" for versions not scanned yet), at most `limit`. With a lineage filter it is
+        one request (`GET /checkpoints?gitCommit=…`, newest first; another per 500 checkpoints); without one, one
+        request per checkpoint (newest first within each).
         """
+        lineage = {"parent": parent, "gitCommit": git_commit, "dataset": dataset, "runUrl": run_url}
+        lineage = {k: v for k, v in lineage.items() if v is not None}
+
+        def wanted(v: Any) -> bool:
+            state = v["scan"]["verdict"] if v["scan"]["status"] in ("done", "failed") else "pending"
+            return verdict is None or state == verdict
+
         out: List[Any] = []
-        for c in self.checkpoints(query=query):
-            for v in self.versions(c["name"], parent=parent, git_commit=git_commit, dataset=dataset, run_url=run_url, limit=limit):
-                state = v["scan"]["verdict"] if v["scan"]["status"] in ("done", "failed") else "pending"
-                if verdict is None or state == verdict:
+        if not lineage:
+            for c in self.checkpoints(query=query):
+                for v in self.versions(c["name"], limit=limit):
+                    if wanted(v):
+                        out.append(v)
+                        if len(out) >= limit:
+                            return out
+            return out
+        after: Optional[str] = None
+        while True:
+            params = dict(lineage, limit="500")
+            if query:
+                params["q"] = query
+            if after:
+                params["after"] = after
+            page = self._request("GET", self._path("listCheckpoints") + "?" + urllib.parse.urlencode(params))
+            matches = page["matches"] or []
+            if len(matches) >= _MAX_MATCHES:
+                # the registry answers at most 500 matches a page: ask each checkpoint of this page for the rest
+                matches = [
+                    v
+                    for c in page["items"]
+                    for v in self.versions(
+                        c["name"], parent=parent, git_commit=git_commit, dataset=dataset, run_url=run_url, limit=limit
+                    )
+                ]
+            for v in matches:
+                if wanted(v):
                     out.append(v)
                     if len(out) >= limit:
                         return out
-        return out
+            after = page.get("next")
+            if not after:
+                return out
 
     def card(self, ref: str) -> "_api.Card":
         """The model card of a checkpoint ("name") or of one version ("name:version"): markdown, html, updatedAt."""

@@ -353,6 +353,28 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(len(brine.search(query=name("lineage"), verdict="safe")), 3)
         self.assertEqual(brine.search(query=name("lineage"), verdict="dangerous"), [])
         self.assertIn(n, [c["name"] for c in brine.checkpoints(query=name("lineage"))])
+        # a lineage search is one GET /checkpoints?gitCommit=… across every checkpoint, not one per checkpoint;
+        # a short SHA (7 hex digits) finds the version pushed with the full one
+        sent = []
+        request = self.client._request
+
+        def counting(method, path, *args, **kw):
+            sent.append((method, path))
+            return request(method, path, *args, **kw)
+
+        self.client._request = counting
+        try:
+            short = self.client.search(git_commit=commit[:7])
+            children = self.client.search(parent=f"{n}:v2", verdict="safe")
+        finally:
+            del self.client._request
+        self.assertIn((n, "v1"), [(v["name"], v["version"]) for v in short])
+        self.assertEqual([(v["name"], v["version"]) for v in children], [(other, "1")])
+        self.assertEqual(len(sent), 2, sent)
+        self.assertTrue(all(p.startswith("/checkpoints?") for _, p in sent), sent)
+        self.assertIn("gitCommit=" + commit[:7], sent[0][1])
+        with self.assertRaises(brine.BadRequest):
+            self.client.search(git_commit=commit[:6])
         with self.assertRaises(brine.BadRequest):
             self.client.push({"w": torch.ones(1)}, n, "v3", git_commit="not-hex")
         with self.assertRaises(brine.BadRequest):

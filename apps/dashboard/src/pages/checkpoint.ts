@@ -21,15 +21,18 @@ export async function checkpointPage(ctx: PageContext): Promise<void> {
   const here = `#/checkpoints/${enc(name)}`; // this checkpoint's page in the dashboard
   const params = { name };
   const load = async () => {
-    const [page, all, history, rule, retention, deleted] = await Promise.all([
+    const [page, all, history, rule, retention, deleted, tags] = await Promise.all([
       api(ENDPOINTS.getCheckpoint, { params, query: { limit: Math.max(shown, PAGE) } }),
       api(ENDPOINTS.getCheckpoint, { params, query: { sort: 'created', order: 'asc', limit: 500 } }),
       api(ENDPOINTS.tagHistory, { params, query: { limit: 100 } }),
       api(ENDPOINTS.getBestRule, { params }),
       api(ENDPOINTS.getRetention, { params }),
       api(ENDPOINTS.retentionLog, { params, query: { limit: 100 } }),
+      api(ENDPOINTS.listTags, { params }),
     ]);
-    return { page, all, history, rule: rule.rule, retention, deleted };
+    // the tags moved by hand that a best rule leaves where they are (a hand-moved best)
+    const pinned = new Set(tags.filter((t) => t.pinned).map((t) => t.tag));
+    return { page, all, history, rule: rule.rule, retention, deleted, pinned };
   };
   let shown = PAGE;
   let data = await load();
@@ -53,6 +56,21 @@ export async function checkpointPage(ctx: PageContext): Promise<void> {
       c.latest ? h('a', { href: `${here}/${enc(c.latest)}` }, c.latest) : '—',
       ' · best ',
       best ? h('a', { href: `${here}/${enc(best)}` }, best) : 'not set',
+      best && data.pinned.has('best')
+        ? [
+            ' ',
+            h(
+              'span',
+              {
+                class: 'pinned',
+                id: 'best-pinned',
+                title:
+                  'moved by hand: the best rule leaves it here until the rule is set again or the tag is deleted',
+              },
+              'pinned',
+            ),
+          ]
+        : '',
       data.rule ? ` (${data.rule.mode} ${data.rule.metric}, safe versions only)` : ' (no best rule)',
       c.versions > 1 ? [' · ', h('a', { href: `${here}/diff`, id: 'compare' }, 'compare versions')] : '',
     );
@@ -106,7 +124,18 @@ export async function checkpointPage(ctx: PageContext): Promise<void> {
           h(
             'td',
             null,
-            v.tags.map((t) => h('span', { class: `tag${t === 'best' ? ' best' : ''}` }, t)),
+            v.tags.map((t) =>
+              h(
+                'span',
+                {
+                  class: `tag${t === 'best' ? ' best' : ''}${data.pinned.has(t) ? ' pinned' : ''}`,
+                  ...(data.pinned.has(t)
+                    ? { title: `${t} was moved by hand: the best rule leaves it here (pinned)` }
+                    : {}),
+                },
+                data.pinned.has(t) ? `${t} (pinned)` : t,
+              ),
+            ),
           ),
           h('td', null, badge(statusOf(v))),
           h('td', { class: 'wo' }, weightsOnlyCells(v)),
@@ -131,13 +160,11 @@ export async function checkpointPage(ctx: PageContext): Promise<void> {
     );
     more.hidden = data.page.next === null;
 
-    // a version the history names that no longer exists, and that retention's log says it deleted
-    const existing = new Set(data.all.versions.map((v) => v.version));
-    const byRetention = new Set(data.deleted.map((d) => d.version));
-    const versionCell = (version: string | null, none: string) =>
+    // a version of the history that retention deleted (the API marks it: deletedByRetention)
+    const versionCell = (version: string | null, none: string, byRetention: boolean) =>
       version === null
         ? none
-        : byRetention.has(version) && !existing.has(version)
+        : byRetention
           ? h(
               'span',
               { class: 'deleted-version', title: `${version} was deleted by the retention rule` },
@@ -173,8 +200,8 @@ export async function checkpointPage(ctx: PageContext): Promise<void> {
                     null,
                     h('td', null, timeEl(m.at)),
                     h('td', null, h('span', { class: `tag${m.tag === 'best' ? ' best' : ''}` }, m.tag)),
-                    h('td', null, versionCell(m.from, '—')),
-                    h('td', null, versionCell(m.to, '(removed)')),
+                    h('td', null, versionCell(m.from, '—', m.deletedByRetention.from)),
+                    h('td', null, versionCell(m.to, '(removed)', m.deletedByRetention.to)),
                     h('td', null, m.actor === 'manual' ? (m.token ?? 'a token') : m.actor),
                     h('td', null, m.reason),
                   ),

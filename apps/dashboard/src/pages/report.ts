@@ -444,20 +444,22 @@ function tensorsSection(r: ScanReport): HTMLElement {
   );
 }
 
+/** a version whose lineage parent is this one, in any checkpoint */
+interface Child {
+  name: string;
+  version: string;
+}
+
 /**
- * The versions of this checkpoint whose lineage parent is this version, written either way (VERSION or
- * NAME:VERSION). Children in other checkpoints need a search across checkpoints, which the API does not offer.
+ * The versions, in every checkpoint, whose lineage parent is this version (written any way it can be: the API
+ * matches VERSION, NAME:VERSION and NAME/VERSION), oldest first: one `GET /checkpoints?parent=NAME:VERSION`.
  */
-async function childrenOf(name: string, version: string): Promise<string[]> {
-  const pages = await Promise.all(
-    [version, `${name}:${version}`].map((parent) =>
-      api(ENDPOINTS.getCheckpoint, {
-        params: { name },
-        query: { parent, sort: 'created', order: 'asc', limit: 100 },
-      }),
-    ),
-  );
-  return [...new Set(pages.flatMap((p) => p.versions.map((c) => c.version)))];
+async function childrenOf(name: string, version: string): Promise<Child[]> {
+  const found = await api(ENDPOINTS.listCheckpoints, { query: { parent: `${name}:${version}`, limit: 500 } });
+  return (found.matches ?? [])
+    .map((m) => ({ name: m.name, version: m.version, at: m.createdAt }))
+    .sort((a, b) => a.at.localeCompare(b.at))
+    .map(({ name: n, version: v }) => ({ name: n, version: v }));
 }
 
 /** the version's metrics, at 4 significant digits (the exact value as the title) */
@@ -483,7 +485,7 @@ function metricsTable(v: VersionRecord): HTMLElement | null {
 }
 
 /** where the version came from (parent, commit, run, dataset), when the upload said, and what came from it */
-function lineageLine(name: string, v: VersionRecord, children: string[]): HTMLElement | null {
+function lineageLine(name: string, v: VersionRecord, children: Child[]): HTMLElement | null {
   const l = v.lineage;
   if (!l.parent && !l.gitCommit && !l.runUrl && !l.dataset && !children.length) return null;
   const parent = l.parent ? (l.parent.includes(':') ? l.parent.split(':') : [name, l.parent]) : null;
@@ -512,7 +514,11 @@ function lineageLine(name: string, v: VersionRecord, children: string[]): HTMLEl
         { id: 'lineage-children' },
         children.flatMap((c, i) => [
           i ? ', ' : '',
-          h('a', { href: `#/checkpoints/${enc(name)}/${enc(c)}` }, c),
+          h(
+            'a',
+            { href: `#/checkpoints/${enc(c.name)}/${enc(c.version)}` },
+            c.name === name ? c.version : `${c.name}:${c.version}`,
+          ),
         ]),
       ),
     );

@@ -1,5 +1,5 @@
 import type { EventType } from '@brine/contracts';
-import { api, ENDPOINTS, type Delivery } from '../api.js';
+import { api, enc, ENDPOINTS, type Delivery } from '../api.js';
 import { h, mount } from '../dom.js';
 import { timeEl } from '../format.js';
 import type { PageContext } from '../page-context.js';
@@ -162,7 +162,25 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
                       'tr',
                       { 'data-delivery': d.id, 'data-status': d.status },
                       h('td', null, timeEl(d.createdAt)),
-                      h('td', null, h('code', null, d.event)),
+                      h(
+                        'td',
+                        { class: 'event' },
+                        h('code', null, d.event),
+                        // what the event is about (a test event is about nothing)
+                        d.checkpoint
+                          ? h(
+                              'div',
+                              { class: 'about' },
+                              d.version
+                                ? h(
+                                    'a',
+                                    { href: `#/checkpoints/${enc(d.checkpoint)}/${enc(d.version)}` },
+                                    `${d.checkpoint}:${d.version}`,
+                                  )
+                                : h('a', { href: `#/checkpoints/${enc(d.checkpoint)}` }, d.checkpoint),
+                            )
+                          : null,
+                      ),
                       h('td', null, h('span', { class: `badge ${DELIVERY_BADGE[d.status]}` }, d.status)),
                       h('td', { class: 'num' }, String(d.attemptCount)),
                       h(

@@ -44,3 +44,33 @@ export function mount(el: Element, ...children: Array<Child | Child[]>): void {
   el.replaceChildren();
   append(el, children);
 }
+
+/**
+ * A list of rows under named columns, in a box that scrolls sideways on a narrow screen (the 390 px layout) instead of
+ * widening the page; `body` is the table's tbody (or rows), `caption` is for screen readers.
+ */
+export function listTable(
+  columns: string[],
+  body: Child | Child[],
+  opts: { class?: string; caption?: string } = {},
+): HTMLDivElement {
+  return h(
+    'div',
+    { class: 'scroll' },
+    h(
+      'table',
+      { class: opts.class ? `list ${opts.class}` : 'list' },
+      opts.caption ? h('caption', { class: 'sr-only' }, opts.caption) : null,
+      h(
+        'thead',
+        null,
+        h(
+          'tr',
+          null,
+          columns.map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
+      body,
+    ),
+  );
+}

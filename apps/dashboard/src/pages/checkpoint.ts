@@ -8,7 +8,7 @@ import {
   type VersionRecord,
 } from '../api.js';
 import { metricChart } from '../chart.js';
-import { h, mount } from '../dom.js';
+import { h, listTable, mount } from '../dom.js';
 import { badge, bytes, num, sha, statusOf, timeEl, tokenRef } from '../format.js';
 import type { PageContext } from '../page-context.js';
 import { cardSection } from '../card.js';
@@ -176,35 +176,21 @@ export async function checkpointPage(ctx: PageContext): Promise<void> {
       historyBox,
       h('h2', { id: 'history-h' }, 'Tag history'),
       data.history.length
-        ? h(
-            'div',
-            { class: 'scroll' },
+        ? listTable(
+            ['When', 'Tag', 'From', 'To', 'By', 'Why'],
             h(
-              'table',
-              { class: 'list' },
-              h(
-                'thead',
-                null,
+              'tbody',
+              null,
+              data.history.map((m) =>
                 h(
                   'tr',
                   null,
-                  ['When', 'Tag', 'From', 'To', 'By', 'Why'].map((t) => h('th', { scope: 'col' }, t)),
-                ),
-              ),
-              h(
-                'tbody',
-                null,
-                data.history.map((m) =>
-                  h(
-                    'tr',
-                    null,
-                    h('td', null, timeEl(m.at)),
-                    h('td', null, h('span', { class: `tag${m.tag === 'best' ? ' best' : ''}` }, m.tag)),
-                    h('td', null, versionCell(m.from, '—', m.deletedByRetention.from)),
-                    h('td', null, versionCell(m.to, '(removed)', m.deletedByRetention.to)),
-                    h('td', null, m.actor === 'manual' ? (m.token ?? 'a token') : m.actor),
-                    h('td', null, m.reason),
-                  ),
+                  h('td', null, timeEl(m.at)),
+                  h('td', null, h('span', { class: `tag${m.tag === 'best' ? ' best' : ''}` }, m.tag)),
+                  h('td', null, versionCell(m.from, '—', m.deletedByRetention.from)),
+                  h('td', null, versionCell(m.to, '(removed)', m.deletedByRetention.to)),
+                  h('td', null, m.actor === 'manual' ? (m.token ?? 'a token') : m.actor),
+                  h('td', null, m.reason),
                 ),
               ),
             ),
@@ -244,33 +230,20 @@ export async function checkpointPage(ctx: PageContext): Promise<void> {
       'section',
       { class: 'card', 'aria-labelledby': 'versions-h' },
       h('h2', { id: 'versions-h' }, 'Versions'),
-      h(
-        'div',
-        { class: 'scroll' },
-        h(
-          'table',
-          { class: 'list versions' },
-          h(
-            'thead',
-            null,
-            h(
-              'tr',
-              null,
-              [
-                'Version',
-                'Tags',
-                'Verdict',
-                'weights_only 1.13 · 2.6 · 2.14',
-                'Format / kind',
-                'Size',
-                'SHA-256',
-                'Uploaded',
-                'Metrics',
-              ].map((t) => h('th', { scope: 'col' }, t)),
-            ),
-          ),
-          versionsBody,
-        ),
+      listTable(
+        [
+          'Version',
+          'Tags',
+          'Verdict',
+          'weights_only 1.13 · 2.6 · 2.14',
+          'Format / kind',
+          'Size',
+          'SHA-256',
+          'Uploaded',
+          'Metrics',
+        ],
+        versionsBody,
+        { class: 'versions' },
       ),
       more,
     ),

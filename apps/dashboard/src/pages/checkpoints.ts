@@ -1,5 +1,5 @@
 import { api, enc, ENDPOINTS, type CheckpointSummary, type VersionRecord } from '../api.js';
-import { h, mount } from '../dom.js';
+import { h, listTable, mount } from '../dom.js';
 import { badge, count, timeEl } from '../format.js';
 import type { PageContext } from '../page-context.js';
 
@@ -188,32 +188,18 @@ export async function checkpointsPage(ctx: PageContext): Promise<void> {
     form,
     lineageForm,
     status,
-    h(
-      'div',
-      { class: 'scroll' },
-      h(
-        'table',
-        { class: 'list' },
-        h('caption', { class: 'sr-only' }, 'Checkpoints, their latest and best versions and verdict counts'),
-        h(
-          'thead',
-          null,
-          h(
-            'tr',
-            null,
-            [
-              'Name',
-              'Latest',
-              'Best',
-              'Versions',
-              'Last upload',
-              'Verdicts',
-              ...(byLineage ? ['Matching versions'] : []),
-            ].map((t) => h('th', { scope: 'col' }, t)),
-          ),
-        ),
-        tbody,
-      ),
+    listTable(
+      [
+        'Name',
+        'Latest',
+        'Best',
+        'Versions',
+        'Last upload',
+        'Verdicts',
+        ...(byLineage ? ['Matching versions'] : []),
+      ],
+      tbody,
+      { caption: 'Checkpoints, their latest and best versions and verdict counts' },
     ),
     more,
   );

@@ -10,7 +10,7 @@ import {
   type TorchVersion,
   type VersionRecord,
 } from '../api.js';
-import { h, mount } from '../dom.js';
+import { h, listTable, mount } from '../dom.js';
 import { badge, bytes, count, num, sha, short, statusOf, timeEl, tokenRef } from '../format.js';
 import type { PageContext } from '../page-context.js';
 import { cardSection } from '../card.js';
@@ -132,51 +132,38 @@ function matrix(r: ScanReport): HTMLElement {
     'section',
     { class: 'card', 'aria-labelledby': 'wo-h' },
     h('h2', { id: 'wo-h' }, 'torch.load(weights_only=True), version by version'),
-    h(
-      'div',
-      { class: 'scroll' },
+    listTable(
+      ['PyTorch', 'Loads?', 'Why not', 'Fix'],
       h(
-        'table',
-        { class: 'list matrix' },
-        h(
-          'thead',
-          null,
-          h(
+        'tbody',
+        null,
+        TORCH_VERSIONS.map((t) => {
+          const x = r.weightsOnly.byVersion[t];
+          return h(
             'tr',
-            null,
-            ['PyTorch', 'Loads?', 'Why not', 'Fix'].map((t) => h('th', { scope: 'col' }, t)),
-          ),
-        ),
-        h(
-          'tbody',
-          null,
-          TORCH_VERSIONS.map((t) => {
-            const x = r.weightsOnly.byVersion[t];
-            return h(
-              'tr',
-              { 'data-torch': t },
-              h(
-                'th',
-                { scope: 'row' },
-                t,
-                t === r.weightsOnly.target ? h('span', { class: 'muted' }, ' (target)') : null,
-              ),
-              h(
-                'td',
-                null,
-                h('span', { class: `wo-cell ${x.loads ? 'yes' : 'no'}` }, x.loads ? '✓ loads' : '✗ refuses'),
-              ),
-              h(
-                'td',
-                null,
-                x.reason ? h('code', { class: 'reason' }, x.reason) : '—',
-                x.uncertain ? h('span', { class: 'muted' }, ' (approximate)') : null,
-              ),
-              h('td', { class: 'fix' }, x.loads ? '—' : fixFor(r, t)),
-            );
-          }),
-        ),
+            { 'data-torch': t },
+            h(
+              'th',
+              { scope: 'row' },
+              t,
+              t === r.weightsOnly.target ? h('span', { class: 'muted' }, ' (target)') : null,
+            ),
+            h(
+              'td',
+              null,
+              h('span', { class: `wo-cell ${x.loads ? 'yes' : 'no'}` }, x.loads ? '✓ loads' : '✗ refuses'),
+            ),
+            h(
+              'td',
+              null,
+              x.reason ? h('code', { class: 'reason' }, x.reason) : '—',
+              x.uncertain ? h('span', { class: 'muted' }, ' (approximate)') : null,
+            ),
+            h('td', { class: 'fix' }, x.loads ? '—' : fixFor(r, t)),
+          );
+        }),
       ),
+      { class: 'matrix' },
     ),
   );
 }
@@ -418,24 +405,7 @@ function tensorsSection(r: ScanReport): HTMLElement {
         : '',
     ),
     t.items.length
-      ? h(
-          'div',
-          { class: 'scroll' },
-          h(
-            'table',
-            { class: 'list tensors' },
-            h(
-              'thead',
-              null,
-              h(
-                'tr',
-                null,
-                ['Name', 'dtype', 'Shape', 'Elements', 'Bytes'].map((x) => h('th', { scope: 'col' }, x)),
-              ),
-            ),
-            body,
-          ),
-        )
+      ? listTable(['Name', 'dtype', 'Shape', 'Elements', 'Bytes'], body, { class: 'tensors' })
       : h('p', { class: 'muted' }, 'No tensors.'),
     t.truncated
       ? h('p', { class: 'muted' }, 'The scanner listed the first tensors only; the totals count all of them.')

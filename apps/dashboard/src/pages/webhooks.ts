@@ -1,6 +1,6 @@
 import type { EventType } from '@brine/contracts';
 import { api, enc, ENDPOINTS, type Delivery } from '../api.js';
-import { h, mount } from '../dom.js';
+import { h, listTable, mount } from '../dom.js';
 import { timeEl } from '../format.js';
 import type { PageContext } from '../page-context.js';
 
@@ -129,90 +129,66 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
         ? h('p', { class: 'muted' }, 'Choose a subscription to see its deliveries.')
         : deliveries.length === 0
           ? h('p', { class: 'muted' }, 'Nothing has been sent to it yet.')
-          : h(
-              'div',
-              { class: 'scroll' },
+          : listTable(
+              ['Created', 'Event', 'Status', 'Attempts', 'Last response', 'Latency', 'Next try', ''],
               h(
-                'table',
-                { class: 'list deliveries' },
-                h(
-                  'thead',
-                  null,
-                  h(
+                'tbody',
+                null,
+                deliveries.map((d) => {
+                  const last = d.attempts[d.attempts.length - 1];
+                  return h(
                     'tr',
-                    null,
-                    [
-                      'Created',
-                      'Event',
-                      'Status',
-                      'Attempts',
-                      'Last response',
-                      'Latency',
-                      'Next try',
-                      '',
-                    ].map((t) => h('th', { scope: 'col' }, t)),
-                  ),
-                ),
-                h(
-                  'tbody',
-                  null,
-                  deliveries.map((d) => {
-                    const last = d.attempts[d.attempts.length - 1];
-                    return h(
-                      'tr',
-                      { 'data-delivery': d.id, 'data-status': d.status },
-                      h('td', null, timeEl(d.createdAt)),
+                    { 'data-delivery': d.id, 'data-status': d.status },
+                    h('td', null, timeEl(d.createdAt)),
+                    h(
+                      'td',
+                      { class: 'event' },
+                      h('code', null, d.event),
+                      // what the event is about (a test event is about nothing)
+                      d.checkpoint
+                        ? h(
+                            'div',
+                            { class: 'about' },
+                            d.version
+                              ? h(
+                                  'a',
+                                  { href: `#/checkpoints/${enc(d.checkpoint)}/${enc(d.version)}` },
+                                  `${d.checkpoint}:${d.version}`,
+                                )
+                              : h('a', { href: `#/checkpoints/${enc(d.checkpoint)}` }, d.checkpoint),
+                          )
+                        : null,
+                    ),
+                    h('td', null, h('span', { class: `badge ${DELIVERY_BADGE[d.status]}` }, d.status)),
+                    h('td', { class: 'num' }, String(d.attemptCount)),
+                    h(
+                      'td',
+                      null,
+                      last ? (last.statusCode === null ? 'no response' : `HTTP ${last.statusCode}`) : '—',
+                      last?.error ? h('div', { class: 'muted' }, last.error) : null,
+                      last?.response ? h('div', null, h('code', { class: 'excerpt' }, last.response)) : null,
+                    ),
+                    h('td', { class: 'num' }, last ? `${last.latencyMs} ms` : '—'),
+                    h('td', null, d.status === 'pending' ? timeEl(d.nextAttemptAt) : '—'),
+                    h(
+                      'td',
+                      null,
                       h(
-                        'td',
-                        { class: 'event' },
-                        h('code', null, d.event),
-                        // what the event is about (a test event is about nothing)
-                        d.checkpoint
-                          ? h(
-                              'div',
-                              { class: 'about' },
-                              d.version
-                                ? h(
-                                    'a',
-                                    { href: `#/checkpoints/${enc(d.checkpoint)}/${enc(d.version)}` },
-                                    `${d.checkpoint}:${d.version}`,
-                                  )
-                                : h('a', { href: `#/checkpoints/${enc(d.checkpoint)}` }, d.checkpoint),
-                            )
-                          : null,
+                        'button',
+                        {
+                          type: 'button',
+                          onclick: () =>
+                            void act(() =>
+                              api(ENDPOINTS.redeliver, { params: { id: hook.id, deliveryId: d.id } }),
+                            ),
+                        },
+                        'Redeliver',
                       ),
-                      h('td', null, h('span', { class: `badge ${DELIVERY_BADGE[d.status]}` }, d.status)),
-                      h('td', { class: 'num' }, String(d.attemptCount)),
-                      h(
-                        'td',
-                        null,
-                        last ? (last.statusCode === null ? 'no response' : `HTTP ${last.statusCode}`) : '—',
-                        last?.error ? h('div', { class: 'muted' }, last.error) : null,
-                        last?.response
-                          ? h('div', null, h('code', { class: 'excerpt' }, last.response))
-                          : null,
-                      ),
-                      h('td', { class: 'num' }, last ? `${last.latencyMs} ms` : '—'),
-                      h('td', null, d.status === 'pending' ? timeEl(d.nextAttemptAt) : '—'),
-                      h(
-                        'td',
-                        null,
-                        h(
-                          'button',
-                          {
-                            type: 'button',
-                            onclick: () =>
-                              void act(() =>
-                                api(ENDPOINTS.redeliver, { params: { id: hook.id, deliveryId: d.id } }),
-                              ),
-                          },
-                          'Redeliver',
-                        ),
-                      ),
-                    );
-                  }),
-                ),
+                    ),
+                  );
+                }),
               ),
+              { class: 'deliveries' },
             ),
     );
   };
@@ -278,24 +254,7 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
       'section',
       { class: 'card', 'aria-labelledby': 'subs-h' },
       h('h2', { id: 'subs-h' }, 'Subscriptions'),
-      h(
-        'div',
-        { class: 'scroll' },
-        h(
-          'table',
-          { class: 'list' },
-          h(
-            'thead',
-            null,
-            h(
-              'tr',
-              null,
-              ['URL', 'Events', 'State', ''].map((t) => h('th', { scope: 'col' }, t)),
-            ),
-          ),
-          list,
-        ),
-      ),
+      listTable(['URL', 'Events', 'State', ''], list),
     ),
     log,
     form,

@@ -2,6 +2,10 @@ import * as S from '../schemas';
 import { auth, notFound, bad, route, type Route } from './common';
 
 /** Model cards. */
+/** why a card write is a 400: what cardProblem() (libs/registry/src/card-render.ts) and the render limit refuse */
+const CARD_REFUSED =
+  'not markdown text, or markdown that cannot be rendered: nested deeper than 32 blockquotes, lists or emphasis levels, a run of more than 32 * or _ or of more than 1 000 of another punctuation mark, or taking more than 2 s to render (the message says where)';
+
 export const CARD_ROUTES = {
   getCheckpointCard: route({
     method: 'get',
@@ -22,9 +26,7 @@ export const CARD_ROUTES = {
     body: S.CardPut,
     responses: {
       200: { description: 'the card', body: S.CardView },
-      ...bad(
-        'not markdown text, or markdown that cannot be rendered: nested deeper than 32 blockquotes, lists or emphasis levels, or a run of more than 32 * or _ (the message says where)',
-      ),
+      ...bad(CARD_REFUSED),
       ...auth,
       ...notFound,
     },
@@ -48,9 +50,7 @@ export const CARD_ROUTES = {
     body: S.CardPut,
     responses: {
       200: { description: 'the card', body: S.CardView },
-      ...bad(
-        'not markdown text, or markdown that cannot be rendered: nested deeper than 32 blockquotes, lists or emphasis levels, or a run of more than 32 * or _ (the message says where)',
-      ),
+      ...bad(CARD_REFUSED),
       ...auth,
       ...notFound,
     },

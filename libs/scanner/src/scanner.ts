@@ -8,7 +8,6 @@ import {
 } from '@brine/archives';
 import { CountingSource, SourceReadError, type ByteSource } from '@brine/bytes';
 import type { PyValue } from '@brine/pickle/values';
-import { recipeGlobal } from './analysis/harmless';
 import { loadRecipes, recipeCandidates, rootLayout } from './analysis/load-recipes';
 import { classifyValue, InventoryBuilder } from './analysis/structure';
 import {
@@ -38,7 +37,6 @@ import {
 } from './report';
 import { ScanContext, type NestedPayload, type ScanOptions } from './scan-context';
 import { runtime } from './torch/messages';
-import { PROFILES } from './torch/profiles';
 
 export const SCANNER_VERSION = '1.0.0';
 
@@ -111,17 +109,6 @@ async function scanAtDepth(source: ByteSource, input: ScanInput, depth: number):
   const imports = [...ctx.imports.values()].sort(
     (a, b) => rank(b.class) - rank(a.class) || a.first.offset - b.first.offset,
   );
-  // add_safe_globals is the fix only where the version has it, and only for what Brine's vetted list holds or the
-  // user's own code (theirs to trust): never for a code-execution primitive or a callable not known to be harmless
-  const byName = new Map(imports.map((i) => [`${i.module}.${i.name}`, i]));
-  for (const [v, r] of Object.entries(byVersion) as Array<[TorchVersion, VersionResult]>) {
-    const imp = r.fix ? byName.get(r.fix) : undefined;
-    const offerable =
-      imp !== undefined &&
-      imp.class !== 'dangerous' &&
-      (imp.origin === 'other' || recipeGlobal(r.fix as string, v));
-    if (r.fix && (!PROFILES[v].addSafeGlobals || !offerable)) delete r.fix;
-  }
   const report: ScanReport = {
     path: input.path ?? '',
     size: source.size,
@@ -148,8 +135,9 @@ async function scanAtDepth(source: ByteSource, input: ScanInput, depth: number):
   report.summary = summarise(report);
   report.howToLoad = await recipesFor(report, outcome, ctx, source, input, depth);
   // the fix and the recipe never disagree: add_safe_globals([X]) is offered only where that version's recipe loads the
-  // file allowing X (it names every global needed); where the recipe says there is no safe way, or only if the user
-  // trusts their own code (ifTrusted), a single name to allow would contradict it
+  // file allowing X. Recipes allow only vetted globals, on versions that have add_safe_globals, so this also keeps
+  // a code-execution primitive or a callable not known to be harmless out of the fix; where the recipe says there is
+  // no safe way, or only if the user trusts their own code (ifTrusted), a single name to allow would contradict it
   for (const [v, r] of Object.entries(report.weightsOnly.byVersion) as Array<[TorchVersion, VersionResult]>) {
     const recipe = report.howToLoad[v];
     if (r.fix && !(recipe?.loads && recipe.safeGlobals.includes(r.fix))) delete r.fix;
